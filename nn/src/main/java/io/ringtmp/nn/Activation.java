@@ -1,0 +1,138 @@
+package io.ringtmp.nn;
+
+import io.ringtmp.tensor.Tensor;
+
+import java.util.Locale;
+
+/**
+ * Element-wise activation layers. Each derivative is computed from the saved output y where the
+ * function allows it (ReLU, tanh, sigmoid) and from the input x otherwise (GELU).
+ */
+public final class Activation implements Layer {
+    /** The functions on offer. */
+    public enum Kind {
+        RELU, TANH, SIGMOID,
+        /** GELU with the tanh approximation (PyTorch's {@code approximate='tanh'}). */
+        GELU;
+
+        public String id() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        public static Kind parse(String s) {
+            for (Kind k : values()) {
+                if (k.id().equalsIgnoreCase(s)) {
+                    return k;
+                }
+            }
+            throw new IllegalArgumentException("unknown activation '" + s + "' (expected relu, tanh, sigmoid or gelu)");
+        }
+    }
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
+    private static final float GELU_C = 0.044715f;
+
+    private final String name;
+    private final Kind kind;
+
+    public Activation(String name, Kind kind) {
+        this.name = name;
+        this.kind = kind;
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public LayerSpec spec() {
+        return LayerSpec.of(kind.id());
+    }
+
+    @Override
+    public int outputSize(int inputSize) {
+        return inputSize;
+    }
+
+    @Override
+    public void forward(Tensor x, Tensor y, Tensor state, boolean training) {
+        x.requireSameShape("layer " + name + " output", y);
+        float[] a = x.data(), b = y.data();
+        int ao = x.offset(), bo = y.offset(), n = x.size();
+        switch (kind) {
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    b[bo + i] = Math.max(a[ao + i], 0f);
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i++) {
+                    b[bo + i] = (float) Math.tanh(a[ao + i]);
+                }
+            }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i++) {
+                    b[bo + i] = (float) (1.0 / (1.0 + Math.exp(-a[ao + i])));
+                }
+            }
+            case GELU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = a[ao + i];
+                    b[bo + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
+                }
+            }
+        }
+    }
+
+    @Override
+    public void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx) {
+        if (dx == null) {
+            return;
+        }
+        float[] xs = x.data(), ys = y.data(), g = dy.data(), o = dx.data();
+        int xo = x.offset(), yo = y.offset(), go = dy.offset(), oo = dx.offset(), n = x.size();
+        switch (kind) {
+            case RELU -> {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i] = ys[yo + i] > 0f ? g[go + i] : 0f;
+                }
+            }
+            case TANH -> {
+                for (int i = 0; i < n; i++) {
+                    float t = ys[yo + i];
+                    o[oo + i] = g[go + i] * (1f - t * t);
+                }
+            }
+            case SIGMOID -> {
+                for (int i = 0; i < n; i++) {
+                    float s = ys[yo + i];
+                    o[oo + i] = g[go + i] * s * (1f - s);
+                }
+            }
+            case GELU -> {
+                for (int i = 0; i < n; i++) {
+                    float v = xs[xo + i];
+                    float u = SQRT_2_OVER_PI * (v + GELU_C * v * v * v);
+                    float t = (float) Math.tanh(u);
+                    float du = SQRT_2_OVER_PI * (1f + 3f * GELU_C * v * v);
+                    o[oo + i] = g[go + i] * (0.5f * (1f + t) + 0.5f * v * (1f - t * t) * du);
+                }
+            }
+        }
+    }
+
+    @Override
+    public LayerCost cost(int inputSize) {
+        int perElement = switch (kind) {
+            case RELU -> 1;
+            case TANH, SIGMOID -> 10;
+            case GELU -> 20;
+        };
+        return new LayerCost((long) perElement * inputSize, (long) perElement * inputSize, 0, 4L * inputSize);
+    }
+}

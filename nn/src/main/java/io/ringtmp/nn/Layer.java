@@ -1,0 +1,51 @@
+package io.ringtmp.nn;
+
+import io.ringtmp.tensor.Tensor;
+
+import java.util.List;
+
+/**
+ * One layer of a {@link Sequential} model, with its forward and backward pass side by side.
+ *
+ * <p>Tensors are read as matrices {@code [batch, features]}. A layer keeps no activations of its
+ * own: the caller passes the input {@code x}, the output buffer {@code y}, and a per-sample
+ * {@code state} buffer of {@link #stateSize} floats (dropout's mask; empty for most layers) to
+ * {@link #forward}, and the same three back to {@link #backward}. This is what lets a pipeline
+ * stage keep several microbatches in flight with one set of buffers each.
+ *
+ * <p>Order of calls: {@code forward(x, y, s)} then, any time later and with the same tensors
+ * untouched, {@code backward(x, y, s, dy, dx)}. Backward <em>adds</em> to the parameter
+ * gradients (so microbatches accumulate) and overwrites {@code dx}. A layer is confined to one
+ * thread at a time.
+ */
+public interface Layer {
+    /** Unique within the model, e.g. {@code fc1} or {@code relu2}. */
+    String name();
+
+    /** The layer's description, from which {@link LayerSpec#build} makes an equal layer. */
+    LayerSpec spec();
+
+    /** Features per sample of the output, given those of the input. */
+    int outputSize(int inputSize);
+
+    /** Floats per sample that forward leaves for backward besides x and y. */
+    default int stateSize(int inputSize) {
+        return 0;
+    }
+
+    /** y = f(x). {@code training} switches dropout and the like on. */
+    void forward(Tensor x, Tensor y, Tensor state, boolean training);
+
+    /**
+     * Given dL/dy, adds dL/dparameters to the gradients and writes dL/dx into {@code dx}
+     * ({@code dx} may be null when nobody needs it, e.g. for the first layer).
+     */
+    void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx);
+
+    default List<Parameter> parameters() {
+        return List.of();
+    }
+
+    /** Cost per sample for an input of {@code inputSize} features. */
+    LayerCost cost(int inputSize);
+}

@@ -1,0 +1,178 @@
+package io.ringtmp.nn;
+
+import io.ringtmp.tensor.ShapeException;
+import io.ringtmp.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Layers applied in order. A model, or a contiguous slice of one (a pipeline stage, made by
+ * {@link #slice}, sharing the layers and so their parameters).
+ *
+ * <p>Usage, one training step:
+ * <pre>{@code
+ * Activations acts = model.newActivations(128);           // once
+ * Tensor logits = model.forward(x, acts, true);
+ * double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / x.rows(), dLogits);
+ * model.backward(dLogits, acts, false);                   // adds to every parameter's grad
+ * optimizer.step(lr); model.zeroGrad();
+ * }</pre>
+ * A Sequential is confined to one thread at a time; the tensors it returns are views into the
+ * {@link Activations} passed in and stay valid until that object is used again.
+ */
+public final class Sequential {
+    private final int inputSize;
+    private final List<Layer> layers;
+    private final int[] widths;
+    private final int[] stateWidths;
+    private final List<Parameter> parameters;
+
+    public Sequential(int inputSize, List<Layer> layers) {
+        this.inputSize = inputSize;
+        this.layers = List.copyOf(layers);
+        this.widths = new int[layers.size() + 1];
+        this.stateWidths = new int[layers.size()];
+        widths[0] = inputSize;
+        List<Parameter> ps = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            widths[i + 1] = l.outputSize(widths[i]);
+            stateWidths[i] = l.stateSize(widths[i]);
+            ps.addAll(l.parameters());
+        }
+        this.parameters = Collections.unmodifiableList(ps);
+    }
+
+    public int inputSize() {
+        return inputSize;
+    }
+
+    public int outputSize() {
+        return widths[widths.length - 1];
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    /** Features per sample entering layer {@code i} (i = size() gives the output). */
+    public int widthBefore(int i) {
+        return widths[i];
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    /** Layers {@code [from, to)} as a model of their own, sharing the layer objects. */
+    public Sequential slice(int from, int to) {
+        if (from < 0 || to > layers.size() || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") of a model with " + layers.size() + " layers");
+        }
+        return new Sequential(widths[from], layers.subList(from, to));
+    }
+
+    /** All parameters, in layer order. */
+    public List<Parameter> parameters() {
+        return parameters;
+    }
+
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters) {
+            n += p.size();
+        }
+        return n;
+    }
+
+    public Activations newActivations(int maxRows) {
+        int maxWidth = 0;
+        for (int w : widths) {
+            maxWidth = Math.max(maxWidth, w);
+        }
+        return new Activations(maxRows, widths, stateWidths, maxWidth);
+    }
+
+    /**
+     * Runs every layer on {@code x} ([rows, inputSize]); returns the output, a view into
+     * {@code acts}. {@code x} must stay unchanged until {@link #backward} for this batch.
+     */
+    public Tensor forward(Tensor x, Activations acts, boolean training) {
+        int rows = x.rows();
+        if (x.cols() != inputSize) {
+            throw new ShapeException("model input " + x.shapeString() + " should have " + inputSize + " features per sample");
+        }
+        if (rows > acts.maxRows) {
+            throw new ShapeException("batch of " + rows + " rows exceeds the " + acts.maxRows + " the activations were made for");
+        }
+        acts.input = x;
+        acts.rows = rows;
+        Tensor in = x.rank() == 2 ? x : x.reshape(rows, inputSize);
+        for (int i = 0; i < layers.size(); i++) {
+            Tensor out = acts.outputs[i].rows(0, rows);
+            layers.get(i).forward(in, out, acts.states[i].rows(0, rows), training);
+            in = out;
+        }
+        return in;
+    }
+
+    /**
+     * Back-propagates {@code dOut} (dL/d output, [rows, outputSize]) through the batch last run
+     * forward with {@code acts}, adding to every parameter's gradient. Returns dL/d input (a
+     * view into {@code acts}) when {@code needInputGrad}, else null.
+     */
+    public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad) {
+        int rows = acts.rows;
+        if (dOut.rows() != rows || dOut.cols() != outputSize()) {
+            throw new ShapeException("gradient " + dOut.shapeString() + " does not match the model output [" + rows + ", " + outputSize() + "]");
+        }
+        Tensor dy = dOut;
+        int turn = 0;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            Tensor x = i == 0 ? acts.input.reshape(rows, inputSize) : acts.outputs[i - 1].rows(0, rows);
+            Tensor dx = null;
+            if (i > 0 || needInputGrad) {
+                dx = acts.grads[turn].rows(0, rows * widths[i]).reshape(rows, widths[i]);
+                turn ^= 1;
+            }
+            layers.get(i).backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx);
+            dy = dx;
+        }
+        return dy;
+    }
+
+    public void zeroGrad() {
+        for (Parameter p : parameters) {
+            p.grad().fill(0f);
+        }
+    }
+
+    /** The summed cost of all layers. */
+    public LayerCost cost() {
+        LayerCost c = LayerCost.ZERO;
+        for (int i = 0; i < layers.size(); i++) {
+            c = c.plus(layers.get(i).cost(widths[i]));
+        }
+        return c;
+    }
+
+    /** Each layer's cost, in order. */
+    public List<LayerCost> layerCosts() {
+        List<LayerCost> out = new ArrayList<>(layers.size());
+        for (int i = 0; i < layers.size(); i++) {
+            out.add(layers.get(i).cost(widths[i]));
+        }
+        return out;
+    }
+
+    /** The spec that rebuilds this model's architecture. */
+    public ModelSpec spec() {
+        List<LayerSpec> specs = new ArrayList<>(layers.size());
+        for (Layer l : layers) {
+            specs.add(l.spec());
+        }
+        return new ModelSpec(inputSize, specs);
+    }
+}

@@ -1,0 +1,84 @@
+package io.ringtmp.nn.optim;
+
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Optimiser steps against values worked out by hand from the formulas in Optimizer's Javadoc. */
+class OptimizerTest {
+    private static Parameter param(float w, float g) {
+        return new Parameter("p", Tensor.of(new float[]{w}, 1), Tensor.of(new float[]{g}, 1));
+    }
+
+    @Test
+    void sgd_plain_withWeightDecay() {
+        Parameter p = param(1.0f, 0.5f);
+        Optimizer o = Optimizer.create(OptimizerConfig.sgd(0, false, 0.1), List.of(p));
+        o.step(0.1);
+        // g = 0.5 + 0.1*1 = 0.6; w = 1 - 0.1*0.6
+        assertEquals(0.94f, p.value().get(0), 1e-6);
+    }
+
+    @Test
+    void sgd_momentum_twoSteps() {
+        Parameter p = param(1.0f, 0.5f);
+        Optimizer o = Optimizer.create(OptimizerConfig.sgd(0.9, false, 0), List.of(p));
+        o.step(0.1);   // v = 0.5, w = 0.95
+        assertEquals(0.95f, p.value().get(0), 1e-6);
+        p.grad().set(0, 0.2f);
+        o.step(0.1);   // v = 0.9*0.5 + 0.2 = 0.65, w = 0.95 - 0.065 = 0.885
+        assertEquals(0.885f, p.value().get(0), 1e-6);
+    }
+
+    @Test
+    void sgd_nesterov_twoSteps() {
+        Parameter p = param(1.0f, 0.5f);
+        Optimizer o = Optimizer.create(OptimizerConfig.sgd(0.9, true, 0), List.of(p));
+        o.step(0.1);   // v = 0.5, w -= 0.1*(0.5 + 0.45) -> 0.905
+        assertEquals(0.905f, p.value().get(0), 1e-6);
+        p.grad().set(0, 0.2f);
+        o.step(0.1);   // v = 0.65, w -= 0.1*(0.2 + 0.585) -> 0.8265
+        assertEquals(0.8265f, p.value().get(0), 1e-6);
+    }
+
+    @Test
+    void adam_twoSteps() {
+        Parameter p = param(1.0f, 0.5f);
+        Optimizer o = Optimizer.create(OptimizerConfig.adam(0.9, 0.999, 1e-8, 0), List.of(p));
+        o.step(0.01);
+        // step 1: m=0.05, v=0.00025, mhat=0.5, vhat=0.25 -> w -= 0.01*0.5/0.5 = 0.01
+        assertEquals(0.99f, p.value().get(0), 1e-6);
+        p.grad().set(0, -0.3f);
+        o.step(0.01);
+        double m = 0.9 * 0.05 + 0.1 * -0.3, v = 0.999 * 0.00025 + 0.001 * 0.09;
+        double mhat = m / (1 - 0.81), vhat = v / (1 - 0.999 * 0.999);
+        assertEquals(0.99 - 0.01 * mhat / (Math.sqrt(vhat) + 1e-8), p.value().get(0), 1e-6);
+    }
+
+    @Test
+    void schedules_giveHandComputedRates() {
+        assertEquals(0.1, LrSchedule.parse("constant", 0.1, 100).lr(57), 1e-12);
+        LrSchedule step = LrSchedule.parse("step:10:0.5", 0.1, 100);
+        assertEquals(0.1, step.lr(9), 1e-12);
+        assertEquals(0.05, step.lr(10), 1e-12);
+        assertEquals(0.025, step.lr(25), 1e-12);
+        LrSchedule cos = LrSchedule.parse("cosine", 0.1, 100);
+        assertEquals(0.1, cos.lr(0), 1e-12);
+        assertEquals(0.05, cos.lr(50), 1e-12);
+        assertEquals(0.0, cos.lr(100), 1e-12);
+        assertEquals(0.01, LrSchedule.parse("cosine:0.1", 0.1, 100).lr(100), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> LrSchedule.parse("linear", 0.1, 100));
+    }
+
+    @Test
+    void config_rejectsBadValues() {
+        assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.sgd(1.5, false, 0));
+        assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.sgd(0, true, 0));
+        assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.parse("rmsprop", 0, 0));
+    }
+}
