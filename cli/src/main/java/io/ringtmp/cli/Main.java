@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code ringtmp} command: one entry point, one subcommand per job. */
 @Command(name = "ringtmp", mixinStandardHelpOptions = true, version = "RingTMP 0.1.0",
         description = "Ring pipeline model-parallel training (and a parameter server to compare it with).",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, DataCommand.class, TrainCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -22,6 +22,16 @@ public final class Main implements Runnable {
             CommandLine c = ex.getCommandLine();
             c.getErr().println("ringtmp: " + ex.getMessage() + " (see '" + c.getCommandSpec().qualifiedName() + " --help')");
             return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parsed) -> {
+            // Bad input (options, data files, model files, checkpoints) is the user's to fix: one line, no trace.
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                    || ex instanceof java.io.UncheckedIOException || ex.getClass().getSimpleName().endsWith("Exception")
+                    && ex.getClass().getPackageName().startsWith("io.ringtmp")) {
+                c.getErr().println("ringtmp: " + ex.getMessage());
+                return 1;
+            }
+            throw ex;
         });
         return cl;
     }

@@ -1,0 +1,153 @@
+package io.ringtmp.cli;
+
+import io.ringtmp.cli.bench.TrainingBench;
+import io.ringtmp.tensor.Blas;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** {@code ringtmp bench}: benchmarks whose numbers go into docs/benchmarks.md. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
+        subcommands = {BenchCommand.Compute.class})
+public final class BenchCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** {@code ringtmp bench compute}. */
+    @Command(name = "compute", mixinStandardHelpOptions = true,
+            description = {"Training samples/s of W1 and W2 at each thread count, each in a fresh JVM, "
+                    + "optionally alternating with the PyTorch peer (--peer) and printing the ratio.",
+                    "Lines read like 'W1 threads=2: 23456.7 samples/s'."})
+    static final class Compute implements Callable<Integer> {
+        @Option(names = "--workload", defaultValue = "all", description = "W1, W2 or all (default: ${DEFAULT-VALUE}).")
+        String workload;
+
+        @Option(names = "--threads", split = ",", description = "Thread counts (default: 1,2).")
+        List<Integer> threads;
+
+        @Option(names = "--iters", defaultValue = "0", description = "Timed updates (0: the workload's default, W1 600, W2 10).")
+        int iters;
+
+        @Option(names = "--rounds", defaultValue = "1", description = "Repeat everything this many times, alternating with the peer.")
+        int rounds;
+
+        @Option(names = "--peer", description = "Directory of the PyTorch peer scripts (e.g. ../shared/peers/pytorch): run them alternately and print ratios.")
+        Path peer;
+
+        @Option(names = "--in-process", hidden = true, description = "Run one workload in this JVM (used by the parent run).")
+        boolean inProcess;
+
+        @Override
+        public Integer call() throws Exception {
+            List<TrainingBench.Workload> ws = workload.equalsIgnoreCase("all")
+                    ? List.of(TrainingBench.Workload.values())
+                    : List.of(TrainingBench.Workload.valueOf(workload.toUpperCase(Locale.ROOT)));
+            List<Integer> ts = threads == null ? List.of(1, 2) : threads;
+            if (inProcess) {
+                for (TrainingBench.Workload w : ws) {
+                    for (int t : ts) {
+                        TrainingBench.Result r = TrainingBench.run(w, t, iters);
+                        System.out.printf(Locale.ROOT, "%s  (%.1f GFLOP/s of training work; peak RSS %.0f MiB, must hold %.0f MiB, ratio %.2f)%n",
+                                r.line(), r.stepGflops(), r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0,
+                                (double) r.peakRssBytes() / r.mustHoldBytes());
+                    }
+                }
+                return 0;
+            }
+            System.out.println(Blas.describe());
+            if (peer != null && !Files.isRegularFile(peer.resolve("w1_throughput.py"))) {
+                throw new IllegalArgumentException("--peer " + peer + ": no w1_throughput.py there");
+            }
+            for (int round = 1; round <= rounds; round++) {
+                if (rounds > 1) {
+                    System.out.println("round " + round);
+                }
+                for (TrainingBench.Workload w : ws) {
+                    for (int t : ts) {
+                        Double ours = parseRate(runChild(w, t), w.name() + " threads=" + t + ":");
+                        if (peer != null) {
+                            Double theirs = parseRate(runPeer(w, t), w.name() + " pytorch threads=" + t + ":");
+                            if (ours != null && theirs != null) {
+                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%n", w, t, ours / theirs);
+                            }
+                        }
+                    }
+                }
+            }
+            return 0;
+        }
+
+        private List<String> runChild(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(ProcessHandle.current().info().command().orElse("java"));
+            cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+            cmd.add("-cp");
+            cmd.add(System.getProperty("java.class.path"));
+            cmd.add(Main.class.getName());
+            cmd.addAll(List.of("bench", "compute", "--in-process", "--workload", w.name(), "--threads", Integer.toString(t),
+                    "--iters", Integer.toString(iters)));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+            return run(pb);
+        }
+
+        private List<String> runPeer(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
+            String script = w == TrainingBench.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
+            ProcessBuilder pb = new ProcessBuilder("python3", script, "--threads", Integer.toString(t));
+            pb.directory(peer.toFile());
+            // The peer sets its own BLAS threads (OPENBLAS_NUM_THREADS=cores) unless told otherwise.
+            pb.environment().remove("OPENBLAS_NUM_THREADS");
+            pb.environment().remove("OMP_NUM_THREADS");
+            return run(pb);
+        }
+
+        private static List<String> run(ProcessBuilder pb) throws IOException, InterruptedException {
+            pb.redirectErrorStream(true);
+            Process p = pb.start();
+            List<String> lines = new ArrayList<>();
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (!line.startsWith("WARNING: Using incubator")) {
+                        System.out.println(line);
+                        lines.add(line);
+                    }
+                }
+            }
+            int rc = p.waitFor();
+            if (rc != 0) {
+                System.out.println("(" + String.join(" ", pb.command()) + " exited with " + rc + ")");
+            }
+            return lines;
+        }
+
+        private static Double parseRate(List<String> lines, String prefix) {
+            Pattern p = Pattern.compile(Pattern.quote(prefix) + "\\s*([0-9.]+) samples/s");
+            for (String l : lines) {
+                Matcher m = p.matcher(l);
+                if (m.find()) {
+                    return Double.parseDouble(m.group(1));
+                }
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package io.ringtmp.cli.bench;
+
+import io.ringtmp.data.Dataset;
+import io.ringtmp.data.TrainTest;
+import io.ringtmp.nn.ModelSpec;
+import io.ringtmp.nn.optim.OptimizerConfig;
+import io.ringtmp.tensor.Rng;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.TrainConfig;
+import io.ringtmp.train.Trainer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Training throughput of the standard workloads through the real single-node {@link Trainer}
+ * (batch gathering, forward, loss, backward, optimiser step), on random inputs and labels as the
+ * PyTorch peer uses, after a warm-up.
+ */
+public final class TrainingBench {
+    /** The standard workloads of SPEC.md. */
+    public enum Workload {
+        W1("mlp:784-512-512-10", 128, 0.05, 8192, 50, 600),
+        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01, 512, 3, 10);
+
+        final String model;
+        final int batch;
+        final double lr;
+        final int samples;
+        final int warmup;
+        final int iters;
+
+        Workload(String model, int batch, double lr, int samples, int warmup, int iters) {
+            this.model = model;
+            this.batch = batch;
+            this.lr = lr;
+            this.samples = samples;
+            this.warmup = warmup;
+            this.iters = iters;
+        }
+
+        public ModelSpec spec() {
+            return ModelSpec.parse(model);
+        }
+
+        public int batch() {
+            return batch;
+        }
+    }
+
+    /**
+     * @param samplesPerSec     training samples per second over the timed updates
+     * @param stepGflops        training FLOPs per second implied (3 GEMMs per dense layer)
+     * @param peakRssBytes      the process's peak resident set (VmHWM), or -1 where unknown
+     * @param mustHoldBytes     parameters + gradients + optimiser state + activations + the data
+     */
+    public record Result(Workload workload, int threads, double samplesPerSec, double stepGflops, long peakRssBytes,
+                         long mustHoldBytes) {
+        public String line() {
+            return String.format(Locale.ROOT, "%s threads=%d: %.1f samples/s", workload, threads, samplesPerSec);
+        }
+    }
+
+    private TrainingBench() {
+    }
+
+    /** Runs {@code iters} timed updates (default per workload when 0) with {@code threads} threads. */
+    public static Result run(Workload w, int threads, int iters) {
+        int timed = iters > 0 ? iters : w.iters;
+        ModelSpec spec = w.spec();
+        TrainTest data = randomData(spec.input(), spec.outputSize(), w.samples);
+        TrainConfig cfg = new TrainConfig(spec, 1_000_000, w.batch, w.lr, OptimizerConfig.sgd(0.9, false, 0),
+                "constant", 1, threads, 0);
+        Trainer t = new Trainer(cfg, data);
+        for (int i = 0; i < w.warmup; i++) {
+            t.trainStep();
+        }
+        long t0 = System.nanoTime();
+        for (int i = 0; i < timed; i++) {
+            t.trainStep();
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        double sps = timed * (double) w.batch / secs;
+        double flops = t.model().cost().trainingFlopsPerSample() * sps / 1e9;
+        long hold = 3 * t.model().cost().parameterBytes()
+                + t.model().newActivations(1).bytes() * w.batch
+                + 4L * data.train().size() * (spec.input() + 1);
+        return new Result(w, threads, sps, flops, peakRss(), hold);
+    }
+
+    static TrainTest randomData(int inputs, int classes, int n) {
+        Rng rng = new Rng(7);
+        Tensor x = Tensor.zeros(n, inputs);
+        int[] y = new int[n];
+        for (int i = 0; i < x.size(); i++) {
+            x.set(i, rng.nextFloat());
+        }
+        for (int i = 0; i < n; i++) {
+            y[i] = rng.nextInt(classes);
+        }
+        Dataset train = Dataset.of("random", x, y, classes);
+        return new TrainTest(train, train.subset(0, Math.min(n, 256)));
+    }
+
+    /** VmHWM of this process from /proc, in bytes; -1 where not available. */
+    public static long peakRss() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}
