@@ -19,3 +19,4 @@ public final class DemoCommand implements Callable<Integer> {
                 "--epochs", Integer.toString(epochs), "--batch", "128", "--lr", "0.05", "--optimizer", "sgd", "--momentum", "0.9");
     }
 
+}

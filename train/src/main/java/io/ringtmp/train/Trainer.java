@@ -237,9 +237,9 @@ public final class Trainer {
      */
     public void restoreCheckpoint(Path dir) {
         Checkpoint cp = Checkpoint.read(dir.resolve(Checkpoint.FILE_NAME));
-        String model = String.valueOf(cp.header().get("model"));
-        if (!ModelSpec.fromJson(model, "checkpoint").equals(config.model())) {
-            throw new CheckpointException("checkpoint in " + dir + " holds another model: " + model);
+        String savedModel = String.valueOf(cp.header().get("model"));
+        if (!ModelSpec.fromJson(savedModel, "checkpoint").equals(config.model())) {
+            throw new CheckpointException("checkpoint in " + dir + " holds another model: " + savedModel);
         }
         if (!config.optimizer().kind().name().equals(cp.header().get("optimizer"))) {
             throw new CheckpointException("checkpoint in " + dir + " was made with optimizer " + cp.header().get("optimizer")
