@@ -78,7 +78,8 @@ public final class Trainer {
         Blas.setThreads(config.threads());
         this.model = spec.build(Rng.derive(config.seed(), "model"));
         this.optimizer = Optimizer.create(config.optimizer(), model.parameters());
-        this.schedule = LrSchedule.parse(config.schedule(), config.lr(), totalSteps());
+        // The schedule spans the configured epochs; --max-steps only stops early, it does not reshape the schedule.
+        this.schedule = LrSchedule.parse(config.schedule(), config.lr(), (long) config.epochs() * stepsPerEpoch);
         this.order = new EpochOrder(Rng.derive(config.seed(), "data"), train.size());
         int b = config.batchSize();
         this.acts = model.newActivations(b);

@@ -48,7 +48,7 @@ public sealed interface LrSchedule {
     }
 
     /** Parses the text form for a base rate and the run's total number of updates. */
-    static LrSchedule parse(String text, double base, long totalSteps) {
+    public static LrSchedule parse(String text, double base, long totalSteps) {
         String[] p = text.toLowerCase(Locale.ROOT).split(":");
         try {
             return switch (p[0]) {
