@@ -17,7 +17,7 @@ import java.util.List;
  * Tensor logits = model.forward(x, acts, true);
  * double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / x.rows(), dLogits);
  * model.backward(dLogits, acts, false);                   // adds to every parameter's grad
- * optimizer.step(lr); model.zeroGrad();
+ * optimizer.step(lr);                                   // updates, and zeroes the gradients
  * }</pre>
  * A Sequential is confined to one thread at a time; the tensors it returns are views into the
  * {@link Activations} passed in and stay valid until that object is used again.

@@ -29,7 +29,7 @@ import java.util.Map;
  * .permutation(e)} with {@code i = s mod stepsPerEpoch}, where {@code stepsPerEpoch = N / B}
  * (the last partial batch is dropped). Weights come from {@code ModelSpec.build(derive(seed,
  * "model"))}. Each update is forward, mean softmax cross-entropy, backward, one optimiser step
- * at {@code schedule.lr(s)}, zeroed gradients.
+ * at {@code schedule.lr(s)} (which zeroes the gradients).
  *
  * <pre>{@code
  * Trainer t = new Trainer(config, data);
@@ -166,8 +166,7 @@ public final class Trainer {
         Tensor logits = model.forward(x, acts, true);
         double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / b, dLogits) / b;
         model.backward(dLogits, acts, false);
-        optimizer.step(schedule.lr(step));
-        model.zeroGrad();
+        optimizer.step(schedule.lr(step)); // also zeroes the gradients
         step++;
         TrainListener.StepEvent ev = new TrainListener.StepEvent(step, epoch, loss, b, System.nanoTime() - t0);
         for (TrainListener l : listeners) {

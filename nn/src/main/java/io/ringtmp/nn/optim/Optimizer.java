@@ -9,7 +9,9 @@ import java.util.List;
 /**
  * Updates a fixed list of parameters from their gradients, keeping per-parameter state
  * (momentum, Adam's moments). Works equally on a whole model, a pipeline stage's parameters or a
- * parameter-server shard. Confined to one thread. Does not zero the gradients.
+ * parameter-server shard. Confined to one thread. A step <em>consumes</em> the gradients: it
+ * zeroes each one in the same pass that reads it (a separate zeroing pass costs a full sweep of
+ * memory per update), so the next backward starts accumulating from zero.
  *
  * <pre>{@code
  * Optimizer opt = Optimizer.create(OptimizerConfig.sgd(0.9, false, 0), model.parameters());
@@ -76,6 +78,7 @@ public final class Optimizer {
         if (v == null) {
             for (int i = 0; i < n; i++) {
                 w[wo + i] -= lr * (g[go + i] + wd * w[wo + i]);
+                g[go + i] = 0f;
             }
             return;
         }
@@ -83,6 +86,7 @@ public final class Optimizer {
         boolean firstStep = steps == 1, nesterov = config.nesterov();
         for (int i = 0; i < n; i++) {
             float gi = g[go + i] + wd * w[wo + i];
+            g[go + i] = 0f;
             float vi = firstStep ? gi : mu * m[i] + gi;
             m[i] = vi;
             w[wo + i] -= lr * (nesterov ? gi + mu * vi : vi);
@@ -99,6 +103,7 @@ public final class Optimizer {
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
         for (int i = 0; i < n; i++) {
             float gi = g[go + i] + wd * w[wo + i];
+            g[go + i] = 0f;
             float mi = b1 * m[i] + (1 - b1) * gi;
             float vi = b2 * v[i] + (1 - b2) * gi * gi;
             m[i] = mi;

@@ -22,6 +22,7 @@ class OptimizerTest {
         o.step(0.1);
         // g = 0.5 + 0.1*1 = 0.6; w = 1 - 0.1*0.6
         assertEquals(0.94f, p.value().get(0), 1e-6);
+        assertEquals(0f, p.grad().get(0), "a step consumes the gradient");
     }
 
     @Test
