@@ -245,7 +245,10 @@ public final class VectorGemm implements Gemm {
             store(c51, c, co + L, alpha, beta);
             return;
         }
-        // Edge tile: spill the registers and copy the part inside C with scalars.
+        // Edge tile: spill the registers and copy the part inside C with scalars. The arithmetic
+        // matches store() operation for operation (fused where it fuses), so a row of C comes out
+        // bit-identical whether it fell in a full tile or an edge tile, e.g. when Blas splits rows
+        // over threads.
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -261,8 +264,9 @@ public final class VectorGemm implements Gemm {
         for (int r = 0; r < mr; r++) {
             int row = co + r * ldc;
             for (int j = 0; j < nr; j++) {
-                float v = alpha * tile[r * NR + j];
-                c[row + j] = beta == 0f ? v : v + beta * c[row + j];
+                float acc = tile[r * NR + j];
+                c[row + j] = beta == 0f ? acc * alpha
+                        : Math.fma(acc, alpha, beta == 1f ? c[row + j] : c[row + j] * beta);
             }
         }
     }
