@@ -1,6 +1,7 @@
 package io.ringtmp.tensor;
 
 import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.blas.JavaBLAS;
 import io.ringtmp.tensor.internal.Gemm;
 import io.ringtmp.tensor.internal.NetlibGemm;
 
@@ -15,8 +16,13 @@ import java.util.concurrent.Future;
  * The matrix-product facade every layer uses.
  *
  * <p>The kernel is chosen once per process: native OpenBLAS through netlib's JNI where the
- * library is installed, otherwise a Java kernel (see {@link Backend}); {@link #describe()} says
- * which, and every command prints it. Products are split by rows of C over {@link #threads()}
+ * library is installed, otherwise RingTMP's own Vector API kernel, and netlib's pure-Java sgemm
+ * only when the {@code jdk.incubator.vector} module is missing (see {@link Backend});
+ * {@link #describe()} says which, and every command prints it. The system property
+ * {@value #PROPERTY} overrides the choice: {@code native}, {@code java} (the Vector API kernel),
+ * {@code netlib-java} or {@code auto} (the default). A forced choice that cannot be honoured
+ * fails the first use of this class with an {@link ExceptionInInitializerError} whose cause
+ * says what is missing, rather than quietly running something else. Products are split by rows of C over {@link #threads()}
  * Java threads, each calling a single-threaded kernel, so set {@code OPENBLAS_NUM_THREADS=1}
  * (the {@code ringtmp} launcher does) and choose the thread count here; OpenBLAS's own threads
  * on top of ours would oversubscribe the cores.
@@ -26,19 +32,116 @@ import java.util.concurrent.Future;
  */
 public final class Blas {
     /** The kinds of kernel. */
-    public enum Backend { NATIVE, JAVA_NETLIB }
+    public enum Backend {
+        /** A native BLAS (OpenBLAS on Debian) through netlib's JNI shim. */
+        NATIVE,
+        /** RingTMP's cache-blocked Java kernel on the JDK Vector API. */
+        JAVA_VECTOR,
+        /** netlib's pure-Java sgemm: no cache blocking, a few GFLOP/s on large layers. */
+        JAVA_NETLIB
+    }
+
+    /** The system property that forces a backend: native, java, netlib-java or auto. */
+    public static final String PROPERTY = "ringtmp.blas";
 
     private static final Gemm GEMM;
     private static final Backend BACKEND;
+    /** The speed note for the Java kernel; the ratio is measured in docs/benchmarks-gemm.md. */
+    private static final String JAVA_VECTOR_NOTE = "native OpenBLAS (apt-get install libopenblas0-pthread) "
+            + "is about 1.3x faster than this Java kernel on large layers with AVX-512, more on small ones";
+    /** Why the choice differs from what auto would give, or why it had to fall back; may be empty. */
+    private static final String CHOICE_NOTE;
+    /** True when {@value #PROPERTY} named the backend. */
+    private static final boolean FORCED;
     private static volatile int threads = 1;
     private static volatile ExecutorService pool;
     /** Below this many multiply-adds per thread a product runs on the caller's thread alone. */
     private static final long MIN_WORK_PER_THREAD = 1L << 20;
 
     static {
-        NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
-        GEMM = netlib;
-        BACKEND = netlib.isNative() ? Backend.NATIVE : Backend.JAVA_NETLIB;
+        String wanted = System.getProperty(PROPERTY, "auto").trim().toLowerCase(java.util.Locale.ROOT);
+        Gemm gemm;
+        Backend backend;
+        String note = "";
+        switch (wanted) {
+            case "auto", "" -> {
+                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
+                Gemm vector = netlib.isNative() ? null : vectorGemmOrNull();
+                if (netlib.isNative()) {
+                    gemm = netlib;
+                    backend = Backend.NATIVE;
+                } else if (vector != null) {
+                    gemm = vector;
+                    backend = Backend.JAVA_VECTOR;
+                } else {
+                    gemm = netlib;
+                    backend = Backend.JAVA_NETLIB;
+                    note = "the jdk.incubator.vector module is missing (run java with "
+                            + "--add-modules=jdk.incubator.vector), so RingTMP's Java kernel is off";
+                }
+            }
+            case "native" -> {
+                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
+                if (!netlib.isNative()) {
+                    throw new IllegalStateException(PROPERTY + "=native but netlib found no native BLAS "
+                            + "(libblas.so.3); install OpenBLAS (apt-get install libopenblas0-pthread) or use "
+                            + PROPERTY + "=java");
+                }
+                gemm = netlib;
+                backend = Backend.NATIVE;
+            }
+            case "java" -> {
+                gemm = vectorGemmOrNull();
+                if (gemm == null) {
+                    throw new IllegalStateException(PROPERTY + "=java but the jdk.incubator.vector module is "
+                            + "not present; run java with --add-modules=jdk.incubator.vector");
+                }
+                backend = Backend.JAVA_VECTOR;
+                note = "forced by -D" + PROPERTY + "=java";
+            }
+            case "netlib-java" -> {
+                gemm = new NetlibGemm(JavaBLAS.getInstance());
+                backend = Backend.JAVA_NETLIB;
+                note = "forced by -D" + PROPERTY + "=netlib-java";
+            }
+            default -> throw new IllegalArgumentException(PROPERTY + " must be one of auto, native, java, "
+                    + "netlib-java; got '" + System.getProperty(PROPERTY) + "'");
+        }
+        GEMM = gemm;
+        BACKEND = backend;
+        CHOICE_NOTE = note;
+        FORCED = !wanted.equals("auto") && !wanted.isEmpty();
+    }
+
+    /**
+     * The Vector API kernel, or null when the incubator module is absent. Loaded by name so that
+     * this class still links on a JVM started without --add-modules=jdk.incubator.vector.
+     */
+    private static Gemm vectorGemmOrNull() {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+            return null;
+        }
+        try {
+            return (Gemm) Class.forName("io.ringtmp.tensor.internal.VectorGemm")
+                    .getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return null;
+        }
+    }
+
+    /**
+     * A kernel of the given kind when this process can run it, else null; for tests that check
+     * every backend against a reference. The native one needs the library to be installed.
+     */
+    static Gemm kernelOrNull(Backend kind) {
+        return switch (kind) {
+            case NATIVE -> {
+                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
+                yield netlib.isNative() ? netlib : null;
+            }
+            case JAVA_VECTOR -> vectorGemmOrNull();
+            case JAVA_NETLIB -> new NetlibGemm(JavaBLAS.getInstance());
+        };
     }
 
     private Blas() {
@@ -66,9 +169,16 @@ public final class Blas {
     /** Why this process will be slower than it could be, or the empty string. */
     public static String warning() {
         List<String> w = new ArrayList<>();
+        if (!CHOICE_NOTE.isEmpty()) {
+            w.add(CHOICE_NOTE);
+        }
         if (BACKEND == Backend.JAVA_NETLIB) {
-            w.add("WARNING: no native BLAS found; install OpenBLAS (apt-get install libopenblas0-pthread): "
+            w.add(FORCED ? "WARNING: netlib's Java sgemm falls to a few GFLOP/s on large layers"
+                    : "WARNING: no native BLAS found; install OpenBLAS (apt-get install libopenblas0-pthread): "
                     + "netlib's Java sgemm falls to a few GFLOP/s on large layers");
+        }
+        if (BACKEND == Backend.JAVA_VECTOR) {
+            w.add(JAVA_VECTOR_NOTE);
         }
         String core = System.getenv("OPENBLAS_CORETYPE");
         if (BACKEND == Backend.NATIVE && core != null && !core.isBlank() && Cpu.hasAvx512()
@@ -121,6 +231,12 @@ public final class Blas {
      */
     public static void gemmInto(float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
                                 float beta, Tensor c) {
+        gemmInto(GEMM, alpha, a, transA, b, transB, beta, c);
+    }
+
+    /** {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)} on a given kernel. */
+    static void gemmInto(Gemm gemm, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+                         float beta, Tensor c) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -150,7 +266,7 @@ public final class Blas {
         long work = (long) m * n * k;
         int parts = (int) Math.min(Math.min(t, m), Math.max(1, work / MIN_WORK_PER_THREAD));
         if (parts <= 1 || p == null) {
-            GEMM.sgemm(transA, transB, m, n, k, alpha, a.data(), a.offset(), lda, b.data(), b.offset(), ldb,
+            gemm.sgemm(transA, transB, m, n, k, alpha, a.data(), a.offset(), lda, b.data(), b.offset(), ldb,
                     beta, c.data(), c.offset(), ldc);
             return;
         }
@@ -162,9 +278,9 @@ public final class Blas {
             if (r0 >= r1) {
                 break;
             }
-            futures.add(p.submit(() -> rowsOf(alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, r0, r1, n, k)));
+            futures.add(p.submit(() -> rowsOf(gemm, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, r0, r1, n, k)));
         }
-        rowsOf(alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, 0, Math.min(m, per), n, k);
+        rowsOf(gemm, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, 0, Math.min(m, per), n, k);
         for (Future<?> f : futures) {
             try {
                 f.get();
@@ -177,10 +293,10 @@ public final class Blas {
         }
     }
 
-    private static void rowsOf(float alpha, Tensor a, boolean transA, int lda, Tensor b, boolean transB, int ldb,
+    private static void rowsOf(Gemm gemm, float alpha, Tensor a, boolean transA, int lda, Tensor b, boolean transB, int ldb,
                                float beta, Tensor c, int ldc, int r0, int r1, int n, int k) {
         int offA = a.offset() + (transA ? r0 : r0 * lda);
-        GEMM.sgemm(transA, transB, r1 - r0, n, k, alpha, a.data(), offA, lda, b.data(), b.offset(), ldb,
+        gemm.sgemm(transA, transB, r1 - r0, n, k, alpha, a.data(), offA, lda, b.data(), b.offset(), ldb,
                 beta, c.data(), c.offset() + r0 * ldc, ldc);
     }
 }

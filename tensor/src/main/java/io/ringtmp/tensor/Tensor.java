@@ -96,7 +96,12 @@ public final class Tensor {
 
     /** Product of all dimensions but the first (1 for a vector). */
     public int cols() {
-        return shape[0] == 0 ? 0 : size / shape[0];
+        // Multiplied out rather than size / rows: a [0, n] tensor (an empty batch) still has n columns.
+        int c = 1;
+        for (int i = 1; i < shape.length; i++) {
+            c *= shape[i];
+        }
+        return c;
     }
 
     public String shapeString() {

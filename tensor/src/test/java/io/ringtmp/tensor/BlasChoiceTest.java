@@ -1,0 +1,80 @@
+package io.ringtmp.tensor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The backend is chosen once per process, so each case runs a child JVM with its own flags and
+ * reads what {@link Probe} prints.
+ */
+@Timeout(60)
+class BlasChoiceTest {
+    /** Prints the chosen backend and warning, or the cause of the start-up failure. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            try {
+                System.out.println("backend=" + Blas.backend());
+                System.out.println("warning=" + Blas.warning());
+            } catch (ExceptionInInitializerError e) {
+                System.out.println("failed=" + e.getCause().getMessage());
+            }
+        }
+    }
+
+    private static String run(boolean vectorModule, String... props) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        if (vectorModule) {
+            cmd.add("--add-modules=jdk.incubator.vector");
+        }
+        cmd.addAll(List.of(props));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Probe.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "child JVM did not exit");
+        return out;
+    }
+
+    @Test
+    void noNative_withVectorModule_choosesJavaVectorAndSaysNativeIsFaster() throws Exception {
+        String out = run(true, "-Ddev.ludovic.netlib.blas.allowNative=false");
+        assertTrue(out.contains("backend=JAVA_VECTOR"), out);
+        assertTrue(out.contains("OpenBLAS"), out);
+    }
+
+    @Test
+    void noNative_noVectorModule_fallsBackToNetlibWithWarning() throws Exception {
+        String out = run(false, "-Ddev.ludovic.netlib.blas.allowNative=false");
+        assertTrue(out.contains("backend=JAVA_NETLIB"), out);
+        assertTrue(out.contains("jdk.incubator.vector") && out.contains("WARNING"), out);
+    }
+
+    @Test
+    void forcedJava_withoutVectorModule_failsNamingTheModule() throws Exception {
+        String out = run(false, "-Dringtmp.blas=java");
+        assertTrue(out.contains("failed=") && out.contains("--add-modules=jdk.incubator.vector"), out);
+    }
+
+    @Test
+    void forcedNative_withoutNative_failsNamingTheLibrary() throws Exception {
+        String out = run(true, "-Dringtmp.blas=native", "-Ddev.ludovic.netlib.blas.allowNative=false");
+        assertTrue(out.contains("failed=") && out.contains("libopenblas0-pthread"), out);
+    }
+
+    @Test
+    void forcedNetlibJava_and_unknownValue() throws Exception {
+        String out = run(true, "-Dringtmp.blas=netlib-java");
+        assertTrue(out.contains("backend=JAVA_NETLIB"), out);
+        out = run(true, "-Dringtmp.blas=fast");
+        assertEquals(true, out.contains("failed=") && out.contains("'fast'"), out);
+    }
+}
