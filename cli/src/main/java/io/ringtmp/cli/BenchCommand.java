@@ -1,5 +1,6 @@
 package io.ringtmp.cli;
 
+import io.ringtmp.cli.bench.GemmBench;
 import io.ringtmp.cli.bench.TrainingBench;
 import io.ringtmp.tensor.Blas;
 import picocli.CommandLine.Command;
@@ -52,6 +53,13 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--peer", description = "Directory of the PyTorch peer scripts (e.g. ../shared/peers/pytorch): run them alternately and print ratios.")
         Path peer;
 
+        @Option(names = "--gemm", negatable = true, defaultValue = "true", fallbackValue = "true",
+                description = "Also measure sgemm GFLOP/s at every training shape and the training step's share of it (default: on; --no-gemm skips).")
+        boolean gemm;
+
+        @Option(names = "--openblas-coretype", description = "Run RingTMP's side with this OPENBLAS_CORETYPE (e.g. SkylakeX; 'unset' removes it) instead of the environment's.")
+        String coretype;
+
         @Option(names = "--in-process", hidden = true, description = "Run one workload in this JVM (used by the parent run).")
         boolean inProcess;
 
@@ -65,14 +73,25 @@ public final class BenchCommand implements Runnable {
                 for (TrainingBench.Workload w : ws) {
                     for (int t : ts) {
                         TrainingBench.Result r = TrainingBench.run(w, t, iters);
-                        System.out.printf(Locale.ROOT, "%s  (%.1f GFLOP/s of training work; peak RSS %.0f MiB, must hold %.0f MiB, ratio %.2f)%n",
-                                r.line(), r.stepGflops(), r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0,
-                                (double) r.peakRssBytes() / r.mustHoldBytes());
+                        System.out.println(r.line());
+                        System.out.printf(Locale.ROOT, "%s threads=%d: peak RSS %.0f MiB, must hold %.0f MiB (parameters, gradients, momentum, activations, data): %.2fx%n",
+                                w, t, r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0, (double) r.peakRssBytes() / r.mustHoldBytes());
+                        if (gemm) {
+                            List<GemmBench.Result> rs = GemmBench.measure(List.copyOf(new java.util.LinkedHashSet<>(w.gemms().gemms())), t);
+                            rs.forEach(x -> System.out.println(x.line()));
+                            double rate = GemmBench.stepRate(w.gemms(), rs);
+                            System.out.println(GemmBench.stepLine(w.gemms(), t, rate));
+                            System.out.printf(Locale.ROOT, "%s threads=%d: training step %.1f GFLOP/s = %.0f%% of the sgemm rate at the same shapes%n",
+                                    w, t, r.stepGflops(), 100 * r.stepGflops() / rate);
+                        }
                     }
                 }
                 return 0;
             }
             System.out.println(Blas.describe());
+            if (coretype != null) {
+                System.out.println("RingTMP's runs use OPENBLAS_CORETYPE=" + coretype + "; the peer keeps the environment's");
+            }
             if (peer != null && !Files.isRegularFile(peer.resolve("w1_throughput.py"))) {
                 throw new IllegalArgumentException("--peer " + peer + ": no w1_throughput.py there");
             }
@@ -103,15 +122,21 @@ public final class BenchCommand implements Runnable {
             cmd.add(System.getProperty("java.class.path"));
             cmd.add(Main.class.getName());
             cmd.addAll(List.of("bench", "compute", "--in-process", "--workload", w.name(), "--threads", Integer.toString(t),
-                    "--iters", Integer.toString(iters)));
+                    "--iters", Integer.toString(iters), gemm ? "--gemm" : "--no-gemm"));
             ProcessBuilder pb = new ProcessBuilder(cmd);
             pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+            if ("unset".equals(coretype)) {
+                pb.environment().remove("OPENBLAS_CORETYPE");
+            } else if (coretype != null) {
+                pb.environment().put("OPENBLAS_CORETYPE", coretype);
+            }
             return run(pb);
         }
 
         private List<String> runPeer(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
             String script = w == TrainingBench.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
-            ProcessBuilder pb = new ProcessBuilder("python3", script, "--threads", Integer.toString(t));
+            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+            ProcessBuilder pb = new ProcessBuilder(python, script, "--threads", Integer.toString(t));
             pb.directory(peer.toFile());
             // The peer sets its own BLAS threads (OPENBLAS_NUM_THREADS=cores) unless told otherwise.
             pb.environment().remove("OPENBLAS_NUM_THREADS");

@@ -264,39 +264,77 @@ public final class Blas {
         int t = threads;
         ExecutorService p = pool;
         long work = (long) m * n * k;
-        int parts = (int) Math.min(Math.min(t, m), Math.max(1, work / MIN_WORK_PER_THREAD));
+        // Split the longer side of C: rows of op(A) for tall products, columns of op(B) for wide
+        // ones (the weight gradients xᵀ·dy of a small batch are wide); each part is a whole
+        // single-threaded product, so B (or A) is packed once per part, not once per tile.
+        boolean byColumns = n > m;
+        int side = byColumns ? n : m;
+        int align = byColumns ? 16 : 8;
+        int parts = (int) Math.min(Math.min(t, Math.max(1, side / align)), Math.max(1, work / MIN_WORK_PER_THREAD));
         if (parts <= 1 || p == null) {
             gemm.sgemm(transA, transB, m, n, k, alpha, a.data(), a.offset(), lda, b.data(), b.offset(), ldb,
                     beta, c.data(), c.offset(), ldc);
             return;
         }
-        // Split C by rows; rows of op(A) are rows of A, or columns of A when transposed.
+        int per = ((side + parts - 1) / parts + align - 1) / align * align;
         List<Future<?>> futures = new ArrayList<>(parts - 1);
-        int per = (m + parts - 1) / parts;
         for (int part = 1; part < parts; part++) {
-            int r0 = part * per, r1 = Math.min(m, r0 + per);
-            if (r0 >= r1) {
+            int from = part * per, to = Math.min(side, from + per);
+            if (from >= to) {
                 break;
             }
-            futures.add(p.submit(() -> rowsOf(gemm, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, r0, r1, n, k)));
+            futures.add(p.submit(() -> part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to)));
         }
-        rowsOf(gemm, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, 0, Math.min(m, per), n, k);
+        Throwable failure = null;
+        try {
+            part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, 0, Math.min(side, per));
+        } catch (RuntimeException | Error e) {
+            failure = e;
+        }
+        // Wait for every part, even after a failure, so that no thread still writes into C once we return.
+        boolean interrupted = false;
         for (Future<?> f : futures) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted during matmul", e);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("matmul worker failed", e.getCause());
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (failure == null) {
+                        failure = e.getCause();
+                    }
+                    break;
+                }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (failure instanceof RuntimeException re) {
+            throw re;
+        }
+        if (failure instanceof Error err) {
+            throw err;
+        }
+        if (failure != null) {
+            throw new IllegalStateException("matmul worker failed", failure);
         }
     }
 
-    private static void rowsOf(Gemm gemm, float alpha, Tensor a, boolean transA, int lda, Tensor b, boolean transB, int ldb,
-                               float beta, Tensor c, int ldc, int r0, int r1, int n, int k) {
-        int offA = a.offset() + (transA ? r0 : r0 * lda);
-        gemm.sgemm(transA, transB, r1 - r0, n, k, alpha, a.data(), offA, lda, b.data(), b.offset(), ldb,
-                beta, c.data(), c.offset() + r0 * ldc, ldc);
+    /** One part of C: rows or columns {@code [from, to)}. */
+    private static void part(Gemm gemm, boolean byColumns, float alpha, Tensor a, boolean transA, int lda, Tensor b,
+                             boolean transB, int ldb, float beta, Tensor c, int ldc, int m, int n, int k, int from, int to) {
+        if (byColumns) {
+            // Columns of op(B) are columns of B, or rows of B when transposed.
+            int offB = b.offset() + (transB ? from * ldb : from);
+            gemm.sgemm(transA, transB, m, to - from, k, alpha, a.data(), a.offset(), lda, b.data(), offB, ldb,
+                    beta, c.data(), c.offset() + from, ldc);
+        } else {
+            // Rows of op(A) are rows of A, or columns of A when transposed.
+            int offA = a.offset() + (transA ? from : from * lda);
+            gemm.sgemm(transA, transB, to - from, n, k, alpha, a.data(), offA, lda, b.data(), b.offset(), ldb,
+                    beta, c.data(), c.offset() + from * ldc, ldc);
+        }
     }
 }

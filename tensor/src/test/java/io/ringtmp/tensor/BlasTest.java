@@ -91,8 +91,14 @@ class BlasTest {
 
     @Test
     void twoThreads_everyBackend_matchOneThread() {
-        // Large enough that gemmInto really splits (see MIN_WORK_PER_THREAD).
-        int m = 131, k = 150, n = 120;
+        // Large enough that gemmInto really splits (see MIN_WORK_PER_THREAD); one tall (split by
+        // rows) and one wide (split by columns) product.
+        for (int[] shape : new int[][]{{131, 150, 120}, {70, 90, 333}}) {
+            twoThreadsMatchOneThread(shape[0], shape[1], shape[2]);
+        }
+    }
+
+    private static void twoThreadsMatchOneThread(int m, int k, int n) {
         for (Blas.Backend kind : available()) {
             Gemm gemm = Blas.kernelOrNull(kind);
             for (int t = 0; t < 4; t++) {

@@ -48,11 +48,17 @@ public final class TrainingBench {
         public int batch() {
             return batch;
         }
+
+        /** The matrix products of one of this workload's training steps. */
+        public GemmBench.Workload gemms() {
+            return this == W1 ? GemmBench.W1 : GemmBench.W2;
+        }
     }
 
     /**
      * @param samplesPerSec     training samples per second over the timed updates
-     * @param stepGflops        training FLOPs per second implied (3 GEMMs per dense layer)
+     * @param stepGflops        GEMM FLOPs per second of the training steps (the FLOPs of
+     *                          {@link Workload#gemms()} per step, over the measured step time)
      * @param peakRssBytes      the process's peak resident set (VmHWM), or -1 where unknown
      * @param mustHoldBytes     parameters + gradients + optimiser state + activations + the data
      */
@@ -83,7 +89,7 @@ public final class TrainingBench {
         }
         double secs = (System.nanoTime() - t0) / 1e9;
         double sps = timed * (double) w.batch / secs;
-        double flops = t.model().cost().trainingFlopsPerSample() * sps / 1e9;
+        double flops = w.gemms().flops() * timed / secs / 1e9;
         long hold = 3 * t.model().cost().parameterBytes()
                 + t.model().newActivations(1).bytes() * w.batch
                 + 4L * data.train().size() * (spec.input() + 1);
