@@ -7,10 +7,6 @@ import io.ringtmp.tensor.internal.NetlibGemm;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * The matrix-product facade every layer uses.
@@ -53,8 +49,6 @@ public final class Blas {
     private static final String CHOICE_NOTE;
     /** True when {@value #PROPERTY} named the backend. */
     private static final boolean FORCED;
-    private static volatile int threads = 1;
-    private static volatile ExecutorService pool;
     /** Below this many multiply-adds per thread a product runs on the caller's thread alone. */
     private static final long MIN_WORK_PER_THREAD = 1L << 20;
 
@@ -158,7 +152,7 @@ public final class Blas {
     /** One line for logs: the kernel, the thread count, and any warning about speed. */
     public static String describe() {
         StringBuilder sb = new StringBuilder("BLAS: ").append(GEMM.description())
-                .append(", ").append(threads).append(threads == 1 ? " thread" : " threads");
+                .append(", ").append(Parallel.threads()).append(Parallel.threads() == 1 ? " thread" : " threads");
         String w = warning();
         if (!w.isEmpty()) {
             sb.append(" (").append(w).append(')');
@@ -187,7 +181,7 @@ public final class Blas {
                     + "unset it or set OPENBLAS_CORETYPE=SkylakeX");
         }
         String ot = System.getenv("OPENBLAS_NUM_THREADS");
-        if (BACKEND == Backend.NATIVE && threads > 1 && (ot == null || !ot.trim().equals("1"))) {
+        if (BACKEND == Backend.NATIVE && Parallel.threads() > 1 && (ot == null || !ot.trim().equals("1"))) {
             w.add("OPENBLAS_NUM_THREADS is " + (ot == null ? "unset" : ot)
                     + "; set it to 1, RingTMP runs its own threads");
         }
@@ -195,27 +189,12 @@ public final class Blas {
     }
 
     public static int threads() {
-        return threads;
+        return Parallel.threads();
     }
 
-    /** Sets how many threads each product may use (1 .. number of cores is sensible). */
-    public static synchronized void setThreads(int n) {
-        if (n < 1) {
-            throw new IllegalArgumentException("threads must be >= 1, got " + n);
-        }
-        if (n == threads) {
-            return;
-        }
-        ExecutorService old = pool;
-        pool = n > 1 ? Executors.newFixedThreadPool(n - 1, r -> {
-            Thread t = new Thread(r, "ringtmp-blas");
-            t.setDaemon(true);
-            return t;
-        }) : null;
-        threads = n;
-        if (old != null) {
-            old.shutdown();
-        }
+    /** Sets how many threads each product may use; the same as {@link Parallel#setThreads}. */
+    public static void setThreads(int n) {
+        Parallel.setThreads(n);
     }
 
     /** c = a · b. */
@@ -261,65 +240,14 @@ public final class Blas {
             return;
         }
         int lda = a.cols(), ldb = b.cols(), ldc = n;
-        int t = threads;
-        ExecutorService p = pool;
         long work = (long) m * n * k;
         // Split the longer side of C: rows of op(A) for tall products, columns of op(B) for wide
         // ones (the weight gradients xᵀ·dy of a small batch are wide); each part is a whole
         // single-threaded product, so B (or A) is packed once per part, not once per tile.
         boolean byColumns = n > m;
-        int side = byColumns ? n : m;
-        int align = byColumns ? 16 : 8;
-        int parts = (int) Math.min(Math.min(t, Math.max(1, side / align)), Math.max(1, work / MIN_WORK_PER_THREAD));
-        if (parts <= 1 || p == null) {
-            gemm.sgemm(transA, transB, m, n, k, alpha, a.data(), a.offset(), lda, b.data(), b.offset(), ldb,
-                    beta, c.data(), c.offset(), ldc);
-            return;
-        }
-        int per = ((side + parts - 1) / parts + align - 1) / align * align;
-        List<Future<?>> futures = new ArrayList<>(parts - 1);
-        for (int part = 1; part < parts; part++) {
-            int from = part * per, to = Math.min(side, from + per);
-            if (from >= to) {
-                break;
-            }
-            futures.add(p.submit(() -> part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to)));
-        }
-        Throwable failure = null;
-        try {
-            part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, 0, Math.min(side, per));
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        // Wait for every part, even after a failure, so that no thread still writes into C once we return.
-        boolean interrupted = false;
-        for (Future<?> f : futures) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
-                    }
-                    break;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-        if (failure instanceof RuntimeException re) {
-            throw re;
-        }
-        if (failure instanceof Error err) {
-            throw err;
-        }
-        if (failure != null) {
-            throw new IllegalStateException("matmul worker failed", failure);
-        }
+        int parts = (int) Math.max(1, Math.min(Integer.MAX_VALUE, work / MIN_WORK_PER_THREAD));
+        Parallel.forRange(byColumns ? n : m, byColumns ? 16 : 8, parts, (from, to) ->
+                part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to));
     }
 
     /** One part of C: rows or columns {@code [from, to)}. */

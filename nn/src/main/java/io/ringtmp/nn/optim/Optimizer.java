@@ -1,6 +1,7 @@
 package io.ringtmp.nn.optim;
 
 import io.ringtmp.nn.Parameter;
+import io.ringtmp.tensor.Parallel;
 import io.ringtmp.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ import java.util.List;
  * w -= lr · (m / (1-β1^t)) / (sqrt(v / (1-β2^t)) + ε)}.
  */
 public final class Optimizer {
+    /** Parameters at least this large are updated by all compute threads. */
+    private static final int PARALLEL_MIN = 1 << 16;
     private final OptimizerConfig config;
     private final List<Parameter> params;
     private final List<Tensor> first;
@@ -64,19 +67,25 @@ public final class Optimizer {
         steps++;
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
-            switch (config.kind()) {
-                case SGD -> sgd(p, config.momentum() > 0 ? first.get(i) : null, (float) lr);
-                case ADAM -> adam(p, first.get(i), second.get(i), lr);
-            }
+            Tensor m = first.isEmpty() ? null : first.get(i);
+            Tensor v = second.isEmpty() ? null : second.get(i);
+            // Large parameters are updated by all compute threads: the update is memory-bound.
+            int parts = p.size() >= PARALLEL_MIN ? Integer.MAX_VALUE : 1;
+            Parallel.forRange(p.size(), 1024, parts, (from, to) -> {
+                switch (config.kind()) {
+                    case SGD -> sgd(p, m, (float) lr, from, to);
+                    case ADAM -> adam(p, m, v, lr, from, to);
+                }
+            });
         }
     }
 
-    private void sgd(Parameter p, Tensor v, float lr) {
+    private void sgd(Parameter p, Tensor v, float lr, int from, int to) {
         float[] w = p.value().data(), g = p.grad().data();
-        int wo = p.value().offset(), go = p.grad().offset(), n = p.size();
+        int wo = p.value().offset(), go = p.grad().offset();
         float wd = (float) config.weightDecay(), mu = (float) config.momentum();
         if (v == null) {
-            for (int i = 0; i < n; i++) {
+            for (int i = from; i < to; i++) {
                 w[wo + i] -= lr * (g[go + i] + wd * w[wo + i]);
                 g[go + i] = 0f;
             }
@@ -84,7 +93,7 @@ public final class Optimizer {
         }
         float[] m = v.data();
         boolean firstStep = steps == 1, nesterov = config.nesterov();
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             float gi = g[go + i] + wd * w[wo + i];
             g[go + i] = 0f;
             float vi = firstStep ? gi : mu * m[i] + gi;
@@ -93,15 +102,15 @@ public final class Optimizer {
         }
     }
 
-    private void adam(Parameter p, Tensor mT, Tensor vT, double lr) {
+    private void adam(Parameter p, Tensor mT, Tensor vT, double lr, int from, int to) {
         float[] w = p.value().data(), g = p.grad().data(), m = mT.data(), v = vT.data();
-        int wo = p.value().offset(), go = p.grad().offset(), n = p.size();
+        int wo = p.value().offset(), go = p.grad().offset();
         float b1 = (float) config.beta1(), b2 = (float) config.beta2(), eps = (float) config.epsilon();
         float wd = (float) config.weightDecay();
         double bc1 = 1 - Math.pow(config.beta1(), steps), bc2 = 1 - Math.pow(config.beta2(), steps);
         float stepSize = (float) (lr / bc1);
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             float gi = g[go + i] + wd * w[wo + i];
             g[go + i] = 0f;
             float mi = b1 * m[i] + (1 - b1) * gi;

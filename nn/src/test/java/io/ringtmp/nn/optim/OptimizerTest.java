@@ -62,6 +62,35 @@ class OptimizerTest {
     }
 
     @Test
+    void largeParameters_twoThreads_sameUpdateAsOneThread() {
+        for (OptimizerConfig cfg : List.of(OptimizerConfig.sgd(0.9, true, 1e-3), OptimizerConfig.adam(0.9, 0.99, 1e-8, 1e-3))) {
+            float[] result1 = null;
+            for (int threads : new int[]{1, 2}) {
+                io.ringtmp.tensor.Parallel.setThreads(threads);
+                try {
+                    int n = 200_003;
+                    Parameter p = Parameter.zeros("big", n);
+                    Optimizer o = Optimizer.create(cfg, List.of(p));
+                    for (int step = 0; step < 3; step++) {
+                        for (int i = 0; i < n; i++) {
+                            p.value().set(i, p.value().get(i));
+                            p.grad().set(i, (float) Math.sin(i * 0.001 + step));
+                        }
+                        o.step(0.01);
+                    }
+                    if (result1 == null) {
+                        result1 = p.value().toArray();
+                    } else {
+                        org.junit.jupiter.api.Assertions.assertArrayEquals(result1, p.value().toArray(), cfg.kind().name());
+                    }
+                } finally {
+                    io.ringtmp.tensor.Parallel.setThreads(1);
+                }
+            }
+        }
+    }
+
+    @Test
     void schedules_giveHandComputedRates() {
         assertEquals(0.1, LrSchedule.parse("constant", 0.1, 100).lr(57), 1e-12);
         LrSchedule step = LrSchedule.parse("step:10:0.5", 0.1, 100);
