@@ -1,0 +1,169 @@
+package io.ringtmp.node;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node's metrics: JSON lines in {@code metricsDir/node-<id>.jsonl} (one {@code step} line per
+ * step, plus {@code event} lines) and a Micrometer registry, optionally served for Prometheus.
+ * The fields are defined in docs/metrics.md, the same in every mode, so that idle time means
+ * the same thing everywhere. Thread-safe: lines are written under a lock.
+ */
+public final class NodeMetrics implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * One step of one node.
+     *
+     * @param step            step (mini-batch) number
+     * @param computeNs       time spent computing (forward, backward, update)
+     * @param idleNs          time spent waiting for a neighbour, server or barrier with nothing to compute
+     * @param sendNs          time the compute thread spent handing messages to the transport (encoding, back-pressure)
+     * @param recvNs          time spent decoding received messages on the compute thread
+     * @param wallNs          wall time of the step
+     * @param bytesSent       bytes sent to each peer during the step
+     * @param bytesReceived   bytes received from each peer during the step
+     * @param parameterBytes  bytes of parameters this node holds
+     * @param activationBytes bytes of activations held at the step's peak
+     * @param loss            the step's loss where this node computes it, else NaN
+     */
+    public record Step(long step, long computeNs, long idleNs, long sendNs, long recvNs, long wallNs,
+                       Map<Integer, Long> bytesSent, Map<Integer, Long> bytesReceived, long parameterBytes,
+                       long activationBytes, double loss) {
+    }
+
+    private final int nodeId;
+    private final Path file;
+    private final BufferedWriter out;
+    private final Time time;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer compute;
+    private final Timer idle;
+    private final Timer send;
+    private final Timer recv;
+    private HttpServer http;
+
+    public NodeMetrics(int nodeId, Path dir, Time time) {
+        this.nodeId = nodeId;
+        this.time = time;
+        this.file = dir.resolve("node-" + nodeId + ".jsonl");
+        try {
+            Files.createDirectories(dir);
+            out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("node " + nodeId + ": cannot write metrics to " + file + ": " + e.getMessage(), e);
+        }
+        registry.config().commonTags("node", Integer.toString(nodeId));
+        compute = Timer.builder("ringtmp.compute").description("time computing").register(registry);
+        idle = Timer.builder("ringtmp.idle").description("time waiting with nothing to compute").register(registry);
+        send = Timer.builder("ringtmp.send").description("compute-thread time handing messages to the transport").register(registry);
+        recv = Timer.builder("ringtmp.recv").description("compute-thread time taking messages from the transport").register(registry);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** Serves {@code /metrics} in Prometheus text format on {@code port} (0 picks a free one); returns the port. */
+    public synchronized int servePrometheus(String host, int port) {
+        try {
+            http = HttpServer.create(new InetSocketAddress(host, port), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException("node " + nodeId + ": cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
+        }
+        http.createContext("/metrics", ex -> {
+            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream os = ex.getResponseBody()) {
+                os.write(body);
+            }
+        });
+        http.start();
+        return http.getAddress().getPort();
+    }
+
+    /** Records one step. */
+    public void step(Step s) {
+        compute.record(s.computeNs(), TimeUnit.NANOSECONDS);
+        idle.record(s.idleNs(), TimeUnit.NANOSECONDS);
+        send.record(s.sendNs(), TimeUnit.NANOSECONDS);
+        recv.record(s.recvNs(), TimeUnit.NANOSECONDS);
+        s.bytesSent().forEach((peer, b) -> Counter.builder("ringtmp.bytes.sent").tag("peer", peer.toString()).register(registry).increment(b));
+        s.bytesReceived().forEach((peer, b) -> Counter.builder("ringtmp.bytes.received").tag("peer", peer.toString()).register(registry).increment(b));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", "step");
+        m.put("node", nodeId);
+        m.put("timeMs", time.currentTimeMillis());
+        m.put("step", s.step());
+        m.put("computeMs", s.computeNs() / 1e6);
+        m.put("idleMs", s.idleNs() / 1e6);
+        m.put("sendMs", s.sendNs() / 1e6);
+        m.put("recvMs", s.recvNs() / 1e6);
+        m.put("wallMs", s.wallNs() / 1e6);
+        m.put("bytesSent", s.bytesSent());
+        m.put("bytesReceived", s.bytesReceived());
+        m.put("parameterBytes", s.parameterBytes());
+        m.put("activationBytes", s.activationBytes());
+        if (!Double.isNaN(s.loss())) {
+            m.put("loss", s.loss());
+        }
+        write(m, false);
+    }
+
+    /** Records an event line, e.g. {@code peer-failed} or a link-test result; flushed at once. */
+    public void event(String name, Map<String, ?> fields) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("event", name);
+        m.put("node", nodeId);
+        m.put("timeMs", time.currentTimeMillis());
+        m.putAll(fields);
+        write(m, true);
+    }
+
+    private synchronized void write(Map<String, Object> m, boolean flush) {
+        try {
+            out.write(JSON.writeValueAsString(m));
+            out.newLine();
+            if (flush) {
+                out.flush();
+            }
+        } catch (IOException e) {
+            System.err.println("node " + nodeId + ": cannot write metrics to " + file + ": " + e.getMessage());
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            out.close();
+        } catch (IOException e) {
+            System.err.println("node " + nodeId + ": cannot close metrics file " + file + ": " + e.getMessage());
+        }
+        if (http != null) {
+            http.stop(0);
+        }
+        registry.close();
+    }
+}

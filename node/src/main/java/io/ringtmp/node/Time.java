@@ -1,0 +1,26 @@
+package io.ringtmp.node;
+
+/**
+ * The clock the runtime reads: injected so that failure detection and timeouts can be tested
+ * with a {@link FakeTime} instead of real waiting.
+ */
+public interface Time {
+    /** Monotonic nanoseconds. */
+    long nanoTime();
+
+    /** Wall-clock milliseconds since the epoch (for logs and metrics). */
+    long currentTimeMillis();
+
+    /** The real clock. */
+    Time SYSTEM = new Time() {
+        @Override
+        public long nanoTime() {
+            return System.nanoTime();
+        }
+
+        @Override
+        public long currentTimeMillis() {
+            return System.currentTimeMillis();
+        }
+    };
+}
