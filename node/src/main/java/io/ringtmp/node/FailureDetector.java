@@ -57,6 +57,11 @@ public final class FailureDetector {
         return newly;
     }
 
+    /** Stops watching {@code peer} (it said goodbye). */
+    public void forget(int peer) {
+        lastHeard.remove(peer);
+    }
+
     public boolean isFailed(int peer) {
         return failed.containsKey(peer);
     }

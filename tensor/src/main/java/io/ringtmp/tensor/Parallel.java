@@ -1,16 +1,19 @@
 package io.ringtmp.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The process's compute threads: matrix products ({@link Blas}) and the large element-wise
  * loops (optimiser updates) split their work over {@link #threads()} threads, the caller's own
- * thread included. One pool per process; set its size once at start-up.
+ * thread included. One set of threads per process; set its size once at start-up.
+ *
+ * <p>Why not an ExecutorService: a training step hands out a dozen pieces of work a few hundred
+ * microseconds apart, and waking a parked pool thread costs tens of microseconds on a VM. The
+ * workers here spin briefly after each piece before parking, so back-to-back products reach
+ * them at once. One {@link #forRange} runs at a time; a call made while another is running
+ * (from another thread) runs on its caller alone rather than waiting.
  */
 public final class Parallel {
     /** A piece of work over the index range {@code [from, to)}. */
@@ -19,33 +22,44 @@ public final class Parallel {
         void run(int from, int to);
     }
 
-    private static volatile int threads = 1;
-    private static volatile ExecutorService pool;
+    /**
+     * How long an idle worker spins before parking, and how long the caller spins waiting for
+     * workers before yielding its core: short, because with more runnable threads than cores
+     * (other processes, other nodes) spinning only steals time from the thread being waited for.
+     */
+    private static final long SPIN_NS = 50_000;
+
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    private static volatile Worker[] workers = new Worker[0];
 
     private Parallel() {
     }
 
     public static int threads() {
-        return threads;
+        return workers.length + 1;
     }
 
     /** Sets the number of compute threads (1 .. number of cores is sensible). */
-    public static synchronized void setThreads(int n) {
+    public static void setThreads(int n) {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + n);
         }
-        if (n == threads) {
-            return;
-        }
-        ExecutorService old = pool;
-        pool = n > 1 ? Executors.newFixedThreadPool(n - 1, r -> {
-            Thread t = new Thread(r, "ringtmp-compute");
-            t.setDaemon(true);
-            return t;
-        }) : null;
-        threads = n;
-        if (old != null) {
-            old.shutdown();
+        LOCK.lock();
+        try {
+            if (n == threads()) {
+                return;
+            }
+            for (Worker w : workers) {
+                w.shutdown();
+            }
+            Worker[] ws = new Worker[n - 1];
+            for (int i = 0; i < ws.length; i++) {
+                ws[i] = new Worker(i + 1);
+                ws[i].start();
+            }
+            workers = ws;
+        } finally {
+            LOCK.unlock();
         }
     }
 
@@ -57,54 +71,118 @@ public final class Parallel {
      * into the caller's buffers afterwards.
      */
     public static void forRange(int n, int align, int parts, RangeBody body) {
-        ExecutorService p = pool;
-        int chunks = Math.min(Math.min(parts, threads), Math.max(1, n / Math.max(1, align)));
-        if (chunks <= 1 || p == null) {
+        Worker[] ws = workers;
+        int chunks = Math.min(Math.min(parts, ws.length + 1), Math.max(1, n / Math.max(1, align)));
+        if (chunks <= 1 || !LOCK.tryLock()) {
             body.run(0, n);
             return;
         }
-        int per = ((n + chunks - 1) / chunks + align - 1) / align * align;
-        List<Future<?>> futures = new ArrayList<>(chunks - 1);
-        for (int c = 1; c < chunks; c++) {
-            int from = c * per, to = Math.min(n, from + per);
-            if (from >= to) {
-                break;
-            }
-            futures.add(p.submit(() -> body.run(from, to)));
-        }
-        Throwable failure = null;
         try {
-            body.run(0, Math.min(n, per));
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        boolean interrupted = false;
-        for (Future<?> f : futures) {
-            while (true) {
-                try {
-                    f.get();
-                    break;
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (failure == null) {
-                        failure = e.getCause();
-                    }
+            ws = workers;
+            chunks = Math.min(chunks, ws.length + 1);
+            int per = ((n + chunks - 1) / chunks + align - 1) / align * align;
+            Call call = new Call(body);
+            int handed = 0;
+            for (int c = 1; c < chunks; c++) {
+                int from = c * per, to = Math.min(n, from + per);
+                if (from >= to) {
                     break;
                 }
+                call.pending.incrementAndGet();
+                ws[c - 1].hand(call, from, to);
+                handed++;
+            }
+            try {
+                body.run(0, Math.min(n, per));
+            } catch (RuntimeException | Error e) {
+                call.fail(e);
+            }
+            // Wait for every chunk, even after a failure, so that no thread still writes into the output.
+            long spinUntil = System.nanoTime() + SPIN_NS;
+            while (handed > 0 && call.pending.get() > 0) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+            Throwable f = call.failure;
+            if (f instanceof RuntimeException re) {
+                throw re;
+            }
+            if (f instanceof Error err) {
+                throw err;
+            }
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    /** One forRange call: its body, the chunks still running, the first failure. */
+    private static final class Call {
+        final RangeBody body;
+        final AtomicInteger pending = new AtomicInteger();
+        volatile Throwable failure;
+
+        Call(RangeBody body) {
+            this.body = body;
+        }
+
+        synchronized void fail(Throwable t) {
+            if (failure == null) {
+                failure = t;
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+    }
+
+    /** A compute thread with a one-piece mailbox. */
+    private static final class Worker extends Thread {
+        private volatile Call call;
+        private volatile int from;
+        private volatile int to;
+        private volatile boolean running = true;
+
+        Worker(int index) {
+            super("ringtmp-compute-" + index);
+            setDaemon(true);
         }
-        if (failure instanceof RuntimeException re) {
-            throw re;
+
+        void hand(Call c, int f, int t) {
+            from = f;
+            to = t;
+            call = c; // published last: the worker reads from/to after seeing call
+            LockSupport.unpark(this);
         }
-        if (failure instanceof Error err) {
-            throw err;
+
+        void shutdown() {
+            running = false;
+            LockSupport.unpark(this);
         }
-        if (failure != null) {
-            throw new IllegalStateException("compute thread failed", failure);
+
+        @Override
+        public void run() {
+            while (running) {
+                Call c = call;
+                if (c == null) {
+                    long spinUntil = System.nanoTime() + SPIN_NS;
+                    while ((c = call) == null && running && System.nanoTime() < spinUntil) {
+                        Thread.onSpinWait();
+                    }
+                    if (c == null) {
+                        LockSupport.park(this);
+                        continue;
+                    }
+                }
+                int f = from, t = to;
+                try {
+                    c.body.run(f, t);
+                } catch (RuntimeException | Error e) {
+                    c.fail(e);
+                } finally {
+                    call = null;
+                    c.pending.decrementAndGet();
+                }
+            }
         }
     }
 }
