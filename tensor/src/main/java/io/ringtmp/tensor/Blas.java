@@ -105,6 +105,9 @@ public final class Blas {
         BACKEND = backend;
         CHOICE_NOTE = note;
         FORCED = !wanted.equals("auto") && !wanted.isEmpty();
+        if (backend == Backend.JAVA_VECTOR) {
+            io.ringtmp.tensor.internal.VectorGemm.warmUp();
+        }
     }
 
     /**

@@ -44,6 +44,36 @@ public final class VectorGemm implements Gemm {
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
+    /**
+     * Runs every path of the kernel (each transpose pair, beta 0 and 1, full and edge tiles)
+     * a few hundred times on small matrices, once per process, so that the JIT compiles it with
+     * a complete profile. Without this, the first product of a new shape or transpose can hit an
+     * uncommon trap: the compiled kernel is thrown away and the Vector API code runs
+     * interpreted (orders of magnitude slower) until it is compiled again. About 0.2 s.
+     */
+    public static void warmUp() {
+        synchronized (VectorGemm.class) {
+            if (warmedUp) {
+                return;
+            }
+            warmedUp = true;
+        }
+        VectorGemm g = new VectorGemm();
+        int[][] shapes = {{MR * 2 + 3, NR * 2 + 5, 37}, {MC + 7, NR * 3, KC + 9}, {MR, NR, 16}};
+        for (int round = 0; round < 60; round++) {
+            for (int[] sh : shapes) {
+                int m = sh[0], n = sh[1], k = sh[2];
+                float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+                for (int t = 0; t < 4; t++) {
+                    boolean ta = t >= 2, tb = (t & 1) == 1;
+                    g.sgemm(ta, tb, m, n, k, 1f, a, 0, ta ? m : k, b, 0, tb ? k : n, round % 2 == 0 ? 0f : 1f, c, 0, n);
+                }
+            }
+        }
+    }
+
+    private static boolean warmedUp;
+
     /** Per-thread packing buffers; grown on first use for a shape, then reused. */
     private static final class Workspace {
         final float[] a = new float[MC * KC];
