@@ -235,17 +235,55 @@ class EmulatedClusterIT {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 
-    @Test
-    void sigterm_launcherWithOpenCluster_tearsEverythingDown() throws Exception {
+    /** SIGTERM is what a supervisor sends; SIGINT is Ctrl-C. */
+    @ParameterizedTest
+    @ValueSource(strings = {"TERM", "INT"})
+    void signal_launcherWithOpenCluster_tearsEverythingDown(String signal) throws Exception {
         String tag = newTag();
         try (Child launcher = Child.start(Child.java(NetProbe.class, "cluster", tag))) {
             long sleeper = Long.parseLong(launcher.await("READY", 30_000).split(" ")[1]);
             assertTrue(run("ip", "netns", "list").contains("rtmp-" + tag + "-0"));
-            assertTrue(ProcessHandle.of(sleeper).isPresent(), "the node process runs before SIGTERM");
-            launcher.process().destroy(); // SIGTERM
-            assertTrue(launcher.process().waitFor(20, TimeUnit.SECONDS), "the launcher exits after SIGTERM");
+            assertTrue(ProcessHandle.of(sleeper).isPresent(), "the node process runs before SIG" + signal);
+            run("kill", "-s", signal, Long.toString(launcher.process().pid()));
+            assertTrue(launcher.process().waitFor(20, TimeUnit.SECONDS), "the launcher exits after SIG" + signal);
             assertFalse(ProcessHandle.of(sleeper).map(ProcessHandle::isAlive).orElse(false), "the node process is gone");
         }
+        assertEquals(List.of(), cgroupsNamed(tag), "cgroups of the signalled launcher");
+        assertEquals(List.of(), remains(tag, List.of()));
+    }
+
+    @Test
+    void sigkill_launcherWithOpenCluster_leftoversListedAndCleanedUp() throws Exception {
+        String tag = newTag();
+        long sleeper;
+        try (Child launcher = Child.start(Child.java(NetProbe.class, "cluster", tag))) {
+            sleeper = Long.parseLong(launcher.await("READY", 30_000).split(" ")[1]);
+            launcher.process().destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertTrue(launcher.process().waitFor(10, TimeUnit.SECONDS));
+        }
+        List<String> left = EmulatedCluster.leftovers().stream().filter(l -> l.contains("rtmp-" + tag + "-")).toList();
+        assertTrue(left.contains("netns rtmp-" + tag + "-0") && left.contains("netns rtmp-" + tag + "-hub"), left.toString());
+        assertTrue(left.stream().anyMatch(l -> l.startsWith("cgroup ") && l.endsWith("rtmp-" + tag + "-1")), left.toString());
+
+        List<String> removed = EmulatedCluster.cleanupLeftovers();
+        assertTrue(removed.containsAll(left), "removed " + removed + ", listed " + left);
+        assertFalse(ProcessHandle.of(sleeper).map(ProcessHandle::isAlive).orElse(false), "the orphaned node process is gone");
+        assertEquals(List.of(), cgroupsNamed(tag));
+        assertEquals(List.of(), remains(tag, List.of()));
+    }
+
+    @Test
+    void create_notRoot_refusedWithOneLineSayingSo() throws Exception {
+        assumeTrue(Shell.which("setpriv").isPresent(), "needs setpriv (util-linux) to run a child as nobody");
+        List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
+        cmd.addAll(Child.java(NetProbe.class, "cluster", newTag()));
+        try (Child child = Child.start(cmd)) {
+            assertEquals("EMULATION --emulate needs root: run as root or drop --emulate", child.await("EMULATION", 20_000));
+            assertEquals(2, child.process().waitFor());
+        }
+    }
+
+    private static List<Path> cgroupsNamed(String tag) throws IOException {
         List<Path> groups = new ArrayList<>();
         for (String controller : List.of("cpu", "memory")) {
             for (int i = 0; i < 2; i++) {
@@ -256,8 +294,7 @@ class EmulatedClusterIT {
                 }
             }
         }
-        assertEquals(List.of(), groups, "cgroups of the killed launcher");
-        assertEquals(List.of(), remains(tag, List.of()));
+        return groups;
     }
 
     private static String read(Path p) throws IOException {

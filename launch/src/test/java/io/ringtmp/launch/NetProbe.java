@@ -26,7 +26,8 @@ import java.util.Locale;
  *       WARMUP_MS of data, then prints {@code MBIT <rate>} for the bytes received in MEASURE_MS.</li>
  *   <li>{@code source ADDR PORT}: sends as fast as the link allows until the peer closes.</li>
  *   <li>{@code cluster TAG}: creates a 2-node emulated cluster, starts {@code sleep} in node 0,
- *       prints {@code READY <sleep pid>} and waits to be killed.</li>
+ *       prints {@code READY <sleep pid>} and waits to be killed; where the cluster cannot be
+ *       created, prints {@code EMULATION <message>} and exits with 2.</li>
  * </ul>
  */
 public final class NetProbe {
@@ -41,7 +42,14 @@ public final class NetProbe {
             case "ping" -> ping(args[1], Integer.parseInt(args[2]), args[3]);
             case "sink" -> sink(args[1], Integer.parseInt(args[2]), Long.parseLong(args[3]), Long.parseLong(args[4]));
             case "source" -> source(args[1], Integer.parseInt(args[2]));
-            case "cluster" -> cluster(args[1]);
+            case "cluster" -> {
+                try {
+                    cluster(args[1]);
+                } catch (EmulationException e) {
+                    System.out.println("EMULATION " + e.getMessage());
+                    System.exit(2);
+                }
+            }
             default -> throw new IllegalArgumentException("unknown mode " + args[0]);
         }
     }
