@@ -138,6 +138,7 @@ public final class EmulatedCluster implements AutoCloseable {
         ipRun("create the bridge", "-n", hub, "link", "add", "br0", "type", "bridge");
         ipRun("bring up the bridge", "-n", hub, "link", "set", "br0", "up");
         for (int i = 0; i < config.nodes(); i++) {
+            checkNotClosed();
             String ns = namespace(i);
             String port = "p" + i;
             ipRun("create node " + i + "'s namespace", "netns", "add", ns);
@@ -179,6 +180,7 @@ public final class EmulatedCluster implements AutoCloseable {
     }
 
     private void ipRun(String what, String... args) {
+        checkNotClosed();
         List<String> cmd = new ArrayList<>(args.length + 1);
         cmd.add(ip);
         cmd.addAll(List.of(args));
@@ -241,9 +243,7 @@ public final class EmulatedCluster implements AutoCloseable {
         if (command.isEmpty()) {
             throw new IllegalArgumentException("command must not be empty");
         }
-        if (closed.get()) {
-            throw new IllegalStateException("emulated cluster " + tag + " is closed");
-        }
+        checkNotClosed();
         StringBuilder script = new StringBuilder();
         for (Path g : cgroupDirs(node)) {
             script.append("echo $$ > ").append(Shell.quote(g.resolve("cgroup.procs").toString())).append(" && ");
@@ -256,6 +256,13 @@ public final class EmulatedCluster implements AutoCloseable {
         wrapped.add("rtmp-node-" + node);
         wrapped.addAll(command);
         return List.copyOf(wrapped);
+    }
+
+    /** Also stops a setup that a signal interrupted: the shutdown hook has torn down, so build no further. */
+    private void checkNotClosed() {
+        if (closed.get()) {
+            throw new IllegalStateException("emulated cluster " + tag + " is closed");
+        }
     }
 
     private void checkNode(int node) {

@@ -40,10 +40,16 @@ final class Child implements AutoCloseable {
 
     /** A JVM running {@code mainClass} from the test classpath, small and quick to start. */
     static List<String> java(Class<?> mainClass, String... args) {
+        return java(List.of(), mainClass, args);
+    }
+
+    /** As {@link #java(Class, String...)}, with {@code jvmOptions} overriding the defaults. */
+    static List<String> java(List<String> jvmOptions, Class<?> mainClass, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
-        cmd.addAll(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-                "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        cmd.addAll(List.of("-Xmx64m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         cmd.addAll(List.of(args));
         return cmd;
     }

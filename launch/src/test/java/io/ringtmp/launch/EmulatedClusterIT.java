@@ -158,10 +158,12 @@ class EmulatedClusterIT {
     @Test
     void nodes_tcpEchoAcrossTheBridge_hostAddressesAndRoutesUnchanged() throws Exception {
         String before = hostNetwork();
-        try (EmulatedCluster c = EmulatedCluster.create(newTag(), EmulationConfig.uncapped(2))) {
-            try (Child server = Child.start(c.wrap(1, Child.java(NetProbe.class, "echo", c.address(1), "7000")))) {
+        // Memory and CPU capped too: node JVMs start and talk with the flags jvmOptions() gives them.
+        try (EmulatedCluster c = EmulatedCluster.create(newTag(), new EmulationConfig(2, 0, 0.5, 96L << 20))) {
+            List<String> opts = c.config().jvmOptions();
+            try (Child server = Child.start(c.wrap(1, Child.java(opts, NetProbe.class, "echo", c.address(1), "7000")))) {
                 server.await("READY", 20_000);
-                try (Child client = Child.start(c.wrap(0, Child.java(NetProbe.class, "ping", c.address(1), "7000", "hello ring")))) {
+                try (Child client = Child.start(c.wrap(0, Child.java(opts, NetProbe.class, "ping", c.address(1), "7000", "hello ring")))) {
                     assertEquals("ECHO hello ring", client.await("ECHO", 20_000));
                 }
             }
