@@ -1,0 +1,53 @@
+package io.ringtmp.launch;
+
+import io.ringtmp.launch.internal.Shell;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EmulationConfigTest {
+    @Test
+    void constructor_outOfRangeValues_rejectedNamingTheParameter() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(0, 0, 0, 0)).getMessage().startsWith("nodes"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, -1, 0, 0)).getMessage().startsWith("link-mbit"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, Double.NaN, 0, 0)).getMessage().startsWith("link-mbit"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, 0.001, 0)).getMessage().startsWith("node-cpu"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, Double.POSITIVE_INFINITY, 0)).getMessage().startsWith("node-cpu"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, 0, 1 << 20)).getMessage().startsWith("node-mem"));
+    }
+
+    @Test
+    void derivedValues_matchTheDocumentedFormulas() {
+        EmulationConfig c = new EmulationConfig(4, 40, 0.25, 512L << 20);
+        assertEquals(40_000_000L, c.linkBitsPerSecond());
+        assertEquals(20_000, c.linkBurstBytes());
+        assertEquals(25_000, c.cpuQuotaUs());
+        assertEquals((512L << 20) + (128L << 20) + (192L << 20), c.memoryLimitBytes());
+        assertEquals(List.of("-Xmx536870912", "-XX:MaxDirectMemorySize=134217728", "-XX:ActiveProcessorCount=1"), c.jvmOptions());
+        assertEquals(2 * 1514, new EmulationConfig(1, 1, 0, 0).linkBurstBytes(), "slow links still fit two frames");
+        assertEquals(List.of(), EmulationConfig.uncapped(3).jvmOptions());
+        assertEquals(0, EmulationConfig.uncapped(3).memoryLimitBytes());
+    }
+
+    @Test
+    void parseBytes_suffixes_binaryUnits() {
+        assertEquals(512L << 20, EmulationConfig.parseBytes("512m"));
+        assertEquals(2L << 30, EmulationConfig.parseBytes("2G"));
+        assertEquals(1000, EmulationConfig.parseBytes("1000"));
+        assertThrows(IllegalArgumentException.class, () -> EmulationConfig.parseBytes("1.5g"));
+        assertThrows(IllegalArgumentException.class, () -> EmulationConfig.parseBytes(""));
+        assertThrows(IllegalArgumentException.class, () -> EmulationConfig.parseBytes("99999999999t"));
+    }
+
+    @Test
+    void quote_anyString_isOneShellWord() {
+        for (String s : List.of("plain", "a b", "it's", "$(id)", "'", "")) {
+            Shell.Result r = Shell.run(List.of("/bin/sh", "-c", "printf %s " + Shell.quote(s)));
+            assertEquals(s, r.output());
+        }
+    }
+}
