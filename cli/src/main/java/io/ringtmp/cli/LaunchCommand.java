@@ -1,0 +1,113 @@
+package io.ringtmp.cli;
+
+import io.ringtmp.launch.EmulationConfig;
+import io.ringtmp.launch.Launcher;
+import io.ringtmp.node.ClusterSpec;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code ringtmp launch}: N node processes on this machine, optionally as emulated devices. */
+@Command(name = "launch", mixinStandardHelpOptions = true,
+        description = {"Start N node processes on this machine (127.0.0.1, or emulated devices with --emulate), "
+                + "prefix their output with the node id, and print the run's summary.",
+                "Modes: linktest (every node streams tensors to its successor; MB/s and latency per link)."})
+public final class LaunchCommand implements Callable<Integer> {
+    @Option(names = "--nodes", defaultValue = "4", description = "Node processes (default: ${DEFAULT-VALUE}).")
+    int nodes;
+
+    @Option(names = "--mode", defaultValue = "linktest", description = "What the nodes run: linktest (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--sizes", description = "linktest: tensor sizes (default: 4KiB,64KiB,512KiB,4MiB).")
+    String sizes;
+
+    @Option(names = "--seconds", description = "linktest: seconds of streaming per size (default: 2).")
+    Double seconds;
+
+    @Option(names = "--pings", description = "linktest: round trips timed per link (default: 200).")
+    Integer pings;
+
+    @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run directories go (default: ${DEFAULT-VALUE}).")
+    Path runsDir;
+
+    @Option(names = "--heartbeat-ms", defaultValue = "500", description = "Heartbeat interval (default: ${DEFAULT-VALUE}).")
+    int heartbeatMs;
+
+    @Option(names = "--failure-timeout-ms", defaultValue = "5000",
+            description = "Silence after which a neighbour is declared failed (default: ${DEFAULT-VALUE}).")
+    int failureTimeoutMs;
+
+    @Option(names = "--emulate", description = "Root only: each node in its own network namespace, with the caps below.")
+    boolean emulate;
+
+    @Option(names = "--link-mbit", defaultValue = "0", description = "--emulate: link bandwidth cap per node in Mbit/s (0: none).")
+    double linkMbit;
+
+    @Option(names = "--node-cpu", defaultValue = "0", description = "--emulate: CPU per node in cores, e.g. 0.25 (0: none).")
+    double nodeCpu;
+
+    @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
+    String nodeMem;
+
+    @Override
+    public Integer call() throws Exception {
+        ClusterSpec.Mode m = ClusterSpec.Mode.parse(mode);
+        Map<String, String> opts = new LinkedHashMap<>();
+        if (sizes != null) {
+            opts.put("sizes", sizes);
+        }
+        if (seconds != null) {
+            opts.put("seconds", seconds.toString());
+        }
+        if (pings != null) {
+            opts.put("pings", pings.toString());
+        }
+        if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
+            throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
+        }
+        EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : parseBytes(nodeMem)) : null;
+        return Launcher.launch(new Launcher.Options(nodes, m, opts, null, null, runsDir, nodeCommand(), emu, heartbeatMs,
+                failureTimeoutMs), System.out);
+    }
+
+    /** This JVM's java binary, flags and class path, running {@code ringtmp node}. */
+    static List<String> nodeCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add("node");
+        return cmd;
+    }
+
+    static long parseBytes(String s) {
+        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
+        long mult = 1;
+        if (t.endsWith("g")) {
+            mult = 1L << 30;
+        } else if (t.endsWith("m")) {
+            mult = 1L << 20;
+        } else if (t.endsWith("k")) {
+            mult = 1L << 10;
+        }
+        try {
+            return Long.parseLong(mult == 1 ? t : t.substring(0, t.length() - 1)) * mult;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--node-mem '" + s + "' is not like 512m or 2g");
+        }
+    }
+}

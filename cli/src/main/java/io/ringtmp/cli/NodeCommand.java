@@ -1,0 +1,47 @@
+package io.ringtmp.cli;
+
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.Node;
+import io.ringtmp.node.Time;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code ringtmp node --spec cluster.json --id N}: one node process of a cluster. */
+@Command(name = "node", mixinStandardHelpOptions = true,
+        description = {"Run node N of the cluster described by a spec file (the same file on every machine).",
+                "Exit codes: 0 done (or stopped by SIGTERM after its current step), 3 a neighbour failed, 1 other errors."})
+public final class NodeCommand implements Callable<Integer> {
+    @Option(names = "--spec", required = true, description = "Cluster spec (JSON); see docs/cluster-spec.md.")
+    Path spec;
+
+    @Option(names = "--id", required = true, description = "This node's id in the spec.")
+    int id;
+
+    @Override
+    public Integer call() throws Exception {
+        ClusterSpec s = ClusterSpec.read(spec);
+        s.node(id);
+        CountDownLatch finished = new CountDownLatch(1);
+        try (Node node = new Node(s, id, Time.SYSTEM, System.out)) {
+            // SIGTERM: let the mode finish its current step and write its metrics before the JVM exits.
+            Thread hook = new Thread(() -> {
+                node.requestStop("SIGTERM");
+                try {
+                    finished.await();
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "ringtmp-sigterm");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                return node.run();
+            } finally {
+                finished.countDown();
+            }
+        }
+    }
+}

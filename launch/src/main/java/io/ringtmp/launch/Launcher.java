@@ -1,0 +1,275 @@
+package io.ringtmp.launch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeSpec;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Starts the N node processes of a run on this machine, optionally each in an emulated device
+ * ({@link EmulatedCluster}), prefixes their output with their id, waits for them, and prints
+ * the run's summary from their metrics files.
+ *
+ * <p>Writes {@code runs/<time>-<run id>/cluster.json} (mode 0600: it holds the run's secret) and
+ * the nodes write their metrics beside it. Exit code: 0 when every node exited 0, else the
+ * first non-zero code. Ctrl-C sends SIGTERM to every node, waits for them to write their final
+ * metrics, and tears the emulation down.
+ */
+public final class Launcher {
+    /**
+     * @param nodes            how many node processes
+     * @param mode             what they run
+     * @param modeOptions      the mode's options
+     * @param model            model description, for training modes (may be null)
+     * @param data             data source, for training modes (may be null)
+     * @param runsDir          parent directory of run directories
+     * @param nodeCommand      the command that starts one node, before {@code --spec F --id i}
+     *                         (e.g. {@code java ... io.ringtmp.cli.Main node})
+     * @param emulation        emulated devices, or null to run on loopback
+     * @param heartbeatMs      heartbeat interval (0: the spec's default)
+     * @param failureTimeoutMs silence after which a neighbour is failed (0: the spec's default)
+     */
+    public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
+                          Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
+                          int failureTimeoutMs) {
+        public Options {
+            if (nodes < 1) {
+                throw new IllegalArgumentException("--nodes must be >= 1, got " + nodes);
+            }
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Port every node listens on inside its own emulated network namespace. */
+    static final int EMULATED_PORT = 7070;
+
+    private Launcher() {
+    }
+
+    /** Runs the cluster to completion; returns the exit code. */
+    public static int launch(Options o, PrintStream out) throws IOException, InterruptedException {
+        SecureRandom random = new SecureRandom();
+        long runId = random.nextLong() & Long.MAX_VALUE;
+        byte[] secretBytes = new byte[24];
+        random.nextBytes(secretBytes);
+        String secret = HexFormat.of().formatHex(secretBytes);
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        Path runDir = o.runsDir().resolve(stamp + "-" + Long.toHexString(runId).substring(0, 6));
+        Files.createDirectories(runDir);
+
+        EmulatedCluster emu = o.emulation() == null ? null
+                : EmulatedCluster.create(Long.toHexString(runId).substring(0, 5), o.emulation());
+        List<Process> procs = new ArrayList<>();
+        Thread hook = new Thread(() -> stopAll(procs, emu), "ringtmp-launch-stop");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            List<NodeSpec> nodes = new ArrayList<>();
+            List<Integer> ports = emu == null ? freePorts(o.nodes()) : List.of();
+            for (int i = 0; i < o.nodes(); i++) {
+                nodes.add(emu == null ? NodeSpec.of(i, "127.0.0.1", ports.get(i)) : NodeSpec.of(i, emu.address(i), EMULATED_PORT));
+            }
+            ClusterSpec spec = new ClusterSpec(runId, secret, o.mode(), o.modeOptions(), o.model(), o.data(),
+                    o.heartbeatMs(), o.failureTimeoutMs(), runDir.toString(), nodes);
+            Path specFile = runDir.resolve("cluster.json");
+            spec.write(specFile);
+            out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s; spec and metrics in %s%n", Long.toHexString(runId),
+                    o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + ")", runDir);
+
+            List<Thread> pumps = new ArrayList<>();
+            for (int i = 0; i < o.nodes(); i++) {
+                List<String> cmd = new ArrayList<>(o.nodeCommand());
+                if (emu != null) {
+                    // The JVM cannot see its namespace's cgroup limits: tell it its heap, direct memory and cores.
+                    cmd.addAll(1, o.emulation().jvmOptions());
+                }
+                cmd.addAll(List.of("--spec", specFile.toAbsolutePath().toString(), "--id", Integer.toString(i)));
+                ProcessBuilder pb = new ProcessBuilder(emu == null ? cmd : emu.wrap(i, cmd));
+                pb.redirectErrorStream(true);
+                pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+                Process p = pb.start();
+                synchronized (procs) {
+                    procs.add(p);
+                }
+                pumps.add(pump(p, "[node " + i + "] ", out));
+            }
+            int code = waitAll(procs, spec, out);
+            for (Thread t : pumps) {
+                t.join(2000);
+            }
+            summarize(spec, runDir, out);
+            return code;
+        } finally {
+            stopAll(procs, emu);
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException ignored) {
+                // Already shutting down: the hook is running.
+            }
+        }
+    }
+
+    static String describe(EmulationConfig e) {
+        return (e.linkCapped() ? e.linkMbit() + " Mbit/s links" : "uncapped links")
+                + ", " + (e.cpuCapped() ? e.nodeCpu() + " cores" : "uncapped CPU")
+                + ", " + (e.memoryCapped() ? (e.nodeMemBytes() >> 20) + " MiB heap" : "uncapped memory") + " per node";
+    }
+
+    private static Thread pump(Process p, String prefix, PrintStream out) {
+        Thread t = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (!line.startsWith("WARNING: Using incubator modules")) {
+                        synchronized (out) {
+                            out.println(prefix + line);
+                        }
+                    }
+                }
+            } catch (IOException ignored) {
+                // The process ended.
+            }
+        }, "ringtmp-pump");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits for every node; once one fails, the others get time to notice and stop, then are ended. */
+    private static int waitAll(List<Process> procs, ClusterSpec spec, PrintStream out) throws InterruptedException {
+        int code = 0;
+        long graceNs = -1;
+        while (true) {
+            boolean running = false;
+            for (int i = 0; i < procs.size(); i++) {
+                Process p = procs.get(i);
+                if (p.isAlive()) {
+                    running = true;
+                } else if (p.exitValue() != 0 && code == 0) {
+                    code = p.exitValue();
+                    out.println("node " + i + " exited with " + code);
+                    graceNs = System.nanoTime() + (spec.failureTimeoutMs() + 5000L) * 1_000_000L;
+                }
+            }
+            if (!running) {
+                return code;
+            }
+            if (graceNs > 0 && System.nanoTime() > graceNs) {
+                out.println("ending the remaining nodes");
+                for (Process p : procs) {
+                    p.destroy();
+                }
+                for (Process p : procs) {
+                    if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                }
+                return code;
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    private static void stopAll(List<Process> procs, EmulatedCluster emu) {
+        List<Process> copy;
+        synchronized (procs) {
+            copy = new ArrayList<>(procs);
+        }
+        for (Process p : copy) {
+            if (p.isAlive()) {
+                p.destroy(); // SIGTERM: the node finishes its step and writes its metrics.
+            }
+        }
+        for (Process p : copy) {
+            try {
+                if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (emu != null) {
+            emu.close();
+        }
+    }
+
+    /** {@code n} ports free on 127.0.0.1 right now. */
+    static List<Integer> freePorts(int n) throws IOException {
+        List<ServerSocket> sockets = new ArrayList<>();
+        try {
+            List<Integer> ports = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket();
+                s.setReuseAddress(true);
+                s.bind(new InetSocketAddress("127.0.0.1", 0));
+                sockets.add(s);
+                ports.add(s.getLocalPort());
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : sockets) {
+                s.close();
+            }
+        }
+    }
+
+    /** Prints the run's results from the nodes' metrics files. */
+    static void summarize(ClusterSpec spec, Path runDir, PrintStream out) throws IOException {
+        Map<String, String> throughput = new TreeMap<>();
+        Map<String, String> rtt = new TreeMap<>();
+        List<String> failures = new ArrayList<>();
+        for (NodeSpec n : spec.nodes()) {
+            Path f = runDir.resolve("node-" + n.id() + ".jsonl");
+            if (!Files.exists(f)) {
+                failures.add("node " + n.id() + " wrote no metrics");
+                continue;
+            }
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                JsonNode j;
+                try {
+                    j = JSON.readTree(line);
+                } catch (IOException e) {
+                    continue; // A line cut short by a killed node.
+                }
+                switch (j.path("event").asText()) {
+                    case "linktest-throughput" -> throughput.put(String.format(Locale.ROOT, "%03d%03d%012d", j.get("from").asInt(),
+                            j.get("to").asInt(), j.get("bytes").asLong()), String.format(Locale.ROOT, "  %d -> %d  %7s  %9.1f MB/s",
+                            j.get("from").asInt(), j.get("to").asInt(), j.get("size").asText(), j.get("MBps").asDouble()));
+                    case "linktest-rtt" -> rtt.put(String.format(Locale.ROOT, "%03d", j.get("from").asInt()), String.format(Locale.ROOT,
+                            "  %d -> %d  rtt %.0f us p50, %.0f us p99", j.get("from").asInt(), j.get("to").asInt(),
+                            j.get("p50Us").asDouble(), j.get("p99Us").asDouble()));
+                    case "peer-failed" -> failures.add("node " + n.id() + " declared node " + j.get("peer").asInt()
+                            + " failed after " + j.get("silentMs").asLong() + " ms of silence");
+                    default -> { }
+                }
+            }
+        }
+        if (!throughput.isEmpty() || !rtt.isEmpty()) {
+            out.println("link test results (receiver-side MB/s, sender-side round trips):");
+            throughput.values().forEach(out::println);
+            rtt.values().forEach(out::println);
+        }
+        failures.forEach(out::println);
+    }
+}

@@ -1,0 +1,189 @@
+package io.ringtmp.node;
+
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageHandler;
+import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.Transport;
+import io.ringtmp.transport.TransportConfig;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One node process of a cluster: starts the transport, connects to its ring neighbours, sends
+ * heartbeats and watches for silent neighbours, runs the spec's mode, writes metrics, and ends
+ * cleanly on SIGTERM.
+ *
+ * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out).run()} returns the exit code: 0
+ * when the mode completed (or SIGTERM ended it after its current step), 3 when a neighbour
+ * failed, 1 on another error. Threads: the caller's thread runs the mode; a scheduler thread
+ * sends heartbeats and runs the failure detector; transport I/O threads deliver messages.
+ */
+public final class Node implements AutoCloseable {
+    /** Exit code when a neighbour failed. */
+    public static final int EXIT_PEER_FAILED = 3;
+
+    private final ClusterSpec spec;
+    private final int id;
+    private final Time time;
+    private final PrintStream log;
+    private final StopSignal stop = new StopSignal();
+    private final NodeMetrics metrics;
+    private final ScheduledExecutorService heartbeats;
+    private volatile FailureDetector detector;
+    private volatile LinkTest linkTest;
+    private final java.util.List<Message> early = new java.util.ArrayList<>();
+    private Transport transport;
+
+    public Node(ClusterSpec spec, int id, Time time, PrintStream log) {
+        spec.node(id);
+        this.spec = spec;
+        this.id = id;
+        this.time = time;
+        this.log = log;
+        this.metrics = new NodeMetrics(id, Path.of(spec.metricsDir()), time);
+        this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "ringtmp-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public NodeMetrics metrics() {
+        return metrics;
+    }
+
+    /** Asks the node to end after its current step (SIGTERM). */
+    public void requestStop(String why) {
+        stop.stop(why, false);
+    }
+
+    private long maxMessageBytes() {
+        return switch (spec.mode()) {
+            case LINKTEST -> LinkTest.maxMessageBytes(spec);
+        };
+    }
+
+    public int run() throws InterruptedException {
+        NodeSpec me = spec.node(id);
+        int succ = spec.successor(id), pred = spec.predecessor(id);
+        MessageHandler handler = new MessageHandler() {
+            @Override
+            public void onMessage(Message m) {
+                FailureDetector d = detector;
+                if (d != null) {
+                    d.heard(m.sender());
+                }
+                if (m.kind() == MessageKind.CONTROL && m.bytes() != null && new String(m.bytes(), StandardCharsets.US_ASCII).startsWith("bye")) {
+                    if (d != null) {
+                        d.forget(m.sender());
+                    }
+                    return;
+                }
+                LinkTest lt = linkTest;
+                if (lt == null) {
+                    synchronized (early) {
+                        lt = linkTest;
+                        if (lt == null) {
+                            // The predecessor may start before this node's mode exists: keep its messages, in order.
+                            early.add(m);
+                            return;
+                        }
+                    }
+                }
+                lt.onMessage(m);
+            }
+
+            @Override
+            public void onRejected(int peerId, String reason) {
+                log.println("rejected a message from " + (peerId < 0 ? "an unknown peer" : "node " + peerId) + ": " + reason);
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("peer", peerId);
+                f.put("reason", reason);
+                metrics.event("message-rejected", f);
+            }
+        };
+        transport = Transport.start(TransportConfig.of(id, me.host(), me.port(), spec.runId(),
+                spec.secret().getBytes(StandardCharsets.UTF_8), maxMessageBytes() + 4096), handler);
+        log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
+        Link succLink = transport.connect(succ, spec.node(succ).host(), spec.node(succ).port());
+        Link predLink = pred == succ ? succLink : transport.connect(pred, spec.node(pred).host(), spec.node(pred).port());
+        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, metrics, time, log, stop);
+        List<Integer> neighbours = pred == succ ? List.of(succ) : List.of(succ, pred);
+        detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours.stream().filter(n -> n != id).toList(), peer -> {
+            long silent = detector.silentMs(peer);
+            log.println("neighbour " + peer + " failed: nothing heard for " + silent + " ms (timeout " + spec.failureTimeoutMs() + " ms)");
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("peer", peer);
+            f.put("silentMs", silent);
+            metrics.event("peer-failed", f);
+            stop.stop("neighbour " + peer + " failed", true);
+        });
+        heartbeats.scheduleAtFixedRate(() -> {
+            try {
+                for (Link l : neighbours.stream().distinct().map(n -> n == succ ? succLink : predLink).toList()) {
+                    if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+                        l.send(Message.control(MessageKind.HEARTBEAT, id, spec.runId(), 0, new byte[0]));
+                    }
+                }
+                detector.check();
+            } catch (RuntimeException e) {
+                // A send to a dead neighbour fails; the detector reports it.
+            }
+        }, spec.heartbeatMs(), spec.heartbeatMs(), TimeUnit.MILLISECONDS);
+
+        boolean ok;
+        switch (spec.mode()) {
+            case LINKTEST -> {
+                LinkTest lt = new LinkTest(ctx);
+                synchronized (early) {
+                    early.forEach(lt::onMessage);
+                    early.clear();
+                    linkTest = lt;
+                }
+                ok = lt.run();
+            }
+            default -> throw new IllegalStateException();
+        }
+        byte[] bye = "bye".getBytes(StandardCharsets.US_ASCII);
+        for (Link l : List.of(succLink, predLink)) {
+            if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+                try {
+                    l.send(Message.control(MessageKind.CONTROL, id, spec.runId(), 0, bye)).get(1, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // The neighbour may already be gone; it no longer needs the goodbye.
+                }
+            }
+        }
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("completed", ok);
+        f.put("reason", stop.reason() == null ? "completed" : stop.reason());
+        metrics.event("end", f);
+        if (stop.failed()) {
+            log.println("node " + id + " stopping: " + stop.reason());
+            return EXIT_PEER_FAILED;
+        }
+        if (stop.stopped()) {
+            log.println("node " + id + " stopped: " + stop.reason());
+            return 0;
+        }
+        return ok ? 0 : 1;
+    }
+
+    @Override
+    public void close() {
+        heartbeats.shutdownNow();
+        if (transport != null) {
+            transport.close();
+        }
+        metrics.close();
+    }
+}

@@ -1,0 +1,34 @@
+package io.ringtmp.node;
+
+import io.ringtmp.transport.Link;
+
+import java.io.PrintStream;
+
+/**
+ * What a running mode sees of its node: who it is, its links to its ring neighbours, its
+ * metrics, clock and log, and whether the run must stop (a neighbour failed, or SIGTERM).
+ *
+ * @param spec        the cluster spec
+ * @param id          this node's id
+ * @param successor   link to node (id+1) mod N
+ * @param predecessor link to node (id-1) mod N (the same link as successor when N ≤ 2)
+ * @param metrics     this node's metrics
+ * @param time        the clock
+ * @param log         where to print progress lines
+ * @param stop        set when the run must end early
+ */
+public record NodeContext(ClusterSpec spec, int id, Link successor, Link predecessor, NodeMetrics metrics, Time time,
+                          PrintStream log, StopSignal stop) {
+    public int successorId() {
+        return spec.successor(id);
+    }
+
+    public int predecessorId() {
+        return spec.predecessor(id);
+    }
+
+    /** Prints a line prefixed with nothing: the launcher adds "[node i]". */
+    public void say(String line) {
+        log.println(line);
+    }
+}

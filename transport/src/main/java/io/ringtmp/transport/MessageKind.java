@@ -1,0 +1,18 @@
+package io.ringtmp.transport;
+
+/**
+ * What a {@link Message} is for. The wire carries the ordinal in one byte, so the order of the
+ * constants is part of the wire format (docs/transport.md): append, never reorder.
+ */
+public enum MessageKind {
+    ACTIVATION, GRADIENT, CREDIT, LOSS, CONTROL, HEARTBEAT,
+    /** Payload for link tests and benchmarks; no protocol meaning. */
+    DATA;
+
+    private static final MessageKind[] VALUES = values();
+
+    /** The kind with wire code {@code code}, or null when there is none. */
+    public static MessageKind fromCode(int code) {
+        return code >= 0 && code < VALUES.length ? VALUES[code] : null;
+    }
+}

@@ -1,0 +1,29 @@
+package io.ringtmp.transport.internal;
+
+import io.netty.channel.Channel;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.TransportConfig;
+
+import java.security.SecureRandom;
+
+/** What a connection needs from its transport; implemented by {@code Transport}. */
+public interface Hub {
+    TransportConfig config();
+
+    /** The secret without a defensive copy (read only). */
+    byte[] secret();
+
+    SecureRandom random();
+
+    /** True on one of the transport's I/O threads (where {@code send} must not block). */
+    boolean onIoThread();
+
+    /** A connection finished its handshake with {@code peerId}: make and register its link. */
+    NettyLink authenticated(int peerId, Channel ch, boolean outbound);
+
+    void deliver(Message m);
+
+    void rejected(int peerId, String reason);
+
+    void disconnected(NettyLink link);
+}
