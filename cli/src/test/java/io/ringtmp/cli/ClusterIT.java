@@ -1,0 +1,184 @@
+package io.ringtmp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeSpec;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageHandler;
+import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.Transport;
+import io.ringtmp.transport.TransportConfig;
+import io.ringtmp.transport.TransportException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Real node processes on loopback: the link test, a stranger with a wrong secret, a killed neighbour. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClusterIT {
+    private static final String SECRET = "cluster-it-secret-0123456789";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static List<Integer> freePorts(int n) throws IOException {
+        List<ServerSocket> ss = new ArrayList<>();
+        List<Integer> ports = new ArrayList<>();
+        try {
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                ss.add(s);
+                ports.add(s.getLocalPort());
+            }
+        } finally {
+            for (ServerSocket s : ss) {
+                s.close();
+            }
+        }
+        return ports;
+    }
+
+    private static ClusterSpec spec(int n, Path dir, Map<String, String> options, int heartbeatMs, int timeoutMs) throws IOException {
+        List<Integer> ports = freePorts(n);
+        List<NodeSpec> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            nodes.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));
+        }
+        return new ClusterSpec(4242, SECRET, ClusterSpec.Mode.LINKTEST, options, null, null, heartbeatMs, timeoutMs,
+                dir.toString(), nodes);
+    }
+
+    private static Process startNode(Path specFile, int id, Path log) throws IOException {
+        List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
+        cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(id)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+        return pb.start();
+    }
+
+    private static List<JsonNode> events(Path dir, int node, String event) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        Path f = dir.resolve("node-" + node + ".jsonl");
+        if (!Files.exists(f)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            JsonNode j = JSON.readTree(line);
+            if (j.path("event").asText().equals(event)) {
+                out.add(j);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void linktest_threeNodes_everyLinkCarriesEverySizeIntact(@TempDir Path dir) throws Exception {
+        ClusterSpec s = spec(3, dir, Map.of("sizes", "4KiB,64KiB,1MiB", "seconds", "0.4", "pings", "20"), 200, 5000);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ps.add(startNode(f, i, dir.resolve("out-" + i + ".log")));
+        }
+        for (int i = 0; i < 3; i++) {
+            assertTrue(ps.get(i).waitFor(90, TimeUnit.SECONDS), "node " + i + " finished");
+            assertEquals(0, ps.get(i).exitValue(), "node " + i + ": " + Files.readString(dir.resolve("out-" + i + ".log")));
+        }
+        for (int i = 0; i < 3; i++) {
+            List<JsonNode> tp = events(dir, i, "linktest-throughput");
+            assertEquals(3, tp.size(), "node " + i + " reports the three sizes it received");
+            for (JsonNode j : tp) {
+                assertEquals((i + 2) % 3, j.get("from").asInt());
+                assertTrue(j.get("messages").asLong() > 0 && j.get("MBps").asDouble() > 0, j.toString());
+            }
+            assertEquals(1, events(dir, i, "linktest-rtt").size());
+            assertTrue(events(dir, i, "end").get(0).get("completed").asBoolean());
+            assertFalse(Files.readString(dir.resolve("out-" + i + ".log")).contains("FAILED"));
+        }
+    }
+
+    @Test
+    void stranger_withAWrongSecret_cannotJoinOrInject(@TempDir Path dir) throws Exception {
+        ClusterSpec s = spec(1, dir, Map.of("sizes", "4KiB", "seconds", "6", "pings", "5"), 200, 5000);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        Process node = startNode(f, 0, dir.resolve("out-0.log"));
+        try {
+            NodeSpec target = s.node(0);
+            TransportConfig wrong = TransportConfig.of(7, "127.0.0.1", 0, s.runId(),
+                    "not-the-cluster-secret-at-all".getBytes(StandardCharsets.UTF_8), 1 << 20);
+            try (Transport stranger = Transport.start(wrong, new MessageHandler() {
+                @Override
+                public void onMessage(Message m) {
+                }
+            })) {
+                TransportException e = assertThrows(TransportException.class, () -> {
+                    Link l = stranger.connect(0, target.host(), target.port());
+                    l.send(Message.tensor(MessageKind.DATA, 7, s.runId(), 0, 0, Tensor.zeros(16))).get(5, TimeUnit.SECONDS);
+                });
+                assertFalse(e.transientFailure(), "bad credentials are permanent: " + e.getMessage());
+            }
+            assertTrue(node.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, node.exitValue(), Files.readString(dir.resolve("out-0.log")));
+            List<JsonNode> rejected = events(dir, 0, "message-rejected");
+            assertFalse(rejected.isEmpty(), "the node logged the refusal");
+            List<JsonNode> tp = events(dir, 0, "linktest-throughput");
+            assertEquals(0, tp.get(0).get("from").asInt(), "only the node's own tensors were counted");
+        } finally {
+            node.destroyForcibly();
+        }
+    }
+
+    @Test
+    void killedNeighbour_isDetectedWithinTheTimeout(@TempDir Path dir) throws Exception {
+        int timeoutMs = 1500, heartbeatMs = 200;
+        ClusterSpec s = spec(3, dir, Map.of("sizes", "4KiB", "seconds", "60", "pings", "5"), heartbeatMs, timeoutMs);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ps.add(startNode(f, i, dir.resolve("out-" + i + ".log")));
+        }
+        try {
+            // Wait until node 1 receives from node 0: the ring is up.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(dir.resolve("out-2.log")).contains("listening")
+                    || !Files.readString(dir.resolve("out-0.log")).contains("listening")) {
+                assertTrue(System.nanoTime() < deadline, "nodes did not start");
+                Thread.sleep(50);
+            }
+            Thread.sleep(3 * heartbeatMs + 1000L);
+            long killedAt = System.currentTimeMillis();
+            ps.get(1).destroyForcibly();
+            for (int i : new int[]{0, 2}) {
+                assertTrue(ps.get(i).waitFor(timeoutMs + 20_000L, TimeUnit.MILLISECONDS), "node " + i + " stopped");
+                assertEquals(3, ps.get(i).exitValue(), "node " + i + " exits 3 when a neighbour fails: "
+                        + Files.readString(dir.resolve("out-" + i + ".log")));
+                List<JsonNode> failed = events(dir, i, "peer-failed");
+                assertEquals(1, failed.size(), "node " + i);
+                assertEquals(1, failed.get(0).get("peer").asInt());
+                long detectedAfter = failed.get(0).get("timeMs").asLong() - killedAt;
+                assertTrue(detectedAfter >= timeoutMs - heartbeatMs && detectedAfter <= timeoutMs + 3L * heartbeatMs + 1000,
+                        "node " + i + " detected the failure after " + detectedAfter + " ms (timeout " + timeoutMs + ")");
+            }
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+}
