@@ -3,6 +3,7 @@ package io.ringtmp.node;
 import io.ringtmp.tensor.Tensor;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TransportException;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -180,8 +181,22 @@ public final class LinkTest {
         return Math.max(i + 1, Math.min(n - 64, (i / 4096 + 1) * 4096));
     }
 
-    /** Runs the test; returns true when it completed. */
+    /**
+     * Runs the test; returns true when it completed. A send that fails (the neighbour is gone)
+     * ends the test; the node then waits for the failure detector to confirm, so the exit code
+     * says "neighbour failed" rather than "error".
+     */
     public boolean run() throws InterruptedException {
+        try {
+            return runPhases();
+        } catch (TransportException | java.util.concurrent.CompletionException e) {
+            ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
+            ctx.stop().await(2L * ctx.spec().failureTimeoutMs());
+            return false;
+        }
+    }
+
+    private boolean runPhases() throws InterruptedException {
         int me = ctx.id();
         long runId = ctx.spec().runId();
         for (int p = 0; p < sizes.length && !ctx.stop().stopped(); p++) {

@@ -128,15 +128,16 @@ public final class Node implements AutoCloseable {
             stop.stop("neighbour " + peer + " failed", true);
         });
         heartbeats.scheduleAtFixedRate(() -> {
-            try {
-                for (Link l : neighbours.stream().distinct().map(n -> n == succ ? succLink : predLink).toList()) {
-                    if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+            // The check comes first: a send to a dead neighbour fails, and must not skip it.
+            detector.check();
+            for (Link l : neighbours.stream().distinct().map(n -> n == succ ? succLink : predLink).toList()) {
+                if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+                    try {
                         l.send(Message.control(MessageKind.HEARTBEAT, id, spec.runId(), 0, new byte[0]));
+                    } catch (RuntimeException e) {
+                        // The neighbour is unreachable; the detector decides when that is a failure.
                     }
                 }
-                detector.check();
-            } catch (RuntimeException e) {
-                // A send to a dead neighbour fails; the detector reports it.
             }
         }, spec.heartbeatMs(), spec.heartbeatMs(), TimeUnit.MILLISECONDS);
 
@@ -165,7 +166,7 @@ public final class Node implements AutoCloseable {
         }
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("completed", ok);
-        f.put("reason", stop.reason() == null ? "completed" : stop.reason());
+        f.put("reason", stop.reason() != null ? stop.reason() : ok ? "completed" : "failed");
         metrics.event("end", f);
         if (stop.failed()) {
             log.println("node " + id + " stopping: " + stop.reason());

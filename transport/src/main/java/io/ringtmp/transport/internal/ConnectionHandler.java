@@ -226,6 +226,13 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         }
         authenticated.completeExceptionally(new TransportException("connection to " + ctx.channel().remoteAddress()
                 + " closed during the handshake", true));
+        if (!outbound && phase == Phase.AWAIT_PROOF) {
+            // A peer without the secret learns from our challenge that we hold one it cannot match, and hangs up.
+            String reason = "connection from " + ctx.channel().remoteAddress() + " claiming node " + peerId
+                    + " closed the handshake without proving the shared secret";
+            LOG.log(System.Logger.Level.WARNING, "node {0}: {1}", hub.config().nodeId(), reason);
+            hub.rejected(-1, reason);
+        }
         phase = Phase.CLOSED;
         if (link != null) {
             link.wakeSenders();
@@ -236,8 +243,14 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.log(System.Logger.Level.WARNING, "node " + hub.config().nodeId() + ": connection " + ctx.channel().remoteAddress()
-                + " failed; closing it", cause);
+        if (cause instanceof java.io.IOException) {
+            // A neighbour that died or closed: one line, the failure detector tells the rest.
+            LOG.log(System.Logger.Level.WARNING, "node " + hub.config().nodeId() + ": connection " + ctx.channel().remoteAddress()
+                    + " failed (" + cause.getMessage() + "); closing it");
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "node " + hub.config().nodeId() + ": connection " + ctx.channel().remoteAddress()
+                    + " failed; closing it", cause);
+        }
         ctx.close();
     }
 
