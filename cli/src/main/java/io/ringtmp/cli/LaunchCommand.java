@@ -57,8 +57,16 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
 
+    @Option(names = "--cleanup", description = "Remove network namespaces and cgroups left by emulated runs whose launcher was killed, then exit.")
+    boolean cleanup;
+
     @Override
     public Integer call() throws Exception {
+        if (cleanup) {
+            List<String> removed = io.ringtmp.launch.EmulatedCluster.cleanupLeftovers();
+            System.out.println(removed.isEmpty() ? "nothing left over" : "removed: " + String.join(", ", removed));
+            return 0;
+        }
         ClusterSpec.Mode m = ClusterSpec.Mode.parse(mode);
         Map<String, String> opts = new LinkedHashMap<>();
         if (sizes != null) {

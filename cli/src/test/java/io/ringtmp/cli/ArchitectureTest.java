@@ -43,8 +43,26 @@ class ArchitectureTest {
     }
 
     @Test
+    void transport_movesTensorsNotLayers() {
+        noClasses().that().resideInAPackage("io.ringtmp.transport..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp.nn..", "io.ringtmp.data..", "io.ringtmp.train..",
+                        "io.ringtmp.node..", "io.ringtmp.launch..", "io.ringtmp.cli..", "io.ringtmp.ring..", "io.ringtmp.ps..")
+                .check(CLASSES);
+    }
+
+    @Test
+    void node_and_launch_stayBelowTheModesAndTheCli() {
+        noClasses().that().resideInAPackage("io.ringtmp.node..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp.launch..", "io.ringtmp.cli..", "io.ringtmp.ring..", "io.ringtmp.ps..")
+                .check(CLASSES);
+        noClasses().that().resideInAPackage("io.ringtmp.launch..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp.cli..", "io.ringtmp.ring..", "io.ringtmp.ps..")
+                .check(CLASSES);
+    }
+
+    @Test
     void nobodyImportsAnotherModulesInternals() {
-        for (String module : new String[]{"tensor", "nn", "data", "train", "cli"}) {
+        for (String module : new String[]{"tensor", "nn", "data", "train", "transport", "node", "launch", "cli"}) {
             noClasses().that().resideOutsideOfPackage("io.ringtmp." + module + "..")
                     .should().dependOnClassesThat().resideInAPackage("io.ringtmp." + module + ".internal..")
                     .check(CLASSES);
