@@ -26,22 +26,27 @@ public final class NodeCommand implements Callable<Integer> {
         ClusterSpec s = ClusterSpec.read(spec);
         s.node(id);
         CountDownLatch finished = new CountDownLatch(1);
-        try (Node node = new Node(s, id, Time.SYSTEM, System.out)) {
-            // SIGTERM: let the mode finish its current step and write its metrics before the JVM exits.
-            Thread hook = new Thread(() -> {
-                node.requestStop("SIGTERM");
-                try {
-                    finished.await();
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "ringtmp-sigterm");
-            Runtime.getRuntime().addShutdownHook(hook);
+        int[] code = {1};
+        Node node = new Node(s, id, Time.SYSTEM, System.out);
+        // SIGTERM: let the mode finish its current step and write its metrics, then exit with the
+        // run's code (0 for a requested stop) rather than the JVM's 143 for a signal.
+        Thread hook = new Thread(() -> {
+            node.requestStop("SIGTERM");
             try {
-                return node.run();
-            } finally {
-                finished.countDown();
+                finished.await();
+            } catch (InterruptedException ignored) {
+                Thread.currentThread().interrupt();
             }
+            System.out.flush();
+            Runtime.getRuntime().halt(code[0]);
+        }, "ringtmp-sigterm");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            code[0] = node.run();
+        } finally {
+            node.close();
+            finished.countDown();
         }
+        return code[0];
     }
 }

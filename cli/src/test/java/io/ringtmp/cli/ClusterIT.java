@@ -181,4 +181,57 @@ class ClusterIT {
             ps.forEach(Process::destroyForcibly);
         }
     }
+
+    @Test
+    void sigterm_endsTheNodeCleanly_andItsNeighbourStopsToo(@TempDir Path dir) throws Exception {
+        ClusterSpec s = spec(2, dir, Map.of("sizes", "4KiB", "seconds", "60", "pings", "5"), 200, 3000);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ps.add(startNode(f, i, dir.resolve("out-" + i + ".log")));
+        }
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (events(dir, 1, "end").isEmpty() && (!Files.readString(dir.resolve("out-0.log")).contains("listening")
+                    || !Files.readString(dir.resolve("out-1.log")).contains("listening"))) {
+                assertTrue(System.nanoTime() < deadline, "nodes did not start");
+                Thread.sleep(50);
+            }
+            Thread.sleep(1500);
+            ps.get(0).destroy(); // SIGTERM
+            for (int i = 0; i < 2; i++) {
+                assertTrue(ps.get(i).waitFor(30, TimeUnit.SECONDS), "node " + i + " stopped");
+                assertEquals(0, ps.get(i).exitValue(), "node " + i + ": " + Files.readString(dir.resolve("out-" + i + ".log")));
+            }
+            assertEquals("SIGTERM", events(dir, 0, "end").get(0).get("reason").asText());
+            assertTrue(events(dir, 1, "end").get(0).get("reason").asText().contains("stopped early"));
+            assertTrue(events(dir, 1, "peer-failed").isEmpty(), "a neighbour that leaves is not a failed one");
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+
+    @Test
+    void launch_twoNodes_writesSpecMetricsAndMergedSummary(@TempDir Path dir) throws Exception {
+        int code = Main.commandLine().execute("launch", "--nodes", "2", "--sizes", "4KiB,256KiB", "--seconds", "0.3",
+                "--pings", "10", "--runs-dir", dir.toString());
+        assertEquals(0, code);
+        List<Path> runs;
+        try (var l = Files.list(dir)) {
+            runs = l.toList();
+        }
+        assertEquals(1, runs.size());
+        Path run = runs.get(0);
+        assertTrue(Files.exists(run.resolve("cluster.json")));
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(run.resolve("cluster.json"))), "the spec holds the secret");
+        JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
+        assertEquals("[0,0]", summary.get("exitCodes").toString());
+        int throughput = 0;
+        for (JsonNode e : summary.get("events")) {
+            throughput += e.get("event").asText().equals("linktest-throughput") ? 1 : 0;
+        }
+        assertEquals(4, throughput, "two links, two sizes");
+    }
 }

@@ -116,7 +116,11 @@ public final class Launcher {
             for (Thread t : pumps) {
                 t.join(2000);
             }
-            summarize(spec, runDir, out);
+            List<Integer> codes = new ArrayList<>();
+            for (Process p : procs) {
+                codes.add(p.isAlive() ? -1 : p.exitValue());
+            }
+            summarize(spec, runDir, codes, out);
             return code;
         } finally {
             stopAll(procs, emu);
@@ -234,8 +238,13 @@ public final class Launcher {
         }
     }
 
-    /** Prints the run's results from the nodes' metrics files. */
-    static void summarize(ClusterSpec spec, Path runDir, PrintStream out) throws IOException {
+    /**
+     * Prints the run's results from the nodes' metrics files and writes the merged summary,
+     * {@code summary.json}: run id, mode, each node's exit code, and every result and failure
+     * event of every node.
+     */
+    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, PrintStream out) throws IOException {
+        List<JsonNode> merged = new ArrayList<>();
         Map<String, String> throughput = new TreeMap<>();
         Map<String, String> rtt = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -252,7 +261,11 @@ public final class Launcher {
                 } catch (IOException e) {
                     continue; // A line cut short by a killed node.
                 }
-                switch (j.path("event").asText()) {
+                String ev = j.path("event").asText();
+                if (!ev.equals("step")) {
+                    merged.add(j);
+                }
+                switch (ev) {
                     case "linktest-throughput" -> throughput.put(String.format(Locale.ROOT, "%03d%03d%012d", j.get("from").asInt(),
                             j.get("to").asInt(), j.get("bytes").asLong()), String.format(Locale.ROOT, "  %d -> %d  %7s  %9.1f MB/s",
                             j.get("from").asInt(), j.get("to").asInt(), j.get("size").asText(), j.get("MBps").asDouble()));
@@ -271,5 +284,12 @@ public final class Launcher {
             rtt.values().forEach(out::println);
         }
         failures.forEach(out::println);
+        Map<String, Object> summary = new java.util.LinkedHashMap<>();
+        summary.put("runId", Long.toHexString(spec.runId()));
+        summary.put("mode", spec.mode().id());
+        summary.put("nodes", spec.size());
+        summary.put("exitCodes", exitCodes);
+        summary.put("events", merged);
+        JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("summary.json").toFile(), summary);
     }
 }

@@ -1,5 +1,6 @@
 package io.ringtmp.nn;
 
+import io.ringtmp.tensor.Parallel;
 import io.ringtmp.tensor.Tensor;
 
 import java.util.Locale;
@@ -31,6 +32,8 @@ public final class Activation implements Layer {
 
     private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2 / Math.PI);
     private static final float GELU_C = 0.044715f;
+    /** Tensors at least this large are processed by all compute threads. */
+    static final int PARALLEL_MIN = 1 << 15;
 
     private final String name;
     private final Kind kind;
@@ -62,26 +65,31 @@ public final class Activation implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, Tensor state, boolean training) {
         x.requireSameShape("layer " + name + " output", y);
+        int n = x.size();
+        Parallel.forRange(n, 1024, n >= PARALLEL_MIN ? Integer.MAX_VALUE : 1, (from, to) -> forwardRange(x, y, from, to));
+    }
+
+    private void forwardRange(Tensor x, Tensor y, int from, int to) {
         float[] a = x.data(), b = y.data();
-        int ao = x.offset(), bo = y.offset(), n = x.size();
+        int ao = x.offset(), bo = y.offset();
         switch (kind) {
             case RELU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     b[bo + i] = Math.max(a[ao + i], 0f);
                 }
             }
             case TANH -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     b[bo + i] = (float) Math.tanh(a[ao + i]);
                 }
             }
             case SIGMOID -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     b[bo + i] = (float) (1.0 / (1.0 + Math.exp(-a[ao + i])));
                 }
             }
             case GELU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float v = a[ao + i];
                     b[bo + i] = 0.5f * v * (1f + (float) Math.tanh(SQRT_2_OVER_PI * (v + GELU_C * v * v * v)));
                 }
@@ -94,28 +102,33 @@ public final class Activation implements Layer {
         if (dx == null) {
             return;
         }
+        int n = x.size();
+        Parallel.forRange(n, 1024, n >= PARALLEL_MIN ? Integer.MAX_VALUE : 1, (from, to) -> backwardRange(x, y, dy, dx, from, to));
+    }
+
+    private void backwardRange(Tensor x, Tensor y, Tensor dy, Tensor dx, int from, int to) {
         float[] xs = x.data(), ys = y.data(), g = dy.data(), o = dx.data();
-        int xo = x.offset(), yo = y.offset(), go = dy.offset(), oo = dx.offset(), n = x.size();
+        int xo = x.offset(), yo = y.offset(), go = dy.offset(), oo = dx.offset();
         switch (kind) {
             case RELU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     o[oo + i] = ys[yo + i] > 0f ? g[go + i] : 0f;
                 }
             }
             case TANH -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float t = ys[yo + i];
                     o[oo + i] = g[go + i] * (1f - t * t);
                 }
             }
             case SIGMOID -> {
-                for (int i = 0; i < n; i++) {
-                    float s = ys[yo + i];
-                    o[oo + i] = g[go + i] * s * (1f - s);
+                for (int i = from; i < to; i++) {
+                    float sg = ys[yo + i];
+                    o[oo + i] = g[go + i] * sg * (1f - sg);
                 }
             }
             case GELU -> {
-                for (int i = 0; i < n; i++) {
+                for (int i = from; i < to; i++) {
                     float v = xs[xo + i];
                     float u = SQRT_2_OVER_PI * (v + GELU_C * v * v * v);
                     float t = (float) Math.tanh(u);

@@ -1,6 +1,7 @@
 package io.ringtmp.nn;
 
 import io.ringtmp.tensor.Blas;
+import io.ringtmp.tensor.Parallel;
 import io.ringtmp.tensor.Rng;
 import io.ringtmp.tensor.ShapeException;
 import io.ringtmp.tensor.Tensor;
@@ -66,27 +67,34 @@ public final class Dense implements Layer {
     @Override
     public void forward(Tensor x, Tensor y, Tensor state, boolean training) {
         Blas.gemmInto(1f, x, false, weight.value(), false, 0f, y);
-        float[] yd = y.data(), b = bias.value().data();
-        int bo = bias.value().offset();
-        for (int r = 0, rows = y.rows(); r < rows; r++) {
-            int base = y.offset() + r * out;
-            for (int j = 0; j < out; j++) {
-                yd[base + j] += b[bo + j];
+        int rows = y.rows();
+        Parallel.forRange(rows, 8, (long) rows * out >= Activation.PARALLEL_MIN ? Integer.MAX_VALUE : 1, (r0, r1) -> {
+            float[] yd = y.data(), b = bias.value().data();
+            int bo = bias.value().offset();
+            for (int r = r0; r < r1; r++) {
+                int base = y.offset() + r * out;
+                for (int j = 0; j < out; j++) {
+                    yd[base + j] += b[bo + j];
+                }
             }
-        }
+        });
     }
 
     @Override
     public void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx) {
         Blas.gemmInto(1f, x, true, dy, false, 1f, weight.grad());
-        float[] g = bias.grad().data(), d = dy.data();
-        int go = bias.grad().offset();
-        for (int r = 0, rows = dy.rows(); r < rows; r++) {
-            int base = dy.offset() + r * out;
-            for (int j = 0; j < out; j++) {
-                g[go + j] += d[base + j];
+        int rows = dy.rows();
+        // Column ranges, so that each thread sums whole columns and no reduction is needed.
+        Parallel.forRange(out, 16, (long) rows * out >= Activation.PARALLEL_MIN ? Integer.MAX_VALUE : 1, (c0, c1) -> {
+            float[] g = bias.grad().data(), d = dy.data();
+            int go = bias.grad().offset();
+            for (int r = 0; r < rows; r++) {
+                int base = dy.offset() + r * out;
+                for (int j = c0; j < c1; j++) {
+                    g[go + j] += d[base + j];
+                }
             }
-        }
+        });
         if (dx != null) {
             Blas.gemmInto(1f, dy, false, weight.value(), true, 0f, dx);
         }

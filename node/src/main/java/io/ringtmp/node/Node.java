@@ -82,11 +82,19 @@ public final class Node implements AutoCloseable {
                 if (d != null) {
                     d.heard(m.sender());
                 }
-                if (m.kind() == MessageKind.CONTROL && m.bytes() != null && new String(m.bytes(), StandardCharsets.US_ASCII).startsWith("bye")) {
-                    if (d != null) {
-                        d.forget(m.sender());
+                if (m.kind() == MessageKind.CONTROL && m.bytes() != null) {
+                    String word = new String(m.bytes(), StandardCharsets.US_ASCII);
+                    if (word.startsWith("bye") || word.startsWith("abort")) {
+                        // A neighbour leaving is not a failure: stop watching it. One that was
+                        // stopped early (SIGTERM) ends the run for its neighbours too.
+                        if (d != null) {
+                            d.forget(m.sender());
+                        }
+                        if (word.startsWith("abort")) {
+                            stop.stop("neighbour " + m.sender() + " stopped early", false);
+                        }
+                        return;
                     }
-                    return;
                 }
                 LinkTest lt = linkTest;
                 if (lt == null) {
@@ -154,7 +162,8 @@ public final class Node implements AutoCloseable {
             }
             default -> throw new IllegalStateException();
         }
-        byte[] bye = "bye".getBytes(StandardCharsets.US_ASCII);
+        // "bye" after a completed run; "abort" when this node stops early, so that its neighbours stop too.
+        byte[] bye = (ok || stop.failed() ? "bye" : "abort").getBytes(StandardCharsets.US_ASCII);
         for (Link l : List.of(succLink, predLink)) {
             if (l.peerId() != id && !detector.isFailed(l.peerId())) {
                 try {

@@ -1,8 +1,9 @@
 package io.ringtmp.tensor;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
+
 
 /**
  * The process's compute threads: matrix products ({@link Blas}) and the large element-wise
@@ -29,7 +30,8 @@ public final class Parallel {
      */
     private static final long SPIN_NS = 50_000;
 
-    private static final ReentrantLock LOCK = new ReentrantLock();
+    /** Held by the one forRange (or setThreads) in progress. Not reentrant on purpose: a nested forRange runs serially. */
+    private static final AtomicBoolean BUSY = new AtomicBoolean();
     private static volatile Worker[] workers = new Worker[0];
 
     private Parallel() {
@@ -44,7 +46,9 @@ public final class Parallel {
         if (n < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + n);
         }
-        LOCK.lock();
+        while (!BUSY.compareAndSet(false, true)) {
+            Thread.onSpinWait();
+        }
         try {
             if (n == threads()) {
                 return;
@@ -59,7 +63,7 @@ public final class Parallel {
             }
             workers = ws;
         } finally {
-            LOCK.unlock();
+            BUSY.set(false);
         }
     }
 
@@ -73,7 +77,7 @@ public final class Parallel {
     public static void forRange(int n, int align, int parts, RangeBody body) {
         Worker[] ws = workers;
         int chunks = Math.min(Math.min(parts, ws.length + 1), Math.max(1, n / Math.max(1, align)));
-        if (chunks <= 1 || !LOCK.tryLock()) {
+        if (chunks <= 1 || !BUSY.compareAndSet(false, true)) {
             body.run(0, n);
             return;
         }
@@ -114,7 +118,7 @@ public final class Parallel {
                 throw err;
             }
         } finally {
-            LOCK.unlock();
+            BUSY.set(false);
         }
     }
 
