@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Turns the runs of scripts/bench-gemm.sh into the markdown tables of docs/benchmarks-gemm.md:
+# Turns the runs of scripts/bench-gemm.sh into the markdown tables of docs/benchmarks-sgemm.md:
 # per shape and configuration the median over runs, with [min-max] where the spread exceeds 10%.
 #   scripts/bench-gemm-table.sh [dir=target/bench-gemm]
 set -euo pipefail

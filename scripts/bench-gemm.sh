@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# sgemm benchmark behind docs/benchmarks-gemm.md: runs io.ringtmp.cli.bench.GemmBench in separate
+# sgemm benchmark behind docs/benchmarks-sgemm.md: runs io.ringtmp.cli.bench.GemmBench in separate
 # JVMs per kernel configuration, interleaved (round 1 of every configuration, then round 2, ...),
 # writing each run's output to $OUT/<config>.<round>.txt.
 #   scripts/bench-gemm.sh [rounds=3] [configs...]
