@@ -29,6 +29,8 @@ public final class Parallel {
      * (other processes, other nodes) spinning only steals time from the thread being waited for.
      */
     private static final long SPIN_NS = 50_000;
+    /** After spinning, how long an idle worker keeps yielding before it parks. */
+    private static final long YIELD_NS = 2_000_000;
 
     /** Held by the one forRange (or setThreads) in progress. Not reentrant on purpose: a nested forRange runs serially. */
     private static final AtomicBoolean BUSY = new AtomicBoolean();
@@ -168,9 +170,18 @@ public final class Parallel {
             while (running) {
                 Call c = call;
                 if (c == null) {
-                    long spinUntil = System.nanoTime() + SPIN_NS;
-                    while ((c = call) == null && running && System.nanoTime() < spinUntil) {
-                        Thread.onSpinWait();
+                    // Spin, then yield (a training step's products come a few hundred microseconds
+                    // apart, and a wake-up from park costs tens of microseconds), then park.
+                    long start = System.nanoTime();
+                    while ((c = call) == null && running) {
+                        long idle = System.nanoTime() - start;
+                        if (idle < SPIN_NS) {
+                            Thread.onSpinWait();
+                        } else if (idle < YIELD_NS) {
+                            Thread.yield();
+                        } else {
+                            break;
+                        }
                     }
                     if (c == null) {
                         LockSupport.park(this);
