@@ -81,7 +81,7 @@ public final class LaunchCommand implements Callable<Integer> {
         if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
-        EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : parseBytes(nodeMem)) : null;
+        EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
         return Launcher.launch(new Launcher.Options(nodes, m, opts, null, null, runsDir, nodeCommand(), emu, heartbeatMs,
                 failureTimeoutMs), System.out);
     }
@@ -100,22 +100,5 @@ public final class LaunchCommand implements Callable<Integer> {
         cmd.add(Main.class.getName());
         cmd.add("node");
         return cmd;
-    }
-
-    static long parseBytes(String s) {
-        String t = s.trim().toLowerCase(java.util.Locale.ROOT);
-        long mult = 1;
-        if (t.endsWith("g")) {
-            mult = 1L << 30;
-        } else if (t.endsWith("m")) {
-            mult = 1L << 20;
-        } else if (t.endsWith("k")) {
-            mult = 1L << 10;
-        }
-        try {
-            return Long.parseLong(mult == 1 ? t : t.substring(0, t.length() - 1)) * mult;
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--node-mem '" + s + "' is not like 512m or 2g");
-        }
     }
 }
