@@ -111,8 +111,12 @@ public final class Activation implements Layer {
         int xo = x.offset(), yo = y.offset(), go = dy.offset(), oo = dx.offset();
         switch (kind) {
             case RELU -> {
+                // Branch-free (the sign of y is a coin flip, so a branch mispredicts half the
+                // time): y = max(x, 0) is never negative, so its bits are > 0 exactly when y > 0,
+                // and (-bits) >> 31 is then all ones, else zero.
                 for (int i = from; i < to; i++) {
-                    o[oo + i] = ys[yo + i] > 0f ? g[go + i] : 0f;
+                    int mask = -Float.floatToRawIntBits(ys[yo + i]) >> 31;
+                    o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i]) & mask);
                 }
             }
             case TANH -> {
