@@ -57,6 +57,9 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
 
+    @Option(names = "--verbose", description = "Print every node's output (prefixed [node i]) instead of a progress bar; always so without a terminal.")
+    boolean verbose;
+
     @Option(names = "--cleanup", description = "Remove network namespaces and cgroups left by emulated runs whose launcher was killed, then exit.")
     boolean cleanup;
 
@@ -83,7 +86,7 @@ public final class LaunchCommand implements Callable<Integer> {
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
         return Launcher.launch(new Launcher.Options(nodes, m, opts, null, null, runsDir, nodeCommand(), emu, heartbeatMs,
-                failureTimeoutMs), System.out);
+                failureTimeoutMs, System.console() != null && !verbose), System.out);
     }
 
     /** This JVM's java binary, flags and class path, running {@code ringtmp node}. */

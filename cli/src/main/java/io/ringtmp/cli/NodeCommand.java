@@ -21,6 +21,9 @@ public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--id", required = true, description = "This node's id in the spec.")
     int id;
 
+    @Option(names = "--prometheus-port", description = "Serve this node's metrics for Prometheus at http://HOST:PORT/metrics (HOST from the spec).")
+    Integer prometheusPort;
+
     @Override
     public Integer call() throws Exception {
         ClusterSpec s = ClusterSpec.read(spec);
@@ -28,6 +31,10 @@ public final class NodeCommand implements Callable<Integer> {
         CountDownLatch finished = new CountDownLatch(1);
         int[] code = {1};
         Node node = new Node(s, id, Time.SYSTEM, System.out);
+        if (prometheusPort != null) {
+            int port = node.metrics().servePrometheus(s.node(id).host(), prometheusPort);
+            System.out.println("node " + id + ": Prometheus metrics at http://" + s.node(id).host() + ":" + port + "/metrics");
+        }
         // SIGTERM: let the mode finish its current step and write its metrics, then exit with the
         // run's code (0 for a requested stop) rather than the JVM's 143 for a signal.
         Thread hook = new Thread(() -> {

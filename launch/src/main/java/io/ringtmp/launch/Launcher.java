@@ -48,10 +48,13 @@ public final class Launcher {
      * @param emulation        emulated devices, or null to run on loopback
      * @param heartbeatMs      heartbeat interval (0: the spec's default)
      * @param failureTimeoutMs silence after which a neighbour is failed (0: the spec's default)
+     * @param progressBar      show one progress bar for the run and send the nodes' output to
+     *                         {@code node-<i>.log} in the run directory (for a terminal); otherwise
+     *                         print the nodes' lines prefixed with {@code [node i]}
      */
     public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                           Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
-                          int failureTimeoutMs) {
+                          int failureTimeoutMs, boolean progressBar) {
         public Options {
             if (nodes < 1) {
                 throw new IllegalArgumentException("--nodes must be >= 1, got " + nodes);
@@ -110,9 +113,17 @@ public final class Launcher {
                 synchronized (procs) {
                     procs.add(p);
                 }
-                pumps.add(pump(p, "[node " + i + "] ", out));
+                pumps.add(o.progressBar() ? pumpToFile(p, runDir.resolve("node-" + i + ".log")) : pump(p, "[node " + i + "] ", out));
             }
-            int code = waitAll(procs, spec, out);
+            RunProgress bar = o.progressBar() ? RunProgress.start(spec, procs) : null;
+            int code;
+            try {
+                code = waitAll(procs, spec, out);
+            } finally {
+                if (bar != null) {
+                    bar.close();
+                }
+            }
             for (Thread t : pumps) {
                 t.join(2000);
             }
@@ -121,6 +132,9 @@ public final class Launcher {
                 codes.add(p.isAlive() ? -1 : p.exitValue());
             }
             summarize(spec, runDir, codes, out);
+            if (o.progressBar()) {
+                out.println("node output: " + runDir.resolve("node-<i>.log"));
+            }
             return code;
         } finally {
             stopAll(procs, emu);
@@ -136,6 +150,19 @@ public final class Launcher {
         return (e.linkCapped() ? e.linkMbit() + " Mbit/s links" : "uncapped links")
                 + ", " + (e.cpuCapped() ? e.nodeCpu() + " cores" : "uncapped CPU")
                 + ", " + (e.memoryCapped() ? (e.nodeMemBytes() >> 20) + " MiB heap" : "uncapped memory") + " per node";
+    }
+
+    private static Thread pumpToFile(Process p, Path file) {
+        Thread t = new Thread(() -> {
+            try (var in = p.getInputStream()) {
+                Files.copy(in, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException ignored) {
+                // The process ended.
+            }
+        }, "ringtmp-pump");
+        t.setDaemon(true);
+        t.start();
+        return t;
     }
 
     private static Thread pump(Process p, String prefix, PrintStream out) {
