@@ -72,6 +72,13 @@ public final class Activation implements Layer {
     private void forwardRange(Tensor x, Tensor y, int from, int to) {
         float[] a = x.data(), b = y.data();
         int ao = x.offset(), bo = y.offset();
+        if (kind == Kind.RELU && ao == 0 && bo == 0) {
+            // Same-index form: the JIT vectorises it only when both arrays use the same index.
+            for (int i = from; i < to; i++) {
+                b[i] = Math.max(a[i], 0f);
+            }
+            return;
+        }
         switch (kind) {
             case RELU -> {
                 for (int i = from; i < to; i++) {
@@ -109,6 +116,13 @@ public final class Activation implements Layer {
     private void backwardRange(Tensor x, Tensor y, Tensor dy, Tensor dx, int from, int to) {
         float[] xs = x.data(), ys = y.data(), g = dy.data(), o = dx.data();
         int xo = x.offset(), yo = y.offset(), go = dy.offset(), oo = dx.offset();
+        if (kind == Kind.RELU && yo == 0 && go == 0 && oo == 0) {
+            for (int i = from; i < to; i++) {
+                int mask = -Float.floatToRawIntBits(ys[i]) >> 31;
+                o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[i]) & mask);
+            }
+            return;
+        }
         switch (kind) {
             case RELU -> {
                 // Branch-free (the sign of y is a coin flip, so a branch mispredicts half the

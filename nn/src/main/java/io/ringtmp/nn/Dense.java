@@ -1,7 +1,6 @@
 package io.ringtmp.nn;
 
 import io.ringtmp.tensor.Blas;
-import io.ringtmp.tensor.Parallel;
 import io.ringtmp.tensor.Rng;
 import io.ringtmp.tensor.ShapeException;
 import io.ringtmp.tensor.Tensor;
@@ -66,38 +65,36 @@ public final class Dense implements Layer {
 
     @Override
     public void forward(Tensor x, Tensor y, Tensor state, boolean training) {
-        Blas.gemmInto(1f, x, false, weight.value(), false, 0f, y);
-        int rows = y.rows();
-        Parallel.forRange(rows, 8, (long) rows * out >= Activation.PARALLEL_MIN ? Integer.MAX_VALUE : 1, (r0, r1) -> {
-            float[] yd = y.data(), b = bias.value().data();
-            int bo = bias.value().offset();
-            for (int r = r0; r < r1; r++) {
-                int base = y.offset() + r * out;
-                for (int j = 0; j < out; j++) {
-                    yd[base + j] += b[bo + j];
-                }
-            }
-        });
+        // y starts as the bias in every row (row copies are memcpy), then the product adds x·W:
+        // no separate pass over y.
+        float[] yd = y.data(), b = bias.value().data();
+        int bo = bias.value().offset();
+        for (int r = 0, rows = y.rows(); r < rows; r++) {
+            System.arraycopy(b, bo, yd, y.offset() + r * out, out);
+        }
+        Blas.gemmInto(1f, x, false, weight.value(), false, 1f, y);
     }
 
     @Override
     public void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx) {
         Blas.gemmInto(1f, x, true, dy, false, 1f, weight.grad());
+        // The bias gradient is a column sum of dy, i.e. onesᵀ·dy: one more product, at BLAS speed.
         int rows = dy.rows();
-        // Column ranges, so that each thread sums whole columns and no reduction is needed.
-        Parallel.forRange(out, 16, (long) rows * out >= Activation.PARALLEL_MIN ? Integer.MAX_VALUE : 1, (c0, c1) -> {
-            float[] g = bias.grad().data(), d = dy.data();
-            int go = bias.grad().offset();
-            for (int r = 0; r < rows; r++) {
-                int base = dy.offset() + r * out;
-                for (int j = c0; j < c1; j++) {
-                    g[go + j] += d[base + j];
-                }
-            }
-        });
+        Blas.gemmInto(1f, ones(rows), false, dy, false, 1f, bias.grad().reshape(1, out));
         if (dx != null) {
             Blas.gemmInto(1f, dy, false, weight.value(), true, 0f, dx);
         }
+    }
+
+    private Tensor ones = Tensor.zeros(1);
+
+    /** A [1, rows] row of ones (grown as needed; layers are confined to one thread). */
+    private Tensor ones(int rows) {
+        if (ones.size() < rows) {
+            ones = Tensor.zeros(rows);
+            ones.fill(1f);
+        }
+        return ones.rows(0, rows).reshape(1, rows);
     }
 
     @Override
