@@ -52,6 +52,12 @@ public final class NodeCommand implements Callable<Integer> {
             code[0] = node.run();
         } finally {
             node.close();
+            try {
+                // A normal end: the hook must not halt the JVM before other shutdown hooks run.
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // SIGTERM arrived: the hook exits with the run's code once we count down.
+            }
             finished.countDown();
         }
         return code[0];
