@@ -15,10 +15,11 @@ final class Child implements AutoCloseable {
     private final Process process;
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final StringBuilder transcript = new StringBuilder();
+    private final Thread reader;
 
     private Child(Process process) {
         this.process = process;
-        Thread reader = new Thread(() -> {
+        this.reader = new Thread(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                     synchronized (transcript) {
@@ -72,6 +73,12 @@ final class Child implements AutoCloseable {
                         + (process.isAlive() ? "-" : process.exitValue()) + "; output:\n" + transcript());
             }
         }
+    }
+
+    /** Waits (bounded) until the child's output is read to its end: after waitFor(), the reader may still be behind. */
+    String fullTranscript() throws InterruptedException {
+        reader.join(10_000);
+        return transcript();
     }
 
     String transcript() {

@@ -150,7 +150,7 @@ class EmulatedClusterIT {
                 assertEquals(0, p.process().waitFor());
                 StringBuilder expected = new StringBuilder();
                 args.forEach(a -> expected.append('<').append(a).append(">\n"));
-                assertEquals(expected.toString(), p.transcript());
+                assertEquals(expected.toString(), p.fullTranscript());
             }
         }
     }

@@ -152,17 +152,37 @@ public record ModelSpec(int input, List<LayerSpec> layers) {
 
     /** Builds the model; layer {@code name}'s randomness comes from {@code Rng.derive(seed, name)}. */
     public Sequential build(long seed) {
+        return build(seed, 0, layers.size());
+    }
+
+    /**
+     * Builds only layers {@code [from, to)} — a pipeline stage — allocating nothing for the
+     * others. Names and weights are those the whole model would have, so stages built on
+     * different nodes together equal {@link #build(long)}.
+     */
+    public Sequential build(long seed, int from, int to) {
+        if (from < 0 || to > layers.size() || from >= to) {
+            throw new IllegalArgumentException("layers [" + from + ", " + to + ") of a model with " + layers.size() + " layers");
+        }
         Map<String, Integer> counters = new LinkedHashMap<>();
-        List<Layer> built = new ArrayList<>(layers.size());
-        int width = input;
-        for (LayerSpec spec : layers) {
+        List<Layer> built = new ArrayList<>(to - from);
+        int width = input, sliceInput = input;
+        for (int i = 0; i < to; i++) {
+            LayerSpec spec = layers.get(i);
             String prefix = spec.namePrefix();
             int k = counters.merge(prefix, 1, Integer::sum);
-            String name = prefix + k;
-            Layer layer = spec.build(name, width, new Rng(Rng.derive(seed, name)));
-            width = layer.outputSize(width);
-            built.add(layer);
+            int out = spec.type().equals("dense") ? spec.units() : width;
+            if (i == from) {
+                sliceInput = width;
+            }
+            if (i >= from) {
+                String name = prefix + k;
+                Layer layer = spec.build(name, width, new Rng(Rng.derive(seed, name)));
+                out = layer.outputSize(width);
+                built.add(layer);
+            }
+            width = out;
         }
-        return new Sequential(input, built);
+        return new Sequential(sliceInput, built);
     }
 }

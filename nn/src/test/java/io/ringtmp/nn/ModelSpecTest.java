@@ -64,4 +64,20 @@ class ModelSpecTest {
         assertEquals(2L * (784 * 512 + 512 * 10) + 512 + 10 + 512, c.forwardFlopsPerSample());
         assertEquals(4L * m.parameterCount(), c.parameterBytes());
     }
+
+    @Test
+    void slicesBuiltApart_equalTheWholeModel() {
+        ModelSpec s = ModelSpec.parse("mlp:20-16-12-4?dropout=0.1");
+        Sequential whole = s.build(9);
+        Sequential a = s.build(9, 0, 3), b = s.build(9, 3, s.layers().size());
+        assertEquals(20, a.inputSize());
+        assertEquals(16, b.inputSize());
+        assertEquals(whole.parameterCount(), a.parameterCount() + b.parameterCount());
+        List<Parameter> parts = new java.util.ArrayList<>(a.parameters());
+        parts.addAll(b.parameters());
+        for (int i = 0; i < parts.size(); i++) {
+            assertEquals(whole.parameters().get(i).name(), parts.get(i).name());
+            assertEquals(0f, whole.parameters().get(i).value().maxAbsDiff(parts.get(i).value()));
+        }
+    }
 }
