@@ -24,6 +24,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.ringtmp.transport.internal.GrpcShutdown;
 import io.ringtmp.transport.internal.Handshake;
 import io.ringtmp.transport.proto.HelloRequest;
 import io.ringtmp.transport.proto.NodeControlGrpc;
@@ -114,13 +115,7 @@ public final class ControlPlane {
 
         @Override
         public void close() {
-            server.shutdownNow();
-            try {
-                server.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            GrpcShutdown.stop(server, group);
         }
     }
 
@@ -168,13 +163,7 @@ public final class ControlPlane {
 
         @Override
         public void close() {
-            channel.shutdownNow();
-            try {
-                channel.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            GrpcShutdown.stop(channel, group);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.ringtmp.transport;
 
+import io.ringtmp.transport.internal.GrpcShutdown;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -96,13 +97,7 @@ public final class GrpcTensorPath {
 
         @Override
         public void close() {
-            server.shutdownNow();
-            try {
-                server.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            GrpcShutdown.stop(server, group);
         }
     }
 
@@ -143,13 +138,7 @@ public final class GrpcTensorPath {
             synchronized (this) {
                 requests.onCompleted();
             }
-            channel.shutdownNow();
-            try {
-                channel.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            GrpcShutdown.stop(channel, group);
         }
     }
 
