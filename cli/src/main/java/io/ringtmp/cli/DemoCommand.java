@@ -1,6 +1,5 @@
 package io.ringtmp.cli;
 
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,25 +36,8 @@ class ClusterIT {
     private static final String SECRET = "cluster-it-secret-0123456789";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static List<Integer> freePorts(int n) throws IOException {
-        List<ServerSocket> ss = new ArrayList<>();
-        List<Integer> ports = new ArrayList<>();
-        try {
-            for (int i = 0; i < n; i++) {
-                ServerSocket s = new ServerSocket(0);
-                ss.add(s);
-                ports.add(s.getLocalPort());
-            }
-        } finally {
-            for (ServerSocket s : ss) {
-                s.close();
-            }
-        }
-        return ports;
-    }
-
     private static ClusterSpec spec(int n, Path dir, Map<String, String> options, int heartbeatMs, int timeoutMs) throws IOException {
-        List<Integer> ports = freePorts(n);
+        List<Integer> ports = io.ringtmp.launch.Launcher.freePorts(n);
         List<NodeSpec> nodes = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             nodes.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));

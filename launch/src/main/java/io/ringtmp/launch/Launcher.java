@@ -245,8 +245,8 @@ public final class Launcher {
         }
     }
 
-    /** {@code n} ports free on 127.0.0.1 right now. */
-    static List<Integer> freePorts(int n) throws IOException {
+    /** {@code n} ports free on 127.0.0.1 right now (another process may take one before it is bound). */
+    public static List<Integer> freePorts(int n) throws IOException {
         List<ServerSocket> sockets = new ArrayList<>();
         try {
             List<Integer> ports = new ArrayList<>();

@@ -57,11 +57,6 @@ public final class Sequential {
         return layers;
     }
 
-    /** Features per sample entering layer {@code i} (i = size() gives the output). */
-    public int widthBefore(int i) {
-        return widths[i];
-    }
-
     public int size() {
         return layers.size();
     }
@@ -141,12 +136,6 @@ public final class Sequential {
             dy = dx;
         }
         return dy;
-    }
-
-    public void zeroGrad() {
-        for (Parameter p : parameters) {
-            p.grad().fill(0f);
-        }
     }
 
     /** The summed cost of all layers. */

@@ -281,17 +281,4 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
         }
         return new ClusterSpec(runId, secret, mode, new LinkedHashMap<>(options), null, null, 0, 0, null, ns);
     }
-
-    /** A copy with other nodes (e.g. emulated addresses). */
-    public ClusterSpec withNodes(List<NodeSpec> newNodes) {
-        return new ClusterSpec(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, metricsDir, newNodes);
-    }
-
-    public ClusterSpec withMetricsDir(String dir) {
-        return new ClusterSpec(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, dir, nodes);
-    }
-
-    public ClusterSpec withTiming(int heartbeat, int failureTimeout) {
-        return new ClusterSpec(runId, secret, mode, options, model, data, heartbeat, failureTimeout, metricsDir, nodes);
-    }
 }

@@ -205,14 +205,6 @@ public final class Tensor {
         return s;
     }
 
-    public double sumOfSquares() {
-        double s = 0;
-        for (int i = offset, e = offset + size; i < e; i++) {
-            s += (double) data[i] * data[i];
-        }
-        return s;
-    }
-
     /** Largest |this - o| over all elements. */
     public float maxAbsDiff(Tensor o) {
         requireSameShape("maxAbsDiff", o);

@@ -52,8 +52,4 @@ public record TrainConfig(ModelSpec model, int epochs, int batchSize, double lr,
     public TrainConfig withThreads(int n) {
         return new TrainConfig(model, epochs, batchSize, lr, optimizer, schedule, seed, n, maxSteps);
     }
-
-    public TrainConfig withEpochs(int n) {
-        return new TrainConfig(model, n, batchSize, lr, optimizer, schedule, seed, threads, maxSteps);
-    }
 }
