@@ -30,7 +30,7 @@ public final class NodeCommand implements Callable<Integer> {
         s.node(id);
         CountDownLatch finished = new CountDownLatch(1);
         int[] code = {1};
-        Node node = new Node(s, id, Time.SYSTEM, System.out);
+        Node node = new Node(s, id, Time.SYSTEM, System.out, Programs.forMode(s.mode()));
         if (prometheusPort != null) {
             int port = node.metrics().servePrometheus(s.node(id).host(), prometheusPort);
             System.out.println("node " + id + ": Prometheus metrics at http://" + s.node(id).host() + ":" + port + "/metrics");

@@ -25,6 +25,7 @@ final class RunProgress implements AutoCloseable {
         long expectedMs = switch (spec.mode()) {
             case LINKTEST -> (long) (LinkTest.parseSizes(spec.option("sizes", LinkTest.DEFAULT_SIZES)).length
                     * Double.parseDouble(spec.option("seconds", "2")) * 1000) + 2000;
+            case RING, PS -> 0;
         };
         ProgressBar bar = new ProgressBarBuilder().setTaskName("run " + spec.mode().id()).setInitialMax(expectedMs / 100)
                 .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).hideEta().build();

@@ -46,7 +46,11 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
     /** What a cluster can do. */
     public enum Mode {
         /** Every node streams tensors to its successor and reports MB/s and latency per link. */
-        LINKTEST;
+        LINKTEST,
+        /** RingTMP: the model's layers cut into one stage per node, pipelined around the ring. */
+        RING,
+        /** Parameter server: server shards and data-parallel workers. */
+        PS;
 
         public String id() {
             return name().toLowerCase(Locale.ROOT);
@@ -94,6 +98,9 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
             metricsDir = "runs/" + Long.toHexString(runId);
         }
         validate(runId, secret, mode, nodes, heartbeatMs, failureTimeoutMs);
+        if (mode != Mode.LINKTEST && (model == null || data == null)) {
+            throw new SpecException("mode " + mode.id() + " trains: the spec needs a model and data");
+        }
         checkModelFitsData(model, data);
     }
 
@@ -136,7 +143,7 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
     private static void validate(long runId, String secret, Mode mode, List<NodeSpec> nodes, int heartbeatMs,
                                  int failureTimeoutMs) {
         if (mode == null) {
-            throw new SpecException("spec has no mode (known: linktest)");
+            throw new SpecException("spec has no mode (known: linktest, ring, ps)");
         }
         if (secret == null || secret.length() < 16) {
             throw new SpecException("spec needs a secret of at least 16 characters (shared by the nodes for authentication)");

@@ -33,7 +33,20 @@ import java.util.concurrent.TimeUnit;
  * <p>Options: {@code sizes} (default {@code 4KiB,64KiB,512KiB,4MiB}), {@code seconds} per size
  * (default 2), {@code pings} (default 200).
  */
-public final class LinkTest {
+public final class LinkTest implements NodeProgram {
+    /** Creates the link test on a node. */
+    public static final NodeProgram.Factory FACTORY = new NodeProgram.Factory() {
+        @Override
+        public long maxMessageBytes(ClusterSpec spec) {
+            return LinkTest.maxMessageBytes(spec);
+        }
+
+        @Override
+        public NodeProgram create(NodeContext ctx) {
+            return new LinkTest(ctx);
+        }
+    };
+
     /** Default sizes, smallest to largest. */
     public static final String DEFAULT_SIZES = "4KiB,64KiB,512KiB,4MiB";
 
@@ -100,6 +113,7 @@ public final class LinkTest {
     }
 
     /** Handles a message from a neighbour (called on transport threads). */
+    @Override
     public void onMessage(Message m) {
         switch (m.kind()) {
             case DATA -> onData(m);
@@ -186,6 +200,7 @@ public final class LinkTest {
      * ends the test; the node then waits for the failure detector to confirm, so the exit code
      * says "neighbour failed" rather than "error".
      */
+    @Override
     public boolean run() throws InterruptedException {
         try {
             return runPhases();

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * heartbeats and watches for silent neighbours, runs the spec's mode, writes metrics, and ends
  * cleanly on SIGTERM.
  *
- * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out).run()} returns the exit code: 0
+ * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out, LinkTest.FACTORY).run()} returns the exit code: 0
  * when the mode completed (or SIGTERM ended it after its current step), 3 when a neighbour
  * failed, 1 on another error. Threads: the caller's thread runs the mode; a scheduler thread
  * sends heartbeats and runs the failure detector; transport I/O threads deliver messages.
@@ -39,12 +39,17 @@ public final class Node implements AutoCloseable {
     private final NodeMetrics metrics;
     private final ScheduledExecutorService heartbeats;
     private volatile FailureDetector detector;
-    private volatile LinkTest linkTest;
+    private final NodeProgram.Factory programs;
+    private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
     private Transport transport;
 
-    public Node(ClusterSpec spec, int id, Time time, PrintStream log) {
+    /**
+     * @param programs creates the program of the spec's mode (e.g. {@link LinkTest#FACTORY})
+     */
+    public Node(ClusterSpec spec, int id, Time time, PrintStream log, NodeProgram.Factory programs) {
         spec.node(id);
+        this.programs = programs;
         this.spec = spec;
         this.id = id;
         this.time = time;
@@ -64,12 +69,6 @@ public final class Node implements AutoCloseable {
     /** Asks the node to end after its current step (SIGTERM). */
     public void requestStop(String why) {
         stop.stop(why, false);
-    }
-
-    private long maxMessageBytes() {
-        return switch (spec.mode()) {
-            case LINKTEST -> LinkTest.maxMessageBytes(spec);
-        };
     }
 
     public int run() throws InterruptedException {
@@ -96,18 +95,21 @@ public final class Node implements AutoCloseable {
                         return;
                     }
                 }
-                LinkTest lt = linkTest;
-                if (lt == null) {
+                if (m.kind() == MessageKind.HEARTBEAT) {
+                    return;
+                }
+                NodeProgram p = program;
+                if (p == null) {
                     synchronized (early) {
-                        lt = linkTest;
-                        if (lt == null) {
-                            // The predecessor may start before this node's mode exists: keep its messages, in order.
+                        p = program;
+                        if (p == null) {
+                            // A neighbour may start before this node's program exists: keep its messages, in order.
                             early.add(m);
                             return;
                         }
                     }
                 }
-                lt.onMessage(m);
+                p.onMessage(m);
             }
 
             @Override
@@ -120,13 +122,19 @@ public final class Node implements AutoCloseable {
             }
         };
         transport = Transport.start(TransportConfig.of(id, me.host(), me.port(), spec.runId(),
-                spec.secret().getBytes(StandardCharsets.UTF_8), maxMessageBytes() + 4096), handler);
+                spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096), handler);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
-        Link succLink = transport.connect(succ, spec.node(succ).host(), spec.node(succ).port());
-        Link predLink = pred == succ ? succLink : transport.connect(pred, spec.node(pred).host(), spec.node(pred).port());
-        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, metrics, time, log, stop);
-        List<Integer> neighbours = pred == succ ? List.of(succ) : List.of(succ, pred);
-        detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours.stream().filter(n -> n != id).toList(), peer -> {
+        Map<Integer, Link> links = new LinkedHashMap<>();
+        java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
+        peers.addAll(programs.extraPeers(spec, id));
+        for (int peer : peers) {
+            links.put(peer, transport.connect(peer, spec.node(peer).host(), spec.node(peer).port()));
+        }
+        Link succLink = links.get(succ);
+        Link predLink = links.get(pred);
+        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, Map.copyOf(links), metrics, time, log, stop);
+        List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
+        detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours, peer -> {
             long silent = detector.silentMs(peer);
             log.println("neighbour " + peer + " failed: nothing heard for " + silent + " ms (timeout " + spec.failureTimeoutMs() + " ms)");
             Map<String, Object> f = new LinkedHashMap<>();
@@ -138,8 +146,9 @@ public final class Node implements AutoCloseable {
         heartbeats.scheduleAtFixedRate(() -> {
             // The check comes first: a send to a dead neighbour fails, and must not skip it.
             detector.check();
-            for (Link l : neighbours.stream().distinct().map(n -> n == succ ? succLink : predLink).toList()) {
-                if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+            for (int peer : neighbours) {
+                Link l = links.get(peer);
+                if (!detector.isFailed(peer)) {
                     try {
                         l.send(Message.control(MessageKind.HEARTBEAT, id, spec.runId(), 0, new byte[0]));
                     } catch (RuntimeException e) {
@@ -149,23 +158,18 @@ public final class Node implements AutoCloseable {
             }
         }, spec.heartbeatMs(), spec.heartbeatMs(), TimeUnit.MILLISECONDS);
 
-        boolean ok;
-        switch (spec.mode()) {
-            case LINKTEST -> {
-                LinkTest lt = new LinkTest(ctx);
-                synchronized (early) {
-                    early.forEach(lt::onMessage);
-                    early.clear();
-                    linkTest = lt;
-                }
-                ok = lt.run();
-            }
-            default -> throw new IllegalStateException();
+        NodeProgram p = programs.create(ctx);
+        synchronized (early) {
+            early.forEach(p::onMessage);
+            early.clear();
+            program = p;
         }
+        boolean ok = p.run();
         // "bye" after a completed run; "abort" when this node stops early, so that its neighbours stop too.
         byte[] bye = (ok || stop.failed() ? "bye" : "abort").getBytes(StandardCharsets.US_ASCII);
-        for (Link l : List.of(succLink, predLink)) {
-            if (l.peerId() != id && !detector.isFailed(l.peerId())) {
+        for (int peer : neighbours) {
+            Link l = links.get(peer);
+            if (!detector.isFailed(peer)) {
                 try {
                     l.send(Message.control(MessageKind.CONTROL, id, spec.runId(), 0, bye)).get(1, TimeUnit.SECONDS);
                 } catch (Exception e) {

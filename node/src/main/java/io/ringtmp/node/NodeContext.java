@@ -12,12 +12,15 @@ import java.io.PrintStream;
  * @param id          this node's id
  * @param successor   link to node (id+1) mod N
  * @param predecessor link to node (id-1) mod N (the same link as successor when N ≤ 2)
+ * @param links       every link this node holds, by peer id (the ring neighbours and the
+ *                    program's {@link NodeProgram.Factory#extraPeers extra peers})
  * @param metrics     this node's metrics
  * @param time        the clock
  * @param log         where to print progress lines
  * @param stop        set when the run must end early
  */
-public record NodeContext(ClusterSpec spec, int id, Link successor, Link predecessor, NodeMetrics metrics, Time time,
+public record NodeContext(ClusterSpec spec, int id, Link successor, Link predecessor,
+                          java.util.Map<Integer, Link> links, NodeMetrics metrics, Time time,
                           PrintStream log, StopSignal stop) {
     public int successorId() {
         return spec.successor(id);
@@ -25,6 +28,15 @@ public record NodeContext(ClusterSpec spec, int id, Link successor, Link predece
 
     public int predecessorId() {
         return spec.predecessor(id);
+    }
+
+    /** The link to {@code peer}, which must be a neighbour or an extra peer. */
+    public Link link(int peer) {
+        Link l = links.get(peer);
+        if (l == null) {
+            throw new IllegalArgumentException("node " + id + " has no link to node " + peer + " (it has " + links.keySet() + ")");
+        }
+        return l;
     }
 
     /** Prints a line prefixed with nothing: the launcher adds "[node i]". */

@@ -1,0 +1,19 @@
+package io.ringtmp.cli;
+
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.LinkTest;
+import io.ringtmp.node.NodeProgram;
+import io.ringtmp.node.SpecException;
+
+/** Which program a node runs for each mode of the cluster spec. */
+final class Programs {
+    private Programs() {
+    }
+
+    static NodeProgram.Factory forMode(ClusterSpec.Mode mode) {
+        return switch (mode) {
+            case LINKTEST -> LinkTest.FACTORY;
+            case RING, PS -> throw new SpecException("mode " + mode.id() + " is not available in this build");
+        };
+    }
+}

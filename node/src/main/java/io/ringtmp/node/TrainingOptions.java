@@ -1,0 +1,136 @@
+package io.ringtmp.node;
+
+import io.ringtmp.nn.ModelSpec;
+import io.ringtmp.nn.optim.OptimizerConfig;
+import io.ringtmp.train.TrainConfig;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The training options of a cluster spec (its {@code options} map, as strings), shared by every
+ * training mode so that a ring run and a parameter-server run with equal options train the same
+ * model on the same data in the same order as {@code ringtmp train --mode local}.
+ *
+ * <p>Keys and defaults: {@code epochs} 3, {@code batch} 128, {@code lr} 0.05, {@code optimizer}
+ * sgd, {@code momentum} 0.9, {@code weightDecay} 0, {@code lrSchedule} constant, {@code seed} 1,
+ * {@code threads} 1 (compute threads per node), {@code maxSteps} 0 (no limit), {@code dataDir}
+ * datasets, {@code checkpointDir} (none), {@code checkpointEvery} 0 (steps; 0: at the end only),
+ * {@code resume} false. See docs/cluster-spec.md.
+ */
+public final class TrainingOptions {
+    public static final String EPOCHS = "epochs";
+    public static final String BATCH = "batch";
+    public static final String LR = "lr";
+    public static final String OPTIMIZER = "optimizer";
+    public static final String MOMENTUM = "momentum";
+    public static final String WEIGHT_DECAY = "weightDecay";
+    public static final String LR_SCHEDULE = "lrSchedule";
+    public static final String SEED = "seed";
+    public static final String THREADS = "threads";
+    public static final String MAX_STEPS = "maxSteps";
+    public static final String DATA_DIR = "dataDir";
+    public static final String CHECKPOINT_DIR = "checkpointDir";
+    public static final String CHECKPOINT_EVERY = "checkpointEvery";
+    public static final String RESUME = "resume";
+
+    private TrainingOptions() {
+    }
+
+    /** The training configuration the spec describes; a malformed option is a {@link SpecException} naming it. */
+    public static TrainConfig config(ClusterSpec spec) {
+        ModelSpec model;
+        try {
+            model = ModelSpec.parse(spec.model());
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("model: " + e.getMessage());
+        }
+        try {
+            OptimizerConfig opt = OptimizerConfig.parse(spec.option(OPTIMIZER, "sgd"), number(spec, MOMENTUM, 0.9),
+                    number(spec, WEIGHT_DECAY, 0));
+            return new TrainConfig(model, integer(spec, EPOCHS, 3), integer(spec, BATCH, 128), number(spec, LR, 0.05), opt,
+                    spec.option(LR_SCHEDULE, "constant"), longValue(spec, SEED, 1), integer(spec, THREADS, 1),
+                    longValue(spec, MAX_STEPS, 0));
+        } catch (SpecException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new SpecException("training options: " + e.getMessage());
+        }
+    }
+
+    /** The options map for {@code config} (the inverse of {@link #config}, less the model, which the spec holds). */
+    public static Map<String, String> of(TrainConfig c, String optimizerName) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put(EPOCHS, Integer.toString(c.epochs()));
+        m.put(BATCH, Integer.toString(c.batchSize()));
+        m.put(LR, Double.toString(c.lr()));
+        m.put(OPTIMIZER, optimizerName);
+        m.put(MOMENTUM, Double.toString(c.optimizer().momentum()));
+        m.put(WEIGHT_DECAY, Double.toString(c.optimizer().weightDecay()));
+        m.put(LR_SCHEDULE, c.schedule());
+        m.put(SEED, Long.toString(c.seed()));
+        m.put(THREADS, Integer.toString(c.threads()));
+        m.put(MAX_STEPS, Long.toString(c.maxSteps()));
+        return m;
+    }
+
+    public static Path dataDir(ClusterSpec spec) {
+        return Path.of(spec.option(DATA_DIR, "datasets"));
+    }
+
+    /** Where this run's checkpoints go, or null when none are written. */
+    public static Path checkpointDir(ClusterSpec spec) {
+        String d = spec.option(CHECKPOINT_DIR, null);
+        return d == null || d.isBlank() ? null : Path.of(d);
+    }
+
+    public static long checkpointEvery(ClusterSpec spec) {
+        long n = longValue(spec, CHECKPOINT_EVERY, 0);
+        if (n < 0) {
+            throw new SpecException("option " + CHECKPOINT_EVERY + " must be >= 0, got " + n);
+        }
+        return n;
+    }
+
+    public static boolean resume(ClusterSpec spec) {
+        String v = spec.option(RESUME, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new SpecException("option " + RESUME + " must be true or false, got '" + v + "'");
+        }
+        return v.equals("true");
+    }
+
+    /** An integer option, or {@code dflt} when absent. */
+    public static int integer(ClusterSpec spec, String key, int dflt) {
+        long v = longValue(spec, key, dflt);
+        if (v != (int) v) {
+            throw new SpecException("option " + key + " is out of range: " + v);
+        }
+        return (int) v;
+    }
+
+    public static long longValue(ClusterSpec spec, String key, long dflt) {
+        String v = spec.option(key, null);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Long.parseLong(v.trim());
+        } catch (NumberFormatException e) {
+            throw new SpecException("option " + key + " must be an integer, got '" + v + "'");
+        }
+    }
+
+    public static double number(ClusterSpec spec, String key, double dflt) {
+        String v = spec.option(key, null);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            return Double.parseDouble(v.trim());
+        } catch (NumberFormatException e) {
+            throw new SpecException("option " + key + " must be a number, got '" + v + "'");
+        }
+    }
+}
