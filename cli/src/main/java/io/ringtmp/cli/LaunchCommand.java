@@ -3,6 +3,8 @@ package io.ringtmp.cli;
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.Launcher;
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.ring.RingOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,13 +20,84 @@ import java.util.concurrent.Callable;
 @Command(name = "launch", mixinStandardHelpOptions = true,
         description = {"Start N node processes on this machine (127.0.0.1, or emulated devices with --emulate), "
                 + "prefix their output with the node id, and print the run's summary.",
-                "Modes: linktest (every node streams tensors to its successor; MB/s and latency per link)."})
+                "Modes: ring (RingTMP: one pipeline stage per node), linktest (every node streams tensors to its successor; "
+                        + "MB/s and latency per link)."})
 public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "4", description = "Node processes (default: ${DEFAULT-VALUE}).")
     int nodes;
 
-    @Option(names = "--mode", defaultValue = "linktest", description = "What the nodes run: linktest (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "ring", description = "What the nodes run: ring or linktest (default: ${DEFAULT-VALUE}).")
     String mode;
+
+    // ---- training (ring, ps); unset options take the defaults in docs/cluster-spec.md
+
+    @Option(names = "--model", defaultValue = "mlp:784-512-512-10", description = "Model shorthand or JSON file (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--data", defaultValue = "mnist", description = "Data: mnist, a directory of IDX files, or synthetic:... (default: ${DEFAULT-VALUE}).")
+    String data;
+
+    @Option(names = "--epochs", description = "Passes over the training set (default: 3).")
+    Integer epochs;
+
+    @Option(names = "--batch", description = "Samples per mini-batch (default: 128).")
+    Integer batch;
+
+    @Option(names = "--lr", description = "Base learning rate (default: 0.05).")
+    Double lr;
+
+    @Option(names = "--optimizer", description = "sgd, nesterov or adam (default: sgd).")
+    String optimizer;
+
+    @Option(names = "--momentum", description = "SGD momentum (default: 0.9).")
+    Double momentum;
+
+    @Option(names = "--weight-decay", description = "L2 weight decay (default: 0).")
+    Double weightDecay;
+
+    @Option(names = "--lr-schedule", description = "constant, step:EVERY:GAMMA or cosine[:MIN_FRACTION] (default: constant).")
+    String lrSchedule;
+
+    @Option(names = "--seed", description = "Run seed: weights, data order (default: 1).")
+    Long seed;
+
+    @Option(names = "--threads", description = "Compute threads per node (default: 1).")
+    Integer threads;
+
+    @Option(names = "--max-steps", description = "Stop after this many mini-batches (default: 0, no limit).")
+    Long maxSteps;
+
+    @Option(names = "--data-dir", description = "Where named data sets are fetched to (default: datasets).")
+    String dataDir;
+
+    @Option(names = "--checkpoint-dir", description = "Every node writes its part here (stage-<i>/ for the ring).")
+    String checkpointDir;
+
+    @Option(names = "--checkpoint-every", description = "Also checkpoint every N mini-batches (default: 0, only at the end).")
+    Long checkpointEvery;
+
+    @Option(names = "--resume", description = "Restart from the last step at which every node saved a checkpoint in --checkpoint-dir.")
+    boolean resume;
+
+    // ---- ring
+
+    @Option(names = "--schedule", description = "ring: gpipe, 1f1b or async (default: 1f1b).")
+    String schedule;
+
+    @Option(names = "--microbatches", description = "ring: microbatches per mini-batch; must divide --batch (default: 4).")
+    Integer microbatches;
+
+    @Option(names = "--inflight", description = "ring: credits, microbatches in the pipe at most (default: microbatches for gpipe, nodes otherwise).")
+    Integer inflight;
+
+    @Option(names = "--partition", description = "ring: auto or manual:N,N,... layers per stage (default: auto).")
+    String partition;
+
+    @Option(names = "--profile", description = "ring: measure (time layers at start-up) or estimate (from FLOPs) (default: measure).")
+    String profile;
+
+    @Option(names = "--eval-batch", description = "ring: rows per evaluation batch (default: 500).")
+    Integer evalBatch;
 
     @Option(names = "--sizes", description = "linktest: tensor sizes (default: 4KiB,64KiB,512KiB,4MiB).")
     String sizes;
@@ -81,12 +154,50 @@ public final class LaunchCommand implements Callable<Integer> {
         if (pings != null) {
             opts.put("pings", pings.toString());
         }
+        boolean training = m != ClusterSpec.Mode.LINKTEST;
+        if (training) {
+            putTraining(opts);
+        }
+        if (resume && checkpointDir == null) {
+            throw new IllegalArgumentException("--resume needs --checkpoint-dir DIR");
+        }
         if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
-        return Launcher.launch(new Launcher.Options(nodes, m, opts, null, null, runsDir, nodeCommand(), emu, heartbeatMs,
-                failureTimeoutMs, System.console() != null && !verbose), System.out);
+        return Launcher.launch(new Launcher.Options(nodes, m, opts, training ? model : null, training ? data : null, runsDir,
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose && !training), System.out);
+    }
+
+    private void putTraining(Map<String, String> o) {
+        put(o, TrainingOptions.EPOCHS, epochs);
+        put(o, TrainingOptions.BATCH, batch);
+        put(o, TrainingOptions.LR, lr);
+        put(o, TrainingOptions.OPTIMIZER, optimizer);
+        put(o, TrainingOptions.MOMENTUM, momentum);
+        put(o, TrainingOptions.WEIGHT_DECAY, weightDecay);
+        put(o, TrainingOptions.LR_SCHEDULE, lrSchedule);
+        put(o, TrainingOptions.SEED, seed);
+        put(o, TrainingOptions.THREADS, threads);
+        put(o, TrainingOptions.MAX_STEPS, maxSteps);
+        put(o, TrainingOptions.DATA_DIR, dataDir == null ? null : Path.of(dataDir).toAbsolutePath());
+        put(o, TrainingOptions.CHECKPOINT_DIR, checkpointDir == null ? null : Path.of(checkpointDir).toAbsolutePath());
+        put(o, TrainingOptions.CHECKPOINT_EVERY, checkpointEvery);
+        if (resume) {
+            o.put(TrainingOptions.RESUME, "true");
+        }
+        put(o, RingOptions.SCHEDULE, schedule);
+        put(o, RingOptions.MICROBATCHES, microbatches);
+        put(o, RingOptions.INFLIGHT, inflight);
+        put(o, RingOptions.PARTITION, partition);
+        put(o, RingOptions.PROFILE, profile);
+        put(o, RingOptions.EVAL_BATCH, evalBatch);
+    }
+
+    private static void put(Map<String, String> o, String key, Object value) {
+        if (value != null) {
+            o.put(key, value.toString());
+        }
     }
 
     /** This JVM's java binary, flags and class path, running {@code ringtmp node}. */

@@ -13,7 +13,8 @@ final class Programs {
     static NodeProgram.Factory forMode(ClusterSpec.Mode mode) {
         return switch (mode) {
             case LINKTEST -> LinkTest.FACTORY;
-            case RING, PS -> throw new SpecException("mode " + mode.id() + " is not available in this build");
+            case RING -> io.ringtmp.ring.RingProgram.FACTORY;
+            case PS -> throw new SpecException("mode " + mode.id() + " is not available in this build");
         };
     }
 }

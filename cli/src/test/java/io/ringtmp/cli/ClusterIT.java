@@ -196,7 +196,7 @@ class ClusterIT {
 
     @Test
     void launch_twoNodes_writesSpecMetricsAndMergedSummary(@TempDir Path dir) throws Exception {
-        int code = Main.commandLine().execute("launch", "--nodes", "2", "--sizes", "4KiB,256KiB", "--seconds", "0.3",
+        int code = Main.commandLine().execute("launch", "--mode", "linktest", "--nodes", "2", "--sizes", "4KiB,256KiB", "--seconds", "0.3",
                 "--pings", "10", "--runs-dir", dir.toString());
         assertEquals(0, code);
         List<Path> runs;

@@ -164,7 +164,15 @@ public final class Node implements AutoCloseable {
             early.clear();
             program = p;
         }
-        boolean ok = p.run();
+        boolean ok;
+        RuntimeException error = null;
+        try {
+            ok = p.run();
+        } catch (RuntimeException e) {
+            // Tell the neighbours at once (abort) rather than let them wait for the failure timeout.
+            error = e;
+            ok = false;
+        }
         // "bye" after a completed run; "abort" when this node stops early, so that its neighbours stop too.
         byte[] bye = (ok || stop.failed() ? "bye" : "abort").getBytes(StandardCharsets.US_ASCII);
         for (int peer : neighbours) {
@@ -176,6 +184,13 @@ public final class Node implements AutoCloseable {
                     // The neighbour may already be gone; it no longer needs the goodbye.
                 }
             }
+        }
+        if (error != null) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("completed", false);
+            f.put("reason", "error: " + error.getMessage());
+            metrics.event("end", f);
+            throw error;
         }
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("completed", ok);

@@ -43,10 +43,20 @@ public final class NodeMetrics implements AutoCloseable {
      * @param parameterBytes  bytes of parameters this node holds
      * @param activationBytes bytes of activations held at the step's peak
      * @param loss            the step's loss where this node computes it, else NaN
+     * @param transferNs      summed time from handing each tensor message to the transport until
+     *                        it was on the wire (the ring's T), 0 where not measured
+     * @param microbatches    microbatches this node processed in the step (0 where not applicable)
      */
     public record Step(long step, long computeNs, long idleNs, long sendNs, long recvNs, long wallNs,
                        Map<Integer, Long> bytesSent, Map<Integer, Long> bytesReceived, long parameterBytes,
-                       long activationBytes, double loss) {
+                       long activationBytes, double loss, long transferNs, int microbatches) {
+        /** A step without microbatches or transfer times (link test, parameter server). */
+        public Step(long step, long computeNs, long idleNs, long sendNs, long recvNs, long wallNs,
+                    Map<Integer, Long> bytesSent, Map<Integer, Long> bytesReceived, long parameterBytes,
+                    long activationBytes, double loss) {
+            this(step, computeNs, idleNs, sendNs, recvNs, wallNs, bytesSent, bytesReceived, parameterBytes, activationBytes,
+                    loss, 0, 0);
+        }
     }
 
     private final int nodeId;
@@ -128,6 +138,10 @@ public final class NodeMetrics implements AutoCloseable {
         m.put("activationBytes", s.activationBytes());
         if (!Double.isNaN(s.loss())) {
             m.put("loss", s.loss());
+        }
+        if (s.microbatches() > 0) {
+            m.put("microbatches", s.microbatches());
+            m.put("transferMs", s.transferNs() / 1e6);
         }
         write(m, false);
     }

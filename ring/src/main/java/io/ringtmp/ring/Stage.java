@@ -12,7 +12,10 @@ import io.ringtmp.tensor.Tensor;
  * One pipeline stage: a contiguous slice of the model, its optimiser, and a buffer slot per
  * microbatch in flight. The same object serves every schedule: gpipe and 1f1b accumulate the
  * gradients of a mini-batch's microbatches and call {@link #step} once; async steps after each
- * microbatch (with weight stashing, in a later part).
+ * microbatch, with weight stashing ({@code stashing = true}): {@link #forward} records the weight
+ * version it used and keeps a copy of those weights when they change before the slot's
+ * backward, and {@link #backward} runs with that copy (PipeDream), then puts the current weights
+ * back, so the update lands on the newest weights with a gradient that matches its forward.
  *
  * <p>Order of calls per microbatch: {@code forward(slot, x)}, then — on the last stage —
  * {@code lossAndBackward(slot, labels, ...)}, or — on the others — {@code backward(slot, dOut)}
@@ -27,6 +30,13 @@ public final class Stage {
     private final Tensor[] inputGrad;
     private final boolean first;
     private final boolean last;
+    private final boolean stashing;
+    private final java.util.List<io.ringtmp.nn.Parameter> params;
+    private final long[] slotVersion;
+    private final Tensor[][] stash;
+    private Tensor[] current;
+    private long version;
+    private long stashCopies;
 
     /**
      * @param layers        this stage's layers (built with {@code ModelSpec.build(seed, from, to)})
@@ -36,7 +46,21 @@ public final class Stage {
      * @param last          whether this is the last stage (computes the loss)
      */
     public Stage(Sequential layers, OptimizerConfig optimizer, int maxMicrobatch, int slotCount, boolean first, boolean last) {
+        this(layers, optimizer, maxMicrobatch, slotCount, first, last, false);
+    }
+
+    /**
+     * @param stashing keep the weights each slot's forward used for its backward (async). The
+     *                 first stage never needs to: its backward computes no input gradient, and a
+     *                 layer's weight gradient depends only on its input and output gradient.
+     */
+    public Stage(Sequential layers, OptimizerConfig optimizer, int maxMicrobatch, int slotCount, boolean first, boolean last,
+                 boolean stashing) {
         this.layers = layers;
+        this.stashing = stashing && !first;
+        this.params = layers.parameters();
+        this.slotVersion = new long[slotCount];
+        this.stash = new Tensor[slotCount][];
         this.optimizer = Optimizer.create(optimizer, layers.parameters());
         this.slots = new Activations[slotCount];
         this.dLogits = new Tensor[last ? slotCount : 0];
@@ -61,7 +85,69 @@ public final class Stage {
 
     /** Runs the stage forward on microbatch input {@code x} in {@code slot}; returns the output (a view into the slot). */
     public Tensor forward(int slot, Tensor x) {
+        slotVersion[slot] = version;
         return layers.forward(x, slots[slot], true);
+    }
+
+    /** Slots this stage has. */
+    public int slotCount() {
+        return slots.length;
+    }
+
+    /** Bytes of activations one slot holds. */
+    public long slotBytes() {
+        return slots.length == 0 ? 0 : slots[0].bytes();
+    }
+
+    /** Weight versions copied for stashing so far (async); 0 when no backward ever saw newer weights. */
+    public long stashCopies() {
+        return stashCopies;
+    }
+
+    /**
+     * Before an update: every slot whose forward used the current weights and whose backward is
+     * still to come keeps a copy of them (copied once per version, shared by such slots).
+     */
+    private void stashBeforeUpdate(boolean[] pending) {
+        Tensor[] copy = null;
+        for (int s = 0; s < slots.length; s++) {
+            if (pending[s] && slotVersion[s] == version && stash[s] == null) {
+                if (copy == null) {
+                    copy = new Tensor[params.size()];
+                    for (int i = 0; i < copy.length; i++) {
+                        copy[i] = params.get(i).value().copy();
+                    }
+                    stashCopies++;
+                }
+                stash[s] = copy;
+            }
+        }
+    }
+
+    /** Runs {@code body} with the slot's stashed weights in place when it has some; restores the current ones after. */
+    private Tensor withSlotWeights(int slot, java.util.function.Supplier<Tensor> body) {
+        Tensor[] old = stash[slot];
+        if (old == null) {
+            return body.get();
+        }
+        if (current == null) {
+            current = new Tensor[params.size()];
+            for (int i = 0; i < current.length; i++) {
+                current[i] = Tensor.zeros(params.get(i).value().shape());
+            }
+        }
+        for (int i = 0; i < current.length; i++) {
+            current[i].copyFrom(params.get(i).value());
+            params.get(i).value().copyFrom(old[i]);
+        }
+        try {
+            return body.get();
+        } finally {
+            for (int i = 0; i < current.length; i++) {
+                params.get(i).value().copyFrom(current[i]);
+            }
+            stash[slot] = null;
+        }
     }
 
     /**
@@ -76,7 +162,7 @@ public final class Stage {
         }
         Tensor d = dLogits[slot].rows(0, output.rows());
         double loss = SoftmaxCrossEntropy.lossAndGradInto(output, labels, offset, gradScale, d);
-        inputGrad[slot] = layers.backward(d, slots[slot], !first);
+        inputGrad[slot] = withSlotWeights(slot, () -> layers.backward(d, slots[slot], !first));
         return loss;
     }
 
@@ -93,12 +179,24 @@ public final class Stage {
         if (dOut.cols() != layers.outputSize()) {
             throw new ShapeException("stage gradient " + dOut.shapeString() + " does not match the stage output width " + layers.outputSize());
         }
-        inputGrad[slot] = layers.backward(dOut, slots[slot], !first);
+        inputGrad[slot] = withSlotWeights(slot, () -> layers.backward(dOut, slots[slot], !first));
         return inputGrad[slot];
     }
 
     /** Applies the accumulated gradients (and zeroes them). */
     public void step(double lr) {
         optimizer.step(lr);
+        version++;
+    }
+
+    /**
+     * Async: applies the accumulated gradients, first stashing the current weights for the
+     * slots in {@code pending} (forward done, backward to come) that used them.
+     */
+    public void step(double lr, boolean[] pending) {
+        if (stashing) {
+            stashBeforeUpdate(pending);
+        }
+        step(lr);
     }
 }

@@ -1,0 +1,187 @@
+package io.ringtmp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.data.DataSources;
+import io.ringtmp.data.FetchException;
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeSpec;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.abort;
+
+/**
+ * The ring with real node processes on loopback: the synchronous schedules give the single-node
+ * trainer's weights, async trains W1 on MNIST, and the run resumes from per-stage checkpoints.
+ */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class RingIT {
+    private static final String SECRET = "ring-it-secret-0123456789";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MODEL = "mlp:20-24-16-12-4";
+    private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
+
+    static ClusterSpec spec(int n, Path dir, String model, String data, Map<String, String> options) throws IOException {
+        List<Integer> ports = io.ringtmp.launch.Launcher.freePorts(n);
+        List<NodeSpec> nodes = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            nodes.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));
+        }
+        return new ClusterSpec(777, SECRET, ClusterSpec.Mode.RING, options, model, data, 200, 5000, dir.toString(), nodes);
+    }
+
+    /** Starts every node of {@code spec}, waits for all, returns their exit codes; logs in dir/node-i.log. */
+    static List<Integer> run(ClusterSpec spec, Path dir) throws Exception {
+        Path specFile = dir.resolve("cluster.json");
+        spec.write(specFile);
+        List<Process> ps = new ArrayList<>();
+        try {
+            for (int i = 0; i < spec.size(); i++) {
+                List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
+                cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(i)));
+                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("node-" + i + ".log").toFile());
+                pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+                ps.add(pb.start());
+            }
+            List<Integer> codes = new ArrayList<>();
+            for (Process p : ps) {
+                assertTrue(p.waitFor(240, TimeUnit.SECONDS), "a node did not finish");
+                codes.add(p.exitValue());
+            }
+            return codes;
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+
+    static String logs(Path dir, int n) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            Path f = dir.resolve("node-" + i + ".log");
+            if (Files.exists(f)) {
+                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                    sb.append("[node ").append(i).append("] ").append(line).append('\n');
+                }
+            }
+        }
+        return sb.toString();
+    }
+
+    static List<JsonNode> events(Path dir, int node, String event) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(dir.resolve("node-" + node + ".jsonl"), StandardCharsets.UTF_8)) {
+            JsonNode j = JSON.readTree(line);
+            if (j.path("event").asText().equals(event)) {
+                out.add(j);
+            }
+        }
+        return out;
+    }
+
+    /** Every stage's checkpoint of {@code step}, merged: parameter name → values. */
+    static Map<String, float[]> stageWeights(Path ckpt, int stages, long step) {
+        Map<String, float[]> w = new HashMap<>();
+        for (int k = 0; k < stages; k++) {
+            Checkpoint cp = Checkpoint.read(ckpt.resolve("stage-" + k).resolve(String.format("step-%09d.rtck", step)));
+            cp.tensors().forEach((name, t) -> {
+                if (!name.startsWith("optimizer.")) {
+                    w.put(name, t.toArray());
+                }
+            });
+        }
+        return w;
+    }
+
+    static float maxDiff(List<Parameter> reference, Map<String, float[]> mine) {
+        assertEquals(reference.size(), mine.size(), "parameters: " + mine.keySet());
+        float worst = 0;
+        for (Parameter p : reference) {
+            float[] a = p.value().toArray(), b = mine.get(p.name());
+            assertEquals(a.length, b.length, p.name());
+            for (int i = 0; i < a.length; i++) {
+                worst = Math.max(worst, Math.abs(a[i] - b[i]));
+            }
+        }
+        return worst;
+    }
+
+    private static Map<String, String> options(String schedule, Path ckpt, int steps) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", schedule);
+        o.put("batch", "32");
+        o.put("microbatches", "4");
+        o.put("epochs", "2");
+        o.put("maxSteps", Integer.toString(steps));
+        o.put("seed", "5");
+        o.put("profile", "estimate");
+        o.put("checkpointDir", ckpt.toString());
+        return o;
+    }
+
+    @ParameterizedTest(name = "{0} on {1} nodes")
+    @CsvSource({"gpipe, 1", "gpipe, 2", "gpipe, 3", "gpipe, 4", "1f1b, 1", "1f1b, 2", "1f1b, 3", "1f1b, 4"})
+    void synchronousSchedule_matchesSingleNodeWeightsAfter20Steps(String schedule, int k, @TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        ClusterSpec spec = spec(k, dir, MODEL, DATA, options(schedule, ckpt, 20));
+        List<Integer> codes = run(spec, dir);
+        assertEquals(java.util.Collections.nCopies(k, 0), codes, logs(dir, k));
+
+        Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
+        reference.run();
+        assertEquals(20, reference.step());
+        float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, k, 20));
+        assertTrue(worst <= 1e-5f, schedule + " on " + k + " nodes: max abs weight difference " + worst);
+
+        long total = 0, model = 0;
+        for (int i = 0; i < k; i++) {
+            JsonNode st = events(dir, i, "stage").get(0);
+            total += st.get("parameters").asLong();
+            model = st.get("modelParameters").asLong();
+            assertEquals(20, events(dir, i, "step").size(), "node " + i + " records one step line per mini-batch");
+        }
+        assertEquals(model, total, "the stages hold the model's parameters once between them");
+    }
+
+    @Test
+    void async_fourNodes_w1OnMnistReaches97PercentIn3Epochs(@TempDir Path dir) throws Exception {
+        try {
+            DataSources.open("mnist", Path.of("..", "datasets"), msg -> { });
+        } catch (FetchException e) {
+            abort("MNIST not available: " + e.getMessage());
+        }
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", "async");
+        o.put("epochs", "3");
+        o.put("dataDir", Path.of("..", "datasets").toAbsolutePath().toString());
+        o.put("profile", "estimate");
+        ClusterSpec spec = spec(4, dir, "mlp:784-512-512-10", "mnist", o);
+        List<Integer> codes = run(spec, dir);
+        assertEquals(List.of(0, 0, 0, 0), codes, logs(dir, 4));
+        List<JsonNode> epochs = events(dir, 0, "epoch");
+        assertEquals(3, epochs.size(), logs(dir, 4));
+        double acc = epochs.get(2).get("testAccuracy").asDouble();
+        assertTrue(acc >= 0.970, "test accuracy after 3 epochs: " + acc + "\n" + logs(dir, 4));
+    }
+}

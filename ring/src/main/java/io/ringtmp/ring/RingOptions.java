@@ -1,0 +1,94 @@
+package io.ringtmp.ring;
+
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.SpecException;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.train.TrainConfig;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The ring's options in a cluster spec (besides {@link TrainingOptions}).
+ *
+ * @param schedule      {@code schedule}: gpipe, 1f1b or async (default 1f1b)
+ * @param microbatches  {@code microbatches}: M, microbatches per mini-batch; the batch must divide
+ *                      by it (default: 4)
+ * @param inflight      {@code inflight}: credits, the most microbatches node 0 has started that
+ *                      the last stage has not finished (default: M for gpipe, which needs at
+ *                      least M; K for 1f1b and async)
+ * @param partition     {@code partition}: auto or manual:N,N,... (default auto)
+ * @param profile       {@code profile}: measure (time every layer on every node at start-up,
+ *                      default) or estimate (from FLOP counts, instant)
+ * @param evalBatch     {@code evalBatch}: rows per evaluation batch (default 500)
+ */
+public record RingOptions(Schedule schedule, int microbatches, int inflight, String partition, String profile, int evalBatch) {
+    public static final String SCHEDULE = "schedule";
+    public static final String MICROBATCHES = "microbatches";
+    public static final String INFLIGHT = "inflight";
+    public static final String PARTITION = "partition";
+    public static final String PROFILE = "profile";
+    public static final String EVAL_BATCH = "evalBatch";
+
+    /** Reads and checks the options of a ring spec with K nodes. */
+    public static RingOptions from(ClusterSpec spec) {
+        TrainConfig c = TrainingOptions.config(spec);
+        Schedule sch = Schedule.parse(spec.option(SCHEDULE, "1f1b"));
+        int m = TrainingOptions.integer(spec, MICROBATCHES, 4);
+        if (m < 1 || c.batchSize() % m != 0) {
+            throw new SpecException("microbatches must be >= 1 and divide the batch (" + c.batchSize() + "), got " + m);
+        }
+        int k = spec.size();
+        int dflt = sch == Schedule.GPIPE ? m : k;
+        int inflight = TrainingOptions.integer(spec, INFLIGHT, dflt);
+        if (inflight < 1) {
+            throw new SpecException("inflight must be >= 1, got " + inflight);
+        }
+        if (sch == Schedule.GPIPE && inflight < m) {
+            throw new SpecException("gpipe runs all " + m + " microbatches forward before any backward: inflight must be >= "
+                    + m + ", got " + inflight);
+        }
+        String partition = spec.option(PARTITION, "auto");
+        if (!partition.equals("auto") && !partition.startsWith("manual:")) {
+            throw new SpecException("partition must be auto or manual:N,N,... (layers per stage), got '" + partition + "'");
+        }
+        String profile = spec.option(PROFILE, "measure");
+        if (!profile.equals("measure") && !profile.equals("estimate")) {
+            throw new SpecException("profile must be measure or estimate, got '" + profile + "'");
+        }
+        int eval = TrainingOptions.integer(spec, EVAL_BATCH, 500);
+        if (eval < 1) {
+            throw new SpecException("evalBatch must be >= 1, got " + eval);
+        }
+        return new RingOptions(sch, m, inflight, partition, profile, eval);
+    }
+
+    /** Rows per microbatch for {@code config}'s batch. */
+    public int microbatchRows(TrainConfig config) {
+        return config.batchSize() / microbatches;
+    }
+
+    /**
+     * Activation slots stage {@code k} of {@code stages} needs: M for gpipe; for 1f1b and async
+     * K − k (the 1F1B steady state), at most M for 1f1b.
+     */
+    public int slots(int k, int stages) {
+        return switch (schedule) {
+            case GPIPE -> microbatches;
+            case ONE_F_ONE_B -> Math.max(1, Math.min(microbatches, stages - k));
+            case ASYNC -> Math.max(1, Math.min(inflight, stages - k));
+        };
+    }
+
+    /** The options map for these values. */
+    public Map<String, String> toOptions() {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put(SCHEDULE, schedule.id());
+        o.put(MICROBATCHES, Integer.toString(microbatches));
+        o.put(INFLIGHT, Integer.toString(inflight));
+        o.put(PARTITION, partition);
+        o.put(PROFILE, profile);
+        o.put(EVAL_BATCH, Integer.toString(evalBatch));
+        return o;
+    }
+}
