@@ -140,8 +140,8 @@ class ClusterIT {
         try {
             // Wait until node 1 receives from node 0: the ring is up.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(dir.resolve("out-2.log")).contains("listening")
-                    || !Files.readString(dir.resolve("out-0.log")).contains("listening")) {
+            while (!Files.readString(dir.resolve("out-2.log")).contains("links up")
+                    || !Files.readString(dir.resolve("out-0.log")).contains("links up")) {
                 assertTrue(System.nanoTime() < deadline, "nodes did not start");
                 Thread.sleep(50);
             }

@@ -67,7 +67,10 @@ class RingIT {
             }
             List<Integer> codes = new ArrayList<>();
             for (Process p : ps) {
-                assertTrue(p.waitFor(240, TimeUnit.SECONDS), "a node did not finish");
+                if (!p.waitFor(150, TimeUnit.SECONDS)) {
+                    ps.forEach(q -> q.toHandle().descendants().forEach(ProcessHandle::destroyForcibly));
+                    throw new AssertionError("a node did not finish in 150 s:\n" + logs(dir, spec.size()));
+                }
                 codes.add(p.exitValue());
             }
             return codes;

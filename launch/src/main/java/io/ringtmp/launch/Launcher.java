@@ -275,6 +275,9 @@ public final class Launcher {
         Map<String, String> throughput = new TreeMap<>();
         Map<String, String> rtt = new TreeMap<>();
         List<String> failures = new ArrayList<>();
+        List<String> epochs = new ArrayList<>();
+        Map<Integer, StepTotals> totals = new TreeMap<>();
+        Map<Integer, String> stageNames = new TreeMap<>();
         for (NodeSpec n : spec.nodes()) {
             Path f = runDir.resolve("node-" + n.id() + ".jsonl");
             if (!Files.exists(f)) {
@@ -293,6 +296,15 @@ public final class Launcher {
                     merged.add(j);
                 }
                 switch (ev) {
+                    case "step" -> totals.computeIfAbsent(n.id(), k -> new StepTotals()).add(j);
+                    case "stage" -> {
+                        JsonNode layers = j.get("layers");
+                        stageNames.put(n.id(), layers.get(0).asText() + ".." + layers.get(layers.size() - 1).asText()
+                                + String.format(Locale.ROOT, " (%,d params)", j.get("parameters").asLong()));
+                    }
+                    case "epoch" -> epochs.add(String.format(Locale.ROOT, "  epoch %d: test accuracy %.4f (loss %.4f), %,.0f samples/s",
+                            j.get("epoch").asInt(), j.get("testAccuracy").asDouble(), j.get("testLoss").asDouble(),
+                            j.get("samplesPerSec").asDouble()));
                     case "linktest-throughput" -> throughput.put(String.format(Locale.ROOT, "%03d%03d%012d", j.get("from").asInt(),
                             j.get("to").asInt(), j.get("bytes").asLong()), String.format(Locale.ROOT, "  %d -> %d  %7s  %9.1f MB/s",
                             j.get("from").asInt(), j.get("to").asInt(), j.get("size").asText(), j.get("MBps").asDouble()));
@@ -310,13 +322,83 @@ public final class Launcher {
             throughput.values().forEach(out::println);
             rtt.values().forEach(out::println);
         }
+        if (!epochs.isEmpty()) {
+            out.println("training results (node 0):");
+            epochs.forEach(out::println);
+        }
+        Map<String, Object> perNode = new java.util.LinkedHashMap<>();
+        if (!totals.isEmpty()) {
+            out.println("per node, steps after the first (idle = waiting for neighbours with nothing to compute):");
+            out.println("  node  part                                 idle   compute  send   c/microbatch  T/microbatch  sent MB/peer");
+            for (var e : totals.entrySet()) {
+                StepTotals t = e.getValue();
+                out.printf(Locale.ROOT, "  %4d  %-35s %5.1f%%  %5.1f%%  %4.1f%%  %9.3f ms  %9.3f ms  %s%n", e.getKey(),
+                        stageNames.getOrDefault(e.getKey(), ""), 100 * t.fraction(t.idleMs), 100 * t.fraction(t.computeMs),
+                        100 * t.fraction(t.sendMs), t.perMicrobatch(t.computeMs), t.perMicrobatch(t.transferMs), t.sentMb());
+                perNode.put(Integer.toString(e.getKey()), t.toMap());
+            }
+        }
         failures.forEach(out::println);
         Map<String, Object> summary = new java.util.LinkedHashMap<>();
         summary.put("runId", Long.toHexString(spec.runId()));
         summary.put("mode", spec.mode().id());
         summary.put("nodes", spec.size());
         summary.put("exitCodes", exitCodes);
+        if (!perNode.isEmpty()) {
+            summary.put("perNode", perNode);
+        }
         summary.put("events", merged);
         JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("summary.json").toFile(), summary);
+    }
+
+    /** A node's step lines added up, the first step (warm-up, pipeline fill) left out. */
+    static final class StepTotals {
+        long steps;
+        double wallMs;
+        double computeMs;
+        double idleMs;
+        double sendMs;
+        double transferMs;
+        long microbatches;
+        final Map<Integer, Long> sentBytes = new TreeMap<>();
+
+        void add(JsonNode j) {
+            if (steps++ == 0) {
+                return;
+            }
+            wallMs += j.path("wallMs").asDouble();
+            computeMs += j.path("computeMs").asDouble();
+            idleMs += j.path("idleMs").asDouble();
+            sendMs += j.path("sendMs").asDouble();
+            transferMs += j.path("transferMs").asDouble();
+            microbatches += j.path("microbatches").asLong();
+            j.path("bytesSent").fields().forEachRemaining(e -> sentBytes.merge(Integer.parseInt(e.getKey()), e.getValue().asLong(), Long::sum));
+        }
+
+        double fraction(double ms) {
+            return wallMs > 0 ? ms / wallMs : 0;
+        }
+
+        double perMicrobatch(double ms) {
+            return microbatches > 0 ? ms / microbatches : 0;
+        }
+
+        String sentMb() {
+            StringBuilder sb = new StringBuilder();
+            sentBytes.forEach((peer, b) -> sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f->%d", b / 1e6, peer)));
+            return sb.toString();
+        }
+
+        Map<String, Object> toMap() {
+            Map<String, Object> m = new java.util.LinkedHashMap<>();
+            m.put("steps", steps);
+            m.put("idleFraction", fraction(idleMs));
+            m.put("computeFraction", fraction(computeMs));
+            m.put("sendFraction", fraction(sendMs));
+            m.put("computeMsPerMicrobatch", perMicrobatch(computeMs));
+            m.put("transferMsPerMicrobatch", perMicrobatch(transferMs));
+            m.put("bytesSent", sentBytes);
+            return m;
+        }
     }
 }

@@ -128,8 +128,28 @@ public final class Node implements AutoCloseable {
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
         peers.addAll(programs.extraPeers(spec, id));
         for (int peer : peers) {
-            links.put(peer, transport.connect(peer, spec.node(peer).host(), spec.node(peer).port()));
+            try {
+                links.put(peer, transport.connect(peer, spec.node(peer).host(), spec.node(peer).port()));
+            } catch (io.ringtmp.transport.TransportException e) {
+                // A neighbour that dies while the ring forms is a failed neighbour, like one that dies later.
+                log.println("neighbour " + peer + " failed: " + e.getMessage());
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("peer", peer);
+                f.put("silentMs", -1);
+                f.put("reason", e.getMessage());
+                metrics.event("peer-failed", f);
+                for (Link l : links.values()) {
+                    try {
+                        l.send(Message.control(MessageKind.CONTROL, id, spec.runId(), 0, "abort".getBytes(StandardCharsets.US_ASCII)))
+                                .get(1, TimeUnit.SECONDS);
+                    } catch (Exception ignored) {
+                        // Best effort: the others' failure detectors cover the rest.
+                    }
+                }
+                return EXIT_PEER_FAILED;
+            }
         }
+        log.println("node " + id + ": links up to " + links.keySet());
         Link succLink = links.get(succ);
         Link predLink = links.get(pred);
         NodeContext ctx = new NodeContext(spec, id, succLink, predLink, Map.copyOf(links), metrics, time, log, stop);

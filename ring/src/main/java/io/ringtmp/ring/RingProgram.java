@@ -223,6 +223,7 @@ public final class RingProgram implements NodeProgram {
         if (!block) {
             return inbox.poll();
         }
+        long waitedMs = 0;
         while (true) {
             Message msg = inbox.poll(POLL_MS, TimeUnit.MILLISECONDS);
             if (msg != null) {
@@ -231,7 +232,19 @@ public final class RingProgram implements NodeProgram {
             if (ctx.stop().stopped()) {
                 throw new Stopped();
             }
+            waitedMs += POLL_MS;
+            if (waitedMs % 30_000 == 0) {
+                ctx.say("stage " + id + " has waited " + waitedMs / 1000 + " s for its neighbours: " + state());
+            }
         }
+    }
+
+    /** The loop's state, for a stall report. */
+    private String state() {
+        return "step " + stepsDone + ", outstanding " + outstanding + ", free slots " + freeSlots.size() + ", queued forwards "
+                + forwards.size() + " (first step " + (forwards.isEmpty() ? "-" : forwards.peek().step()) + "), queued backwards "
+                + backwards.size() + ", forwards/backwards in step " + forwardsInStep + "/" + backwardsInStep
+                + (first ? ", next microbatch " + nextG + ", credits " + credits + ", boundary handled " + boundaryHandled : "");
     }
 
     /** Waits for a CONTROL message whose word is {@code word}; keeps other messages for later. */
