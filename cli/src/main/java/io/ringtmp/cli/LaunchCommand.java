@@ -161,6 +161,15 @@ public final class LaunchCommand implements Callable<Integer> {
         if (resume && checkpointDir == null) {
             throw new IllegalArgumentException("--resume needs --checkpoint-dir DIR");
         }
+        if (training) {
+            // Refuse malformed options before any process starts, naming the option.
+            List<io.ringtmp.node.NodeSpec> probe = new ArrayList<>();
+            for (int i = 0; i < Math.max(1, nodes); i++) {
+                probe.add(io.ringtmp.node.NodeSpec.of(i, "127.0.0.1", 1 + i));
+            }
+            Programs.forMode(m).maxMessageBytes(new ClusterSpec(1, "option-check-secret-0000", m, opts, model, data, 0, 0,
+                    runsDir.toString(), probe));
+        }
         if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }

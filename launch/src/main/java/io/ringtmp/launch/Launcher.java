@@ -392,6 +392,8 @@ public final class Launcher {
         Map<String, Object> toMap() {
             Map<String, Object> m = new java.util.LinkedHashMap<>();
             m.put("steps", steps);
+            m.put("wallMs", wallMs);
+            m.put("microbatches", microbatches);
             m.put("idleFraction", fraction(idleMs));
             m.put("computeFraction", fraction(computeMs));
             m.put("sendFraction", fraction(sendMs));

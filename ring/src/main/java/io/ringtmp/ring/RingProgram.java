@@ -396,8 +396,11 @@ public final class RingProgram implements NodeProgram {
             for (Map<String, Object> e : entries) {
                 @SuppressWarnings("unchecked")
                 double total = ((List<Number>) e.get("layerSeconds")).stream().mapToDouble(Number::doubleValue).sum();
-                nodes.add(new Partitioner.NodeProfile(((Number) e.get("id")).intValue(), total > 0 ? reference / total : 1,
-                        ((Number) e.get("memoryBytes")).longValue()));
+                int node = ((Number) e.get("id")).intValue();
+                Double hint = spec.node(node).speed();
+                // Measured layer times give each node's speed; with estimated ones, the spec's speed hint does.
+                double speed = opts.profile().equals("estimate") ? (hint != null ? hint : 1) : total > 0 ? reference / total : 1;
+                nodes.add(new Partitioner.NodeProfile(node, speed, ((Number) e.get("memoryBytes")).longValue()));
             }
             int stateCopies = switch (config.optimizer().kind()) {
                 case SGD -> config.optimizer().momentum() > 0 ? 1 : 0;
@@ -535,6 +538,9 @@ public final class RingProgram implements NodeProgram {
                 throw new Stopped();
             }
             drainInbox();
+            if (finished) {
+                break;
+            }
             if (act()) {
                 continue;
             }
