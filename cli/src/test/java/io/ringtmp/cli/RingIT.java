@@ -187,4 +187,64 @@ class RingIT {
         double acc = epochs.get(2).get("testAccuracy").asDouble();
         assertTrue(acc >= 0.970, "test accuracy after 3 epochs: " + acc + "\n" + logs(dir, 4));
     }
+
+    @Test
+    void resume_afterStoppingAtStep12_endsWithTheUninterruptedWeights(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        Path first = Files.createDirectories(dir.resolve("first"));
+        Map<String, String> o = options("1f1b", ckpt, 12);
+        o.put("checkpointEvery", "4");
+        ClusterSpec a = spec(3, first, MODEL, DATA, o);
+        assertEquals(List.of(0, 0, 0), run(a, first), logs(first, 3));
+        // Node 1 also lost its newest file: the ring resumes from the last step every stage has.
+        Files.delete(ckpt.resolve("stage-1").resolve(String.format("step-%09d.rtck", 12)));
+
+        Path second = Files.createDirectories(dir.resolve("second"));
+        Map<String, String> o2 = options("1f1b", ckpt, 20);
+        o2.put("resume", "true");
+        ClusterSpec b = spec(3, second, MODEL, DATA, o2);
+        assertEquals(List.of(0, 0, 0), run(b, second), logs(second, 3));
+        assertTrue(logs(second, 3).contains("resumed every stage from its checkpoint of step 8"), logs(second, 3));
+
+        Trainer reference = new Trainer(TrainingOptions.config(b), DataSources.open(DATA, dir, s -> { }));
+        reference.run();
+        float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, 3, 20));
+        assertTrue(worst <= 1e-5f, "resumed run: max abs weight difference " + worst);
+    }
+
+    @Test
+    void killedStage_neighboursStopWithExit3AndCheckpointsSurvive(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        Map<String, String> o = options("async", ckpt, 100000);
+        o.put("epochs", "50");
+        o.put("checkpointEvery", "10");
+        ClusterSpec spec = spec(3, dir, MODEL, DATA, o);
+        Path specFile = dir.resolve("cluster.json");
+        spec.write(specFile);
+        List<Process> ps = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
+                cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(i)));
+                ps.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("node-" + i + ".log").toFile()).start());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!Files.exists(ckpt.resolve("stage-2").resolve(String.format("step-%09d.rtck", 20)))) {
+                assertTrue(System.nanoTime() < deadline, "no checkpoint of step 20:\n" + logs(dir, 3));
+                Thread.sleep(50);
+            }
+            ps.get(1).destroyForcibly();
+            for (int i : new int[]{0, 2}) {
+                assertTrue(ps.get(i).waitFor(60, TimeUnit.SECONDS), "node " + i + " stopped");
+                assertEquals(3, ps.get(i).exitValue(), "node " + i + " exits 3 when its neighbour dies:\n" + logs(dir, 3));
+                assertEquals(1, events(dir, i, "peer-failed").size(), "node " + i);
+            }
+            for (int k = 0; k < 3; k++) {
+                assertTrue(Files.exists(ckpt.resolve("stage-" + k).resolve(String.format("step-%09d.rtck", 20))),
+                        "stage " + k + " kept its checkpoint of step 20");
+            }
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
 }

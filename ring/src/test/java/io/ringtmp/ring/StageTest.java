@@ -83,4 +83,30 @@ class StageTest {
         }
         assertTrue(worst <= 1e-5, "max abs weight difference after " + steps + " updates: " + worst);
     }
+
+    @Test
+    void weightStashing_backwardUsesTheWeightsItsForwardUsed_updateLandsOnTheNewest() {
+        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
+        OptimizerConfig sgd = OptimizerConfig.sgd(0, false, 0);
+        // A middle stage (fc2 relu2 fc3) that stashes, and a twin that sees no update between forward and backward.
+        Stage stashing = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, true);
+        Stage twin = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, false);
+        Tensor x0 = Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
+        Tensor x1 = Tensor.of(new float[]{0.3f, 2, -1, 1, 0, -0.5f, 1, 2, 0, 1}, 2, 5);
+        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        stashing.forward(0, x0);
+        stashing.forward(1, x1);
+        twin.forward(1, x1);
+        Tensor expected = twin.backward(1, dy).copy(); // with the weights of x1's forward
+        stashing.backward(0, dy);
+        stashing.step(0.5, new boolean[]{false, true}); // slot 1 is between forward and backward
+        float[] updated = stashing.layers().parameters().get(0).value().toArray();
+        Tensor got = stashing.backward(1, dy);
+        assertTrue(expected.maxAbsDiff(got) == 0, "the backward of slot 1 ran with its forward's weights");
+        assertTrue(java.util.Arrays.equals(updated, stashing.layers().parameters().get(0).value().toArray()),
+                "the newest weights are back in place after it");
+        assertEquals(1, stashing.stashCopies());
+        assertTrue(twin.layers().parameters().get(0).value().maxAbsDiff(stashing.layers().parameters().get(0).value()) > 0,
+                "the update changed the weights");
+    }
 }
