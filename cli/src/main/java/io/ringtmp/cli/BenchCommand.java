@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 
 /** {@code ringtmp bench}: benchmarks whose numbers go into docs/benchmarks.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-        subcommands = {BenchCommand.Compute.class, BenchCommand.TransportCmd.class})
+        subcommands = {BenchCommand.Compute.class, BenchCommand.TransportCmd.class, BenchCommand.Ring.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -52,6 +52,69 @@ public final class BenchCommand implements Runnable {
                 }
                 io.ringtmp.cli.bench.TransportBench.run(ms, System.out);
             }
+            return 0;
+        }
+    }
+
+    /** {@code ringtmp bench ring}. */
+    @Command(name = "ring", mixinStandardHelpOptions = true,
+            description = {"The ring on N local node processes under each schedule: per stage the idle fraction next to the "
+                    + "bubble (K-1)/(M+K-1), c and T per microbatch and iteration time / max(c, T); samples/s, "
+                    + "next to one node and (--peer) the PyTorch data-parallel peer with the same process count.",
+                    "Runs are real launches; their files go to --runs-dir."})
+    static final class Ring implements Callable<Integer> {
+        @Option(names = "--workload", defaultValue = "W2", description = "W1 or W2 (default: ${DEFAULT-VALUE}).")
+        io.ringtmp.cli.bench.RingBench.Workload workload;
+
+        @Option(names = "--nodes", split = ",", defaultValue = "4", description = "Node counts (default: ${DEFAULT-VALUE}).")
+        List<Integer> nodes;
+
+        @Option(names = "--schedules", split = ",", defaultValue = "gpipe,1f1b,async", description = "Schedules (default: ${DEFAULT-VALUE}).")
+        List<String> schedules;
+
+        @Option(names = "--microbatches", defaultValue = "4", description = "M (default: ${DEFAULT-VALUE}).")
+        int microbatches;
+
+        @Option(names = "--steps", defaultValue = "20", description = "Mini-batches per run (default: ${DEFAULT-VALUE}).")
+        int steps;
+
+        @Option(names = "--single", description = "Also run the workload on one node (the ring with K = 1).")
+        boolean single;
+
+        @Option(names = "--peer", description = "PyTorch peer directory: run ddp_allreduce.py (W1) with each node count.")
+        Path peer;
+
+        @Option(names = "--peer-iters", defaultValue = "300", description = "Timed iterations of the peer (default: ${DEFAULT-VALUE}).")
+        int peerIters;
+
+        @Option(names = "--node-cpu", defaultValue = "0", description = "Root: emulated devices with this many cores each (0: plain processes).")
+        double nodeCpu;
+
+        @Option(names = "--runs-dir", defaultValue = "runs/bench-ring", description = "Where the runs go (default: ${DEFAULT-VALUE}).")
+        Path runsDir;
+
+        @Override
+        public Integer call() throws Exception {
+            Path dir = runsDir.resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            List<Object> results = new ArrayList<>();
+            if (single) {
+                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, steps, dir, LaunchCommand.nodeCommand(), null,
+                        System.out));
+            }
+            for (int k : nodes) {
+                io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
+                for (String s : schedules) {
+                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, steps, dir, LaunchCommand.nodeCommand(),
+                            emu, System.out));
+                }
+                if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {
+                    double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, k, peerIters, System.out);
+                    results.add(java.util.Map.of("peer", "ddp_allreduce", "procs", k, "samplesPerSec", r));
+                }
+            }
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValue(Files.createDirectories(dir).resolve("results.json").toFile(), results);
+            System.out.println("results: " + dir.resolve("results.json"));
             return 0;
         }
     }

@@ -1,0 +1,141 @@
+package io.ringtmp.cli.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.launch.EmulationConfig;
+import io.ringtmp.launch.Launcher;
+import io.ringtmp.node.ClusterSpec;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The ring's benchmark: a workload on K local node processes under each schedule, with each
+ * stage's idle fraction next to the pipeline bubble the schedule implies, its compute c and
+ * transfer T per microbatch, and the iteration time per microbatch divided by max(c, T); and
+ * samples/s, optionally next to the PyTorch data-parallel peer with the same process count.
+ *
+ * <p>Every run is a real {@code launch}: node processes on loopback (or emulated devices with a
+ * CPU quota each), real sockets, the metrics each node writes. Steps after the first count
+ * (the first fills the pipe and warms the JIT).
+ */
+public final class RingBench {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A workload: model, batch, learning rate, data. */
+    public enum Workload {
+        W1("mlp:784-512-512-10", 128, 0.05),
+        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01);
+
+        final String model;
+        final int batch;
+        final double lr;
+
+        Workload(String model, int batch, double lr) {
+            this.model = model;
+            this.batch = batch;
+            this.lr = lr;
+        }
+    }
+
+    /** One schedule's result. */
+    public record Result(String schedule, int nodes, double samplesPerSec, List<Map<String, Object>> stages) {
+    }
+
+    private RingBench() {
+    }
+
+    /**
+     * Runs {@code workload} on {@code nodes} processes with {@code schedule}; the launcher's output
+     * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
+     */
+    public static Result run(Workload w, int nodes, String schedule, int microbatches, int steps, Path runsDir,
+                             List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
+        Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n"));
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", schedule);
+        o.put("microbatches", Integer.toString(microbatches));
+        o.put("batch", Integer.toString(w.batch));
+        o.put("lr", Double.toString(w.lr));
+        o.put("epochs", "1");
+        o.put("maxSteps", Integer.toString(steps));
+        o.put("evalBatch", "256");
+        int n = w.batch * (steps + 1);
+        String data = "synthetic:teacher?n=" + n + "&test=256&inputs=784&classes=10&seed=1";
+        int code;
+        try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("launch.log")), true, StandardCharsets.UTF_8)) {
+            code = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model, data, dir, nodeCommand, emulation,
+                    0, 0, false), log);
+        }
+        if (code != 0) {
+            throw new IllegalStateException("ring run " + schedule + " on " + nodes + " nodes failed (exit " + code + "): see "
+                    + dir.resolve("launch.log"));
+        }
+        Path run;
+        try (var l = Files.list(dir)) {
+            run = l.filter(Files::isDirectory).findFirst().orElseThrow();
+        }
+        JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
+        JsonNode perNode = summary.get("perNode");
+        JsonNode n0 = perNode.get("0");
+        double sps = (n0.get("steps").asLong() - 1) * (double) w.batch / (n0.get("wallMs").asDouble() / 1e3);
+        double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
+        List<Map<String, Object>> stages = new java.util.ArrayList<>();
+        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d: %.1f samples/s (steps 2..%d)%n", w, schedule, nodes, microbatches,
+                sps, n0.get("steps").asLong());
+        out.println("  stage  idle    bubble theory  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
+        for (int k = 0; k < nodes; k++) {
+            JsonNode s = perNode.get(Integer.toString(k));
+            double c = s.get("computeMsPerMicrobatch").asDouble(), t = s.get("transferMsPerMicrobatch").asDouble();
+            double iter = s.get("wallMs").asDouble() / Math.max(1, s.get("microbatches").asLong());
+            double ratio = iter / Math.max(c, t);
+            double flushed = schedule.equals("async") ? ratio : ratio / ((microbatches + nodes - 1.0) / microbatches);
+            out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %7.3f   %7.3f   %9.3f   %6.2f         %6.2f%n", k,
+                    100 * s.get("idleFraction").asDouble(), 100 * bubble, c, t, iter, ratio, flushed);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("stage", k);
+            m.put("idleFraction", s.get("idleFraction").asDouble());
+            m.put("bubbleTheory", bubble);
+            m.put("computeMsPerMicrobatch", c);
+            m.put("transferMsPerMicrobatch", t);
+            m.put("iterationMsPerMicrobatch", iter);
+            m.put("iterationOverMaxCT", ratio);
+            stages.add(m);
+        }
+        return new Result(schedule, nodes, sps, stages);
+    }
+
+    private static final Pattern DDP = Pattern.compile("procs=(\\d+): ([0-9.]+) samples/s");
+
+    /** Runs the PyTorch data-parallel peer with {@code procs} processes of one core; its samples/s, or NaN. */
+    public static double ddpPeer(Path peerDir, int procs, int iters, PrintStream out) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("python3", "ddp_allreduce.py", "--procs", Integer.toString(procs), "--threads-per-proc", "1",
+                "--iters", Integer.toString(iters)).directory(peerDir.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        double rate = Double.NaN;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                Matcher mt = DDP.matcher(line);
+                if (mt.find()) {
+                    rate = Double.parseDouble(mt.group(2));
+                }
+            }
+        }
+        p.waitFor();
+        out.printf(Locale.ROOT, "pytorch ddp_allreduce W1 on %d processes: %s samples/s%n", procs,
+                Double.isNaN(rate) ? "failed (exit " + p.exitValue() + ")" : String.format(Locale.ROOT, "%.1f", rate));
+        return rate;
+    }
+}
