@@ -69,14 +69,15 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
     }
 
     /**
-     * Activation slots stage {@code k} of {@code stages} needs: M for gpipe; for 1f1b and async
-     * K − k (the 1F1B steady state), at most M for 1f1b.
+     * Activation slots stage {@code k} of {@code stages} needs: M for gpipe; K − k for 1f1b (its
+     * steady state), at most M; inflight − k for async (K − k by default: raising
+     * {@code inflight} lets more microbatches cover a slow link, at the price of memory).
      */
     public int slots(int k, int stages) {
         return switch (schedule) {
             case GPIPE -> microbatches;
             case ONE_F_ONE_B -> Math.max(1, Math.min(microbatches, stages - k));
-            case ASYNC -> Math.max(1, Math.min(inflight, stages - k));
+            case ASYNC -> Math.max(1, inflight - k);
         };
     }
 
