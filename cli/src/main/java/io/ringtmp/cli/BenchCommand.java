@@ -78,7 +78,7 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "20", description = "Mini-batches per run (default: ${DEFAULT-VALUE}).")
         int steps;
 
-        @Option(names = "--single", description = "Also run the workload on one node (the ring with K = 1).")
+        @Option(names = "--single", description = "Also run the workload on one node with every core (the ring with K = 1).")
         boolean single;
 
         @Option(names = "--peer", description = "PyTorch peer directory: run ddp_allreduce.py (W1) with each node count.")
@@ -98,13 +98,14 @@ public final class BenchCommand implements Runnable {
             Path dir = runsDir.resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             List<Object> results = new ArrayList<>();
             if (single) {
-                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, steps, dir, LaunchCommand.nodeCommand(), null,
-                        System.out));
+                // One node with every core: what the ring's K processes share.
+                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, steps, Runtime.getRuntime().availableProcessors(),
+                        dir, LaunchCommand.nodeCommand(), null, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
-                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, steps, dir, LaunchCommand.nodeCommand(),
+                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, steps, 1, dir, LaunchCommand.nodeCommand(),
                             emu, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {

@@ -145,6 +145,12 @@ public final class RingProgram implements NodeProgram {
     private long epochSamples;
     private long epochStartNs;
     private long epochTrainNs;
+    private long boundaryHandled = -1;
+    private long savesReturned = -1;
+    private double evalLoss;
+    private long evalCorrect;
+    private int evalResults;
+    private io.ringtmp.nn.Activations evalActs;
 
     // Metrics of the current step window.
     private long computeNs;
@@ -156,6 +162,7 @@ public final class RingProgram implements NodeProgram {
     private final LongAdder transferNs = new LongAdder();
     private final Map<Integer, long[]> lastLinkBytes = new HashMap<>();
     private boolean pausedForEval;
+    private final Map<Integer, Long> received = new LinkedHashMap<>();
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -621,8 +628,6 @@ public final class RingProgram implements NodeProgram {
         }
     }
 
-    private long savesReturned = -1;
-
     /** Does one piece of compute if any is possible; returns whether it did. */
     private boolean act() {
         if (!backwards.isEmpty()) {
@@ -666,8 +671,6 @@ public final class RingProgram implements NodeProgram {
         }
         return !(nextG % m == 0 && needsBoundary(s) && boundaryHandled < s);
     }
-
-    private long boundaryHandled = -1;
 
     /** Whether the pipe must drain before step s (or at the end) for an evaluation, a checkpoint or the finish. */
     private boolean needsBoundary(long s) {
@@ -893,11 +896,6 @@ public final class RingProgram implements NodeProgram {
         epochSamples = 0;
     }
 
-    private double evalLoss;
-    private long evalCorrect;
-    private int evalResults;
-    private io.ringtmp.nn.Activations evalActs;
-
     /** Forward of an evaluation batch with the current weights, dropout off; the last stage scores it. */
     private void evalForward(Message msg) {
         long t0 = ctx.time().nanoTime();
@@ -969,8 +967,6 @@ public final class RingProgram implements NodeProgram {
         }
         return sent;
     }
-
-    private final Map<Integer, Long> received = new LinkedHashMap<>();
 
     private void recordStep(long step) {
         long now = ctx.time().nanoTime();
