@@ -50,9 +50,9 @@ import java.util.concurrent.atomic.LongAdder;
  * each node builds only its own stage (and restores its checkpoint on resume) and passes the plan
  * on. When the plan is back at node 0 the ring is complete.
  *
- * <p><b>Training.</b> Node i sends activations to node i+1 ({@code ACTIVATION}, preceded by the
- * microbatch's {@code LABELS}, which each stage passes on untouched: only node 0 reads the data
- * set, so the other nodes need neither the files nor the memory) and gradients to node i−1
+ * <p><b>Training.</b> Node i sends activations to node i+1 ({@code ACTIVATION}, carrying the
+ * microbatch's labels in the same frame, which each stage passes on untouched: only node 0 reads
+ * the data set, so the other nodes need neither the files nor the memory) and gradients to node i−1
  * ({@code GRADIENT}). The closing link from node K−1 to node 0 carries a {@code CREDIT} per
  * finished microbatch (with its loss) and the membership tokens. Node 0 starts a microbatch when
  * it holds a credit and a free activation slot, so at most {@code inflight} microbatches are in
@@ -286,33 +286,35 @@ public final class RingProgram implements NodeProgram {
         sendNs += ctx.time().nanoTime() - t0;
     }
 
-    private void sendTensor(Link link, MessageKind kind, long step, int mb, Tensor t) {
+    private void sendTensor(Link link, MessageKind kind, long step, int mb, Tensor t, byte[] labelBytes) {
         long t0 = ctx.time().nanoTime();
-        var f = link.send(Message.tensor(kind, id, spec.runId(), step, mb, t));
+        var f = link.send(new Message(kind, id, spec.runId(), step, mb, t, labelBytes));
         sendNs += ctx.time().nanoTime() - t0;
         if (kind == MessageKind.ACTIVATION || kind == MessageKind.GRADIENT) {
             f.whenComplete((v, e) -> transferNs.add(ctx.time().nanoTime() - t0));
         }
     }
 
-    private static Tensor labelTensor(int[] y, int n) {
-        Tensor t = Tensor.zeros(n);
+    /** Labels as little-endian int32s, the byte payload of an activation message. */
+    static byte[] encodeLabels(int[] y, int n) {
+        ByteBuffer b = ByteBuffer.allocate(4 * n).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-            t.set(i, y[i]);
+            b.putInt(y[i]);
         }
-        return t;
+        return b.array();
     }
 
-    private static int[] labelsOf(Tensor t) {
-        int[] y = new int[t.size()];
-        for (int i = 0; i < y.length; i++) {
-            y[i] = (int) t.get(i);
+    static int[] decodeLabels(byte[] bytes, int rows) {
+        if (bytes == null || bytes.length != 4 * rows) {
+            throw new IllegalStateException("an activation of " + rows + " rows arrived with "
+                    + (bytes == null ? "no" : bytes.length + " bytes of") + " labels (expected " + 4 * rows + ")");
+        }
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int[] y = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            y[i] = b.getInt();
         }
         return y;
-    }
-
-    private static long evalKey(long step, int mb) {
-        return Long.MIN_VALUE / 2 + step * 1_000_000L + mb;
     }
 
     // ---------------------------------------------------------------- start-up
@@ -582,15 +584,6 @@ public final class RingProgram implements NodeProgram {
                 forwards.add(msg);
             }
             case GRADIENT -> backwards.add(msg);
-            case LABELS -> {
-                boolean eval = msg.microbatch() < 0;
-                long key = eval ? evalKey(msg.step(), -1 - msg.microbatch()) : msg.step() * m + msg.microbatch();
-                if (last) {
-                    labels.put(key, labelsOf(msg.tensor()));
-                } else {
-                    sendTensor(ctx.successor(), MessageKind.LABELS, msg.step(), msg.microbatch(), msg.tensor());
-                }
-            }
             case EVAL -> {
                 pausedForEval = true;
                 evalForward(msg);
@@ -653,7 +646,7 @@ public final class RingProgram implements NodeProgram {
         Message a = forwards.peek();
         if (a != null && (!opts.schedule().synchronous() || a.step() == stepsDone)) {
             forwards.poll();
-            forward(a.step() * m + a.microbatch(), a.tensor());
+            forward(a.step() * m + a.microbatch(), a.tensor(), a.bytes());
             return true;
         }
         return false;
@@ -737,12 +730,7 @@ public final class RingProgram implements NodeProgram {
         Tensor x = slotInputs[slot];
         data.train().gatherInto(permutation, (int) ((s % stepsPerEpoch) * config.batchSize() + (long) mb * rows), rows, x, y);
         computeNs += ctx.time().nanoTime() - t0;
-        if (last) {
-            labels.put(g, y);
-        } else {
-            sendTensor(ctx.successor(), MessageKind.LABELS, s, mb, labelTensor(y, rows));
-        }
-        forward(g, x);
+        forward(g, x, encodeLabels(y, rows));
     }
 
     private void onCredit(byte[] b) {
@@ -756,7 +744,7 @@ public final class RingProgram implements NodeProgram {
 
     // ---- forward / backward on any stage
 
-    private void forward(long g, Tensor x) {
+    private void forward(long g, Tensor x, byte[] labelBytes) {
         int slot = freeSlots.poll();
         slotOf.put(g, slot);
         pending[slot] = true;
@@ -767,8 +755,11 @@ public final class RingProgram implements NodeProgram {
         Tensor out = stage.forward(slot, x);
         computeNs += ctx.time().nanoTime() - t0;
         if (!last) {
-            sendTensor(ctx.successor(), MessageKind.ACTIVATION, g / m, (int) (g % m), out);
-        } else if (opts.schedule() == Schedule.GPIPE) {
+            sendTensor(ctx.successor(), MessageKind.ACTIVATION, g / m, (int) (g % m), out, labelBytes);
+            return;
+        }
+        labels.put(g, decodeLabels(labelBytes, x.rows()));
+        if (opts.schedule() == Schedule.GPIPE) {
             lastOutputs.put(g, out);
             lossQueue.add(new long[]{g, slot});
         } else {
@@ -811,7 +802,7 @@ public final class RingProgram implements NodeProgram {
 
     private void finishBackward(long g, int slot, Tensor dIn) {
         if (!first) {
-            sendTensor(ctx.predecessor(), MessageKind.GRADIENT, g / m, (int) (g % m), dIn);
+            sendTensor(ctx.predecessor(), MessageKind.GRADIENT, g / m, (int) (g % m), dIn, null);
         }
         slotOf.remove(g);
         pending[slot] = false;
@@ -865,12 +856,7 @@ public final class RingProgram implements NodeProgram {
             int n = Math.min(eb, test.size() - b * eb);
             Tensor xv = x.rows(0, n);
             test.gatherInto(idx, b * eb, n, xv, y);
-            if (last) {
-                labels.put(evalKey(s, b), java.util.Arrays.copyOf(y, n));
-            } else {
-                sendTensor(ctx.successor(), MessageKind.LABELS, s, -1 - b, labelTensor(y, n));
-            }
-            evalForward(Message.tensor(MessageKind.EVAL, id, spec.runId(), s, b, xv));
+            evalForward(new Message(MessageKind.EVAL, id, spec.runId(), s, b, xv, encodeLabels(y, n)));
         }
         while (evalResults < batches) {
             intake(next(true));
@@ -913,13 +899,10 @@ public final class RingProgram implements NodeProgram {
         }
         Tensor out = stage.layers().forward(x, evalActs, false);
         if (!last) {
-            sendTensor(ctx.successor(), MessageKind.EVAL, msg.step(), msg.microbatch(), out);
+            sendTensor(ctx.successor(), MessageKind.EVAL, msg.step(), msg.microbatch(), out, msg.bytes());
             return;
         }
-        int[] y = labels.remove(evalKey(msg.step(), msg.microbatch()));
-        if (y == null) {
-            throw new IllegalStateException("stage " + id + ": no labels arrived for evaluation batch " + msg.microbatch());
-        }
+        int[] y = decodeLabels(msg.bytes(), x.rows());
         double loss = SoftmaxCrossEntropy.lossAndGradInto(out, y, 0, 1f, null);
         long correct = SoftmaxCrossEntropy.countCorrect(out, y, 0);
         if (first) {

@@ -8,9 +8,7 @@ public enum MessageKind {
     ACTIVATION, GRADIENT, CREDIT, LOSS, CONTROL, HEARTBEAT,
     /** Payload for link tests and benchmarks; no protocol meaning. */
     DATA,
-    /** Ring: a microbatch's labels (as floats), travelling ahead of its activations to the last stage. */
-    LABELS,
-    /** Ring: activations of an evaluation batch (forward only, no backward). */
+    /** Ring: activations of an evaluation batch with its labels (forward only, no backward). */
     EVAL;
 
     private static final MessageKind[] VALUES = values();
