@@ -7,7 +7,14 @@ package io.ringtmp.transport;
 public enum MessageKind {
     ACTIVATION, GRADIENT, CREDIT, LOSS, CONTROL, HEARTBEAT,
     /** Payload for link tests and benchmarks; no protocol meaning. */
-    DATA;
+    DATA,
+    // parameter server
+    /** A worker asks a server for its shard of the parameters of a step. */
+    PULL,
+    /** A server's answer to a PULL: one chunk of its shard's parameter values. */
+    PARAMS,
+    /** A worker's gradient for one chunk of a server's shard. */
+    PUSH;
 
     private static final MessageKind[] VALUES = values();
 
