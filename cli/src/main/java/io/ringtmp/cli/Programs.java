@@ -4,6 +4,7 @@ import io.ringtmp.node.ClusterSpec;
 import io.ringtmp.node.LinkTest;
 import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.SpecException;
+import io.ringtmp.ps.ParameterServer;
 
 /** Which program a node runs for each mode of the cluster spec. */
 final class Programs {
@@ -13,7 +14,8 @@ final class Programs {
     static NodeProgram.Factory forMode(ClusterSpec.Mode mode) {
         return switch (mode) {
             case LINKTEST -> LinkTest.FACTORY;
-            case RING, PS -> throw new SpecException("mode " + mode.id() + " is not available in this build");
+            case PS -> ParameterServer.FACTORY;
+            case RING -> throw new SpecException("mode " + mode.id() + " is not available in this build");
         };
     }
 }
