@@ -5,17 +5,20 @@ import io.ringtmp.node.SpecException;
 import java.util.Locale;
 
 /**
- * When a parameter server answers a worker's pull, and how it applies pushes.
+ * When a parameter server answers a worker's pull. In every mode a server sums W pushes into
+ * one update (workers compute B/W rows each, so an update is one batch of B samples, as in the
+ * single-node trainer); the modes differ in which pushes and in how stale the parameters a
+ * worker computes with may be.
  *
  * <ul>
- *   <li>{@link #BSP}: bulk synchronous. A server sums the W pushes of step t and applies one
- *       update; the pull of step t+1 is answered only after all W pushes of step t. With W
- *       workers and global batch B this computes the single-node trainer's weights.</li>
- *   <li>{@link #ASP}: asynchronous. Every push is applied when it arrives; pulls are answered at
- *       once.</li>
- *   <li>{@link #SSP}: stale synchronous with staleness s. Every push is applied when it
- *       arrives; the pull of step t is answered once every worker has pushed at least t - s
- *       steps, so no worker runs more than s steps ahead of the slowest.</li>
+ *   <li>{@link #BSP}: bulk synchronous. The W pushes of step t make update t; the pull of step
+ *       t+1 is answered only after all W pushes of step t. With W workers and global batch B this
+ *       computes the single-node trainer's weights.</li>
+ *   <li>{@link #ASP}: asynchronous. The next W pushes to arrive make an update; pulls are
+ *       answered at once; a worker fetches the parameters of its next step while it computes.</li>
+ *   <li>{@link #SSP}: stale synchronous with staleness s. As asp, but the pull of step t is
+ *       answered once every worker has pushed at least t - s steps, so no worker runs more than s
+ *       steps ahead of the slowest.</li>
  * </ul>
  */
 public enum Consistency {

@@ -1,6 +1,7 @@
 package io.ringtmp.ps;
 
 import io.ringtmp.nn.Parameter;
+import io.ringtmp.nn.optim.LrSchedule;
 import io.ringtmp.nn.optim.Optimizer;
 import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.tensor.Tensor;
@@ -17,11 +18,14 @@ import java.util.List;
  * model would be, and a chunk can be updated as soon as its gradients are in, while the rest of
  * a push is still on the wire.
  *
- * <p>{@link #accept} takes one chunk of one worker's push. Under {@link Consistency#BSP} the W
- * pushes of a chunk are summed and the chunk is stepped once, after the W-th (so with gradients
- * scaled by 1/B the update is the single-node trainer's); otherwise every push is stepped on
- * arrival. A worker's chunks must come in order 0, 1, ... for one step at a time, as they do
- * on one link.
+ * <p>{@link #accept} takes one chunk of one worker's push. Every W pushes of a chunk are summed
+ * into one update, so the servers make the single-node trainer's updates: workers compute
+ * B/W rows each with gradients scaled by 1/B, and an update is one batch of B samples, at the
+ * schedule's rate for the update's number. Under {@link Consistency#BSP} the W pushes must be
+ * of the same step (one per worker), so the update is exactly the trainer's; under asp and ssp
+ * they are the next W pushes to arrive, from whichever workers, computed on parameters that may
+ * lack the latest updates. A worker's chunks must come in order 0, 1, ... for one step at a
+ * time, as they do on one link.
  *
  * <p>Not thread-safe: confined to the server's event-loop thread. Tensors passed to
  * {@code accept} are only read.
@@ -44,7 +48,7 @@ public final class ServerShard {
      * @param server        which range this is
      * @param initialValues the range's initial weights (taken over, not copied)
      * @param optimizer     the optimiser of every chunk
-     * @param consistency   whether pushes are summed (bsp) or applied one by one
+     * @param consistency   bsp requires the W pushes of an update to be of one step
      * @param workers       W
      */
     public ServerShard(KeyRanges ranges, int server, Tensor initialValues, OptimizerConfig optimizer,
@@ -122,12 +126,12 @@ public final class ServerShard {
     /**
      * Takes chunk {@code chunk} of worker {@code worker}'s push of step {@code step}.
      *
-     * @param grad its gradient: exactly the chunk's size, read only
-     * @param lr   the learning rate of the update this push makes or completes
+     * @param grad     its gradient: exactly the chunk's size, read only
+     * @param schedule gives the rate of an update from its number (0-based, per chunk)
      * @return true when this was the worker's last chunk of the step: its push is complete
      * @throws IllegalArgumentException when the chunk, step or size is not what the protocol allows, naming both
      */
-    public boolean accept(int worker, long step, int chunk, Tensor grad, double lr) {
+    public boolean accept(int worker, long step, int chunk, Tensor grad, LrSchedule schedule) {
         if (worker < 0 || worker >= workers) {
             throw new IllegalArgumentException("push from worker " + worker + ", expected 0.." + (workers - 1));
         }
@@ -146,22 +150,17 @@ public final class ServerShard {
             throw new IllegalArgumentException("worker " + worker + ", step " + step + ", chunk " + chunk + ": gradient of "
                     + grad.size() + " floats, the chunk holds " + target.size());
         }
-        if (consistency == Consistency.BSP) {
-            if (contributions[chunk] == 0) {
-                sumStep[chunk] = step;
-            } else if (sumStep[chunk] != step) {
-                throw new IllegalArgumentException("bsp: worker " + worker + " pushed step " + step + " for chunk " + chunk
-                        + " while step " + sumStep[chunk] + " is still being summed");
-            }
-            addInto(grad, target, contributions[chunk] == 0);
-            if (++contributions[chunk] == workers) {
-                optimizers[chunk].step(lr); // also zeroes the summed gradient
-                contributions[chunk] = 0;
-                updates++;
-            }
-        } else {
-            addInto(grad, target, true);
-            optimizers[chunk].step(lr);
+        if (contributions[chunk] == 0) {
+            sumStep[chunk] = step;
+        } else if (consistency == Consistency.BSP && sumStep[chunk] != step) {
+            throw new IllegalArgumentException("bsp: worker " + worker + " pushed step " + step + " for chunk " + chunk
+                    + " while step " + sumStep[chunk] + " is still being summed");
+        }
+        addInto(grad, target, contributions[chunk] == 0);
+        if (++contributions[chunk] == workers) {
+            Optimizer o = optimizers[chunk];
+            o.step(schedule.lr(o.steps())); // also zeroes the summed gradient
+            contributions[chunk] = 0;
             updates++;
         }
         nextChunk[worker] = chunk + 1 == chunks.size() ? 0 : chunk + 1;

@@ -1,6 +1,7 @@
 package io.ringtmp.ps;
 
 import io.ringtmp.nn.Parameter;
+import io.ringtmp.nn.optim.LrSchedule;
 import io.ringtmp.nn.optim.Optimizer;
 import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.tensor.Rng;
@@ -34,7 +35,7 @@ class ServerShardTest {
     }
 
     /** Pushes {@code grad}'s range of server s as worker w; returns whether the push completed. */
-    private static boolean push(ServerShard sh, int s, int w, long step, Tensor grad, double lr) {
+    private static boolean push(ServerShard sh, int s, int w, long step, Tensor grad, LrSchedule lr) {
         boolean done = false;
         for (KeyRanges.Chunk c : RANGES.chunks(s)) {
             done = sh.accept(w, step, c.index(), grad.rows(c.from(), c.to()).copy(), lr);
@@ -50,8 +51,8 @@ class ServerShardTest {
             Parameter ref = new Parameter("ref", w0.copy(), Tensor.zeros(N));
             Optimizer refOpt = Optimizer.create(opt, List.of(ref));
             ServerShard[] shards = {shard(0, w0, Consistency.BSP, 3, opt), shard(1, w0, Consistency.BSP, 3, opt)};
+            LrSchedule lr = LrSchedule.parse("step:1:0.5", 0.1, 3);
             for (int step = 0; step < 3; step++) {
-                double lr = 0.1 / (step + 1);
                 for (int w = 0; w < 3; w++) {
                     Tensor g = random(rng, N);
                     ref.grad().addInPlace(g);
@@ -59,7 +60,7 @@ class ServerShardTest {
                         assertTrue(push(shards[s], s, w, step, g, lr));
                     }
                 }
-                refOpt.step(lr);
+                refOpt.step(lr.lr(step));
             }
             for (int s = 0; s < 2; s++) {
                 float[] expected = ref.value().rows(RANGES.from(s), RANGES.to(s)).toArray();
@@ -73,18 +74,24 @@ class ServerShardTest {
     }
 
     @Test
-    void asp_everyPushIsAnUpdateOfItsOwn() {
+    void asp_theNextWPushesFromAnyWorkers_makeOneUpdate() {
         Rng rng = new Rng(4);
         Tensor w0 = random(rng, N);
         Parameter ref = new Parameter("ref", w0.copy(), Tensor.zeros(N));
         Optimizer refOpt = Optimizer.create(MOMENTUM, List.of(ref));
         ServerShard sh = shard(1, w0, Consistency.ASP, 2, MOMENTUM);
-        for (int k = 0; k < 4; k++) {
+        LrSchedule lr = LrSchedule.parse("constant", 0.05, 1);
+        // Worker 0 runs two steps ahead of worker 1: its pushes of steps 0 and 1 make the first update.
+        int[][] pushes = {{0, 0}, {0, 1}, {1, 0}, {1, 1}};
+        for (int k = 0; k < pushes.length; k++) {
             Tensor g = random(rng, N);
-            ref.grad().copyFrom(g);
-            refOpt.step(0.05);
-            push(sh, 1, k % 2, k / 2, g, 0.05);
+            ref.grad().addInPlace(g);
+            push(sh, 1, pushes[k][0], pushes[k][1], g, lr);
+            if (k % 2 == 1) {
+                refOpt.step(0.05);
+            }
         }
+        assertEquals(2L * RANGES.chunks(1).size(), sh.updates());
         assertArrayEquals(ref.value().rows(RANGES.from(1), RANGES.to(1)).toArray(), sh.valuesCopy().toArray(), 1e-6f);
     }
 
@@ -92,12 +99,13 @@ class ServerShardTest {
     void chunksOutOfOrder_wrongSizes_andMixedBspSteps_areRefusedNamingThem() {
         Tensor w0 = Tensor.zeros(N);
         ServerShard sh = shard(0, w0, Consistency.BSP, 2, MOMENTUM);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sh.accept(0, 0, 1, Tensor.zeros(7), 0.1));
+        LrSchedule lr = LrSchedule.parse("constant", 0.1, 1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sh.accept(0, 0, 1, Tensor.zeros(7), lr));
         assertTrue(e.getMessage().contains("expected chunk 0"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> sh.accept(0, 0, 0, Tensor.zeros(3), 0.1));
+        e = assertThrows(IllegalArgumentException.class, () -> sh.accept(0, 0, 0, Tensor.zeros(3), lr));
         assertTrue(e.getMessage().contains("3 floats") && e.getMessage().contains("holds " + RANGES.chunks(0).get(0).size()), e.getMessage());
-        assertFalse(sh.accept(0, 0, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), 0.1));
-        e = assertThrows(IllegalArgumentException.class, () -> sh.accept(1, 1, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), 0.1));
+        assertFalse(sh.accept(0, 0, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), lr));
+        e = assertThrows(IllegalArgumentException.class, () -> sh.accept(1, 1, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), lr));
         assertTrue(e.getMessage().contains("still being summed"), e.getMessage());
     }
 }

@@ -127,7 +127,7 @@ public final class ServerProgram implements NodeProgram {
                     throw new IllegalStateException("worker " + w + " pushed step " + m.step() + " before any pull");
                 }
                 long c0 = ctx.time().nanoTime();
-                boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule.lr(m.step()));
+                boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
                 computeNs += ctx.time().nanoTime() - c0;
                 if (complete) {
                     gate.pushed(w, m.step());
