@@ -141,7 +141,9 @@ public final class ServerProgram implements NodeProgram {
                 }
             }
         }
-        if (pushes > 0 || computeNs + sendNs > 0) {
+        if (pushes > 0) {
+            // Every worker pushes every step, so rounds come out even; the answer to worker 0's
+            // final pull, after the last round, is not a round of its own.
             record(++round, ctx.time().nanoTime() - roundStart);
         }
         // The last answer must reach worker 0 before this node says goodbye and closes its links.
