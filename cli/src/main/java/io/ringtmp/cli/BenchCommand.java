@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 
 /** {@code ringtmp bench}: benchmarks whose numbers go into docs/benchmarks.md. */
 @Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks.",
-        subcommands = {BenchCommand.Compute.class, BenchCommand.TransportCmd.class, BenchCommand.Ring.class})
+        subcommands = {BenchCommand.Compute.class, BenchCommand.TransportCmd.class, BenchCommand.Ring.class, PsBench.class})
 public final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

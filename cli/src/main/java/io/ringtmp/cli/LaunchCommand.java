@@ -20,13 +20,14 @@ import java.util.concurrent.Callable;
 @Command(name = "launch", mixinStandardHelpOptions = true,
         description = {"Start N node processes on this machine (127.0.0.1, or emulated devices with --emulate), "
                 + "prefix their output with the node id, and print the run's summary.",
-                "Modes: ring (RingTMP: one pipeline stage per node), linktest (every node streams tensors to its successor; "
+                "Modes: ring (RingTMP: one pipeline stage per node), ps (parameter server: --servers S --workers W "
+                        + "--consistency bsp|asp|ssp [--staleness s]), linktest (every node streams tensors to its successor; "
                         + "MB/s and latency per link)."})
 public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "4", description = "Node processes (default: ${DEFAULT-VALUE}).")
     int nodes;
 
-    @Option(names = "--mode", defaultValue = "ring", description = "What the nodes run: ring or linktest (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mode", defaultValue = "ring", description = "What the nodes run: ring, ps or linktest (default: ${DEFAULT-VALUE}).")
     String mode;
 
     // ---- training (ring, ps); unset options take the defaults in docs/cluster-spec.md
@@ -108,6 +109,20 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--pings", description = "linktest: round trips timed per link (default: 200).")
     Integer pings;
 
+    // ---- parameter server (--mode ps): nodes = --servers + --workers; see docs/parameter-server.md ----
+    @Option(names = "--servers", description = "ps: server nodes, each holding one key range of the parameters (default: 1).")
+    Integer servers;
+
+    @Option(names = "--workers", description = "ps: worker nodes, each with the whole model and batch/workers rows of every batch (default: --nodes minus --servers).")
+    Integer workers;
+
+    @Option(names = "--consistency", description = "ps: bsp, asp or ssp (default: bsp).")
+    String consistency;
+
+    @Option(names = "--staleness", description = "ps with ssp: how many steps a worker may run ahead of the slowest (default: 2).")
+    Integer staleness;
+    // ---- end parameter server ----
+
     @Option(names = "--runs-dir", defaultValue = "runs", description = "Where run directories go (default: ${DEFAULT-VALUE}).")
     Path runsDir;
 
@@ -154,6 +169,12 @@ public final class LaunchCommand implements Callable<Integer> {
         if (pings != null) {
             opts.put("pings", pings.toString());
         }
+        int nodeCount = nodes;
+        if (m == ClusterSpec.Mode.PS) {
+            nodeCount = psOptions(opts);
+        } else if (servers != null || workers != null || consistency != null || staleness != null) {
+            throw new IllegalArgumentException("--servers, --workers, --consistency and --staleness need --mode ps");
+        }
         boolean training = m != ClusterSpec.Mode.LINKTEST;
         if (training) {
             putTraining(opts);
@@ -164,7 +185,7 @@ public final class LaunchCommand implements Callable<Integer> {
         if (training) {
             // Refuse malformed options before any process starts, naming the option.
             List<io.ringtmp.node.NodeSpec> probe = new ArrayList<>();
-            for (int i = 0; i < Math.max(1, nodes); i++) {
+            for (int i = 0; i < Math.max(1, nodeCount); i++) {
                 probe.add(io.ringtmp.node.NodeSpec.of(i, "127.0.0.1", 1 + i));
             }
             Programs.forMode(m).maxMessageBytes(new ClusterSpec(1, "option-check-secret-0000", m, opts, model, data, 0, 0,
@@ -173,8 +194,8 @@ public final class LaunchCommand implements Callable<Integer> {
         if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
-        EmulationConfig emu = emulate ? new EmulationConfig(nodes, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
-        return Launcher.launch(new Launcher.Options(nodes, m, opts, training ? model : null, training ? data : null, runsDir,
+        EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
+        return Launcher.launch(new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
                 nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose && !training), System.out);
     }
 
@@ -207,6 +228,22 @@ public final class LaunchCommand implements Callable<Integer> {
         if (value != null) {
             o.put(key, value.toString());
         }
+    }
+
+    /** Puts the parameter-server options into {@code opts}; returns the node count, servers + workers. */
+    private int psOptions(Map<String, String> opts) {
+        int s = servers == null ? 1 : servers;
+        int w = workers == null ? nodes - s : workers;
+        new io.ringtmp.ps.PsOptions(s, w, io.ringtmp.ps.Consistency.parse(consistency == null ? "bsp" : consistency),
+                staleness == null ? 0 : staleness, io.ringtmp.ps.PsOptions.DEFAULT_CHUNK_FLOATS); // checks them, naming the bad one
+        opts.put(io.ringtmp.ps.PsOptions.SERVERS, Integer.toString(s));
+        if (consistency != null) {
+            opts.put(io.ringtmp.ps.PsOptions.CONSISTENCY, consistency);
+        }
+        if (staleness != null) {
+            opts.put(io.ringtmp.ps.PsOptions.STALENESS, staleness.toString());
+        }
+        return s + w;
     }
 
     /** This JVM's java binary, flags and class path, running {@code ringtmp node}. */

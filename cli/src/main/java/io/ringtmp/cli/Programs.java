@@ -3,7 +3,7 @@ package io.ringtmp.cli;
 import io.ringtmp.node.ClusterSpec;
 import io.ringtmp.node.LinkTest;
 import io.ringtmp.node.NodeProgram;
-import io.ringtmp.node.SpecException;
+import io.ringtmp.ps.ParameterServer;
 
 /** Which program a node runs for each mode of the cluster spec. */
 final class Programs {
@@ -14,7 +14,7 @@ final class Programs {
         return switch (mode) {
             case LINKTEST -> LinkTest.FACTORY;
             case RING -> io.ringtmp.ring.RingProgram.FACTORY;
-            case PS -> throw new SpecException("mode " + mode.id() + " is not available in this build");
+            case PS -> ParameterServer.FACTORY;
         };
     }
 }

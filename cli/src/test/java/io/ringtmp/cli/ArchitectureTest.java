@@ -61,8 +61,18 @@ class ArchitectureTest {
     }
 
     @Test
+    void ring_and_ps_areSiblingsThatNeverImportEachOther() {
+        noClasses().that().resideInAPackage("io.ringtmp.ring..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp.ps..", "io.ringtmp.launch..", "io.ringtmp.cli..")
+                .check(CLASSES);
+        noClasses().that().resideInAPackage("io.ringtmp.ps..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp.ring..", "io.ringtmp.launch..", "io.ringtmp.cli..")
+                .check(CLASSES);
+    }
+
+    @Test
     void nobodyImportsAnotherModulesInternals() {
-        for (String module : new String[]{"tensor", "nn", "data", "train", "transport", "node", "launch", "ring", "cli"}) {
+        for (String module : new String[]{"tensor", "nn", "data", "train", "transport", "node", "launch", "ring", "ps", "cli"}) {
             noClasses().that().resideOutsideOfPackage("io.ringtmp." + module + "..")
                     .should().dependOnClassesThat().resideInAPackage("io.ringtmp." + module + ".internal..")
                     .check(CLASSES);

@@ -48,6 +48,14 @@ public record Message(MessageKind kind, int sender, long runId, long step, int m
         return tensor == null ? 0 : 4L * tensor.size();
     }
 
+    /**
+     * Bytes this message occupies on the data plane: its frame's length field, header, tensor
+     * dimensions and payload (docs/transport.md), as {@link LinkStats} counts them.
+     */
+    public long frameBytes() {
+        return io.ringtmp.transport.internal.Frames.LENGTH_BYTES + io.ringtmp.transport.internal.Frames.bodyBytes(this);
+    }
+
     @Override
     public String toString() {
         return "Message[" + kind + " from " + sender + " run " + runId + " step " + step + " mb " + microbatch

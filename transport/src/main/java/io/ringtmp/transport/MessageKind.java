@@ -9,7 +9,14 @@ public enum MessageKind {
     /** Payload for link tests and benchmarks; no protocol meaning. */
     DATA,
     /** Ring: activations of an evaluation batch with its labels (forward only, no backward). */
-    EVAL;
+    EVAL,
+    // parameter server
+    /** A worker asks a server for its shard of the parameters of a step. */
+    PULL,
+    /** A server's answer to a PULL: one chunk of its shard's parameter values. */
+    PARAMS,
+    /** A worker's gradient for one chunk of a server's shard. */
+    PUSH;
 
     private static final MessageKind[] VALUES = values();
 

@@ -1,0 +1,207 @@
+package io.ringtmp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.data.DataSources;
+import io.ringtmp.data.TrainTest;
+import io.ringtmp.launch.Launcher;
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeSpec;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.ps.ParameterServer;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.TrainConfig;
+import io.ringtmp.train.Trainer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The parameter server with real node processes on loopback: bsp equals the single-node trainer,
+ * every node reports its steps and bytes per link, and a killed server stops every worker.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class ParameterServerIT {
+    static final String SECRET = "parameter-server-it-secret-0123";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DATA = "synthetic:teacher?n=1200&test=200&inputs=24&classes=5&seed=3";
+    private static final String MODEL = "mlp:24-40-30-5";
+
+    static ClusterSpec spec(int nodes, Path dir, String model, String data, Map<String, String> options,
+                            int heartbeatMs, int timeoutMs) throws IOException {
+        List<Integer> ports = Launcher.freePorts(nodes);
+        List<NodeSpec> ns = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+            ns.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));
+        }
+        return new ClusterSpec(4343, SECRET, ClusterSpec.Mode.PS, options, model, data, heartbeatMs, timeoutMs,
+                dir.resolve("run").toString(), ns);
+    }
+
+    /** Starts every node of {@code s} (written to dir/cluster.json), output in dir/out-i.log. */
+    static List<Process> startAll(ClusterSpec s, Path dir) throws IOException {
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        List<Process> ps = new ArrayList<>();
+        for (int i = 0; i < s.size(); i++) {
+            List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
+            cmd.addAll(List.of("--spec", f.toString(), "--id", Integer.toString(i)));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out-" + i + ".log").toFile());
+            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
+            ps.add(pb.start());
+        }
+        return ps;
+    }
+
+    static void awaitSuccess(List<Process> ps, Path dir, long seconds) throws Exception {
+        try {
+            for (int i = 0; i < ps.size(); i++) {
+                assertTrue(ps.get(i).waitFor(seconds, TimeUnit.SECONDS), "node " + i + " finished");
+                assertEquals(0, ps.get(i).exitValue(), "node " + i + ": " + log(dir, i));
+            }
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+
+    static String log(Path dir, int node) throws IOException {
+        return Files.readString(dir.resolve("out-" + node + ".log"), StandardCharsets.UTF_8);
+    }
+
+    static List<JsonNode> events(Path runDir, int node, String event) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        Path f = runDir.resolve("node-" + node + ".jsonl");
+        if (!Files.exists(f)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            JsonNode j;
+            try {
+                j = JSON.readTree(line);
+            } catch (IOException e) {
+                continue; // a line being written
+            }
+            if (j.path("event").asText().equals(event)) {
+                out.add(j);
+            }
+        }
+        return out;
+    }
+
+    private static Map<String, String> options(String servers, String optimizer, String chunkFloats) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("servers", servers);
+        o.put("consistency", "bsp");
+        o.put("batch", "32");
+        o.put("epochs", "2");
+        o.put("maxSteps", "20");
+        o.put("lr", optimizer.equals("adam") ? "0.01" : "0.05");
+        o.put("optimizer", optimizer);
+        o.put("momentum", "0.9");
+        o.put("seed", "11");
+        o.put("chunkFloats", chunkFloats);
+        return o;
+    }
+
+    /** Runs the cluster and returns the largest |PS weight - trainer weight| over all parameters. */
+    private static float bspAgainstTrainer(Path dir, int nodes, Map<String, String> options) throws Exception {
+        ClusterSpec s = spec(nodes, dir, MODEL, DATA, options, 200, 5000);
+        awaitSuccess(startAll(s, dir), dir, 120);
+        Checkpoint ps = Checkpoint.read(dir.resolve("run").resolve(ParameterServer.MODEL_FILE));
+        assertEquals(20, ((Number) ps.header().get("step")).intValue());
+        TrainConfig config = TrainingOptions.config(s);
+        TrainTest data = DataSources.open(DATA, Path.of("datasets"), msg -> { });
+        Trainer t = new Trainer(config, data);
+        t.run();
+        assertEquals(20, t.step());
+        float max = 0;
+        for (Parameter p : t.model().parameters()) {
+            Tensor got = ps.tensors().get(p.name());
+            assertTrue(got != null, "the PS model has " + p.name());
+            max = Math.max(max, got.maxAbsDiff(p.value()));
+        }
+        return max;
+    }
+
+    @Test
+    void bsp_twoServersTwoWorkers_equalsTheSingleNodeTrainerAfter20Steps(@TempDir Path dir) throws Exception {
+        // 2,455 parameters in chunks of at most 500: cuts inside tensors, several messages per shard.
+        float diff = bspAgainstTrainer(dir, 4, options("2", "sgd", "500"));
+        assertTrue(diff <= 1e-5f, "max |w_ps - w_trainer| = " + diff);
+        Path run = dir.resolve("run");
+        for (int worker : new int[]{2, 3}) {
+            List<JsonNode> steps = events(run, worker, "step");
+            assertEquals(20, steps.size(), "worker node " + worker + " reports every step");
+            for (JsonNode j : steps) {
+                for (String server : new String[]{"0", "1"}) {
+                    assertTrue(j.get("bytesSent").get(server).asLong() > 0, "push to server " + server + ": " + j);
+                    assertTrue(j.get("bytesReceived").get(server).asLong() > 0, "params from server " + server + ": " + j);
+                }
+                assertTrue(j.get("wallMs").asDouble() >= j.get("idleMs").asDouble(), j.toString());
+                assertTrue(j.has("loss"), j.toString());
+            }
+        }
+        for (int server : new int[]{0, 1}) {
+            List<JsonNode> rounds = events(run, server, "step");
+            assertEquals(20, rounds.size(), "server " + server + ": one line per bsp step");
+            assertTrue(rounds.get(5).get("bytesReceived").get("2").asLong() > 4 * 1200, "a push carries half the model: " + rounds.get(5));
+        }
+        List<JsonNode> epochs = events(run, 2, "epoch");
+        assertEquals(1, epochs.size(), "worker 0 evaluates after the (partial) epoch");
+        assertTrue(epochs.get(0).get("testAccuracy").asDouble() > 0.2, epochs.get(0).toString());
+        assertTrue(log(dir, 2).contains("epoch 1: test accuracy"), log(dir, 2));
+    }
+
+    @Test
+    void bsp_oneServerOneWorkerWithAdam_equalsTheSingleNodeTrainer(@TempDir Path dir) throws Exception {
+        float diff = bspAgainstTrainer(dir, 2, options("1", "adam", "1048576"));
+        assertTrue(diff <= 1e-5f, "max |w_ps - w_trainer| = " + diff);
+    }
+
+    @Test
+    void killedServer_stopsEveryWorkerWithExitCode3WithinTheFailureTimeout(@TempDir Path dir) throws Exception {
+        int timeoutMs = 1500, heartbeatMs = 200;
+        Map<String, String> o = options("2", "sgd", "1048576");
+        o.put("consistency", "asp");
+        o.put("epochs", "100000");
+        o.put("maxSteps", "0");
+        ClusterSpec s = spec(4, dir, MODEL, DATA, o, heartbeatMs, timeoutMs);
+        List<Process> ps = startAll(s, dir);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (events(dir.resolve("run"), 3, "step").size() < 5 || events(dir.resolve("run"), 2, "step").size() < 5) {
+                assertTrue(System.nanoTime() < deadline, "workers did not start training: " + log(dir, 2));
+                Thread.sleep(50);
+            }
+            long killedAt = System.currentTimeMillis();
+            ps.get(0).destroyForcibly();
+            for (int worker : new int[]{2, 3}) {
+                assertTrue(ps.get(worker).waitFor(timeoutMs + 20_000L, TimeUnit.MILLISECONDS), "worker node " + worker + " stopped");
+                String out = log(dir, worker);
+                assertEquals(3, ps.get(worker).exitValue(), "worker node " + worker + " exits 3: " + out);
+                assertTrue(out.contains("neighbour 0 failed"), out);
+                List<JsonNode> failed = events(dir.resolve("run"), worker, "peer-failed");
+                assertEquals(0, failed.get(0).get("peer").asInt());
+                long after = failed.get(0).get("timeMs").asLong() - killedAt;
+                assertTrue(after <= timeoutMs + 3L * heartbeatMs + 1000, "detected after " + after + " ms (timeout " + timeoutMs + ")");
+            }
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.ringtmp.ps;
+
+import io.ringtmp.node.Time;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+
+/**
+ * A server's clocks and the rule of its {@link Consistency}: which pulls it may answer now.
+ *
+ * <p>The clock of worker w is the number of its pushes this server has received in full (and
+ * applied, or added to the step's sum under BSP). A pull of step t — the parameters worker w
+ * computes step t with — may be answered when:
+ * <ul>
+ *   <li>bsp: every clock is at least t (all W pushes of step t-1 are in: the step's update is applied);</li>
+ *   <li>ssp with staleness s: every clock is at least t - s;</li>
+ *   <li>asp: always;</li>
+ *   <li>any consistency, for t ≥ totalSteps (the final weights): every clock is totalSteps.</li>
+ * </ul>
+ * A pull that may not be answered yet is parked; {@link #releasable()} hands back the parked
+ * pulls that became answerable, in the order they came, with how long each waited.
+ *
+ * <p>Usage, on the server's event loop: {@code request(w, t)} for each PULL, {@code pushed(w, t)}
+ * for each complete PUSH, then answer everything {@code releasable()} returns. Not thread-safe:
+ * confined to the server's event-loop thread.
+ */
+public final class ConsistencyGate {
+    /** A pull that may be answered now, and how long it was parked (0 when it never was). */
+    public record Release(int worker, long step, long waitedNs) {
+    }
+
+    private record Parked(int worker, long step, long sinceNs) {
+    }
+
+    private final Consistency consistency;
+    private final int staleness;
+    private final long totalSteps;
+    private final long[] clocks;
+    private final Time time;
+    private final List<Parked> parked = new ArrayList<>();
+
+    /**
+     * @param staleness  ssp's bound (ignored otherwise)
+     * @param workers    W
+     * @param totalSteps steps every worker makes; a pull of this step waits for all of them
+     */
+    public ConsistencyGate(Consistency consistency, int staleness, int workers, long totalSteps, Time time) {
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+        }
+        if (staleness < 0) {
+            throw new IllegalArgumentException("staleness must be >= 0, got " + staleness);
+        }
+        if (totalSteps < 0) {
+            throw new IllegalArgumentException("totalSteps must be >= 0, got " + totalSteps);
+        }
+        this.consistency = consistency;
+        this.staleness = staleness;
+        this.totalSteps = totalSteps;
+        this.clocks = new long[workers];
+        this.time = time;
+    }
+
+    public long totalSteps() {
+        return totalSteps;
+    }
+
+    /** Pushes received in full from {@code worker}. */
+    public long clock(int worker) {
+        return clocks[worker];
+    }
+
+    /** The slowest worker's clock. */
+    public long minClock() {
+        long m = Long.MAX_VALUE;
+        for (long c : clocks) {
+            m = Math.min(m, c);
+        }
+        return m;
+    }
+
+    /** Whether every worker has pushed all {@link #totalSteps()} steps. */
+    public boolean allDone() {
+        return minClock() >= totalSteps;
+    }
+
+    /** Whether a pull of {@code step} may be answered now. */
+    public boolean ready(long step) {
+        long min = minClock();
+        if (step >= totalSteps) {
+            return min >= totalSteps;
+        }
+        return switch (consistency) {
+            case BSP -> min >= step;
+            case SSP -> min >= step - staleness;
+            case ASP -> true;
+        };
+    }
+
+    /**
+     * Records worker {@code worker}'s complete push of {@code step}; pushes come in step order,
+     * one per step.
+     *
+     * @throws IllegalStateException when the step is not the worker's next one
+     */
+    public void pushed(int worker, long step) {
+        checkWorker(worker);
+        if (step != clocks[worker]) {
+            throw new IllegalStateException("worker " + worker + " pushed step " + step + ", expected step " + clocks[worker]);
+        }
+        if (step >= totalSteps) {
+            throw new IllegalStateException("worker " + worker + " pushed step " + step + " of a run of " + totalSteps + " steps");
+        }
+        clocks[worker]++;
+    }
+
+    /** Parks worker {@code worker}'s pull of {@code step} until {@link #releasable()} hands it back. */
+    public void request(int worker, long step) {
+        checkWorker(worker);
+        if (step < 0) {
+            throw new IllegalArgumentException("worker " + worker + " pulled step " + step);
+        }
+        parked.add(new Parked(worker, step, time.nanoTime()));
+    }
+
+    /** The parked pulls that may be answered now, in the order they were requested; they are no longer parked. */
+    public List<Release> releasable() {
+        if (parked.isEmpty()) {
+            return List.of();
+        }
+        List<Release> out = new ArrayList<>();
+        long now = time.nanoTime();
+        for (Iterator<Parked> it = parked.iterator(); it.hasNext(); ) {
+            Parked p = it.next();
+            if (ready(p.step())) {
+                out.add(new Release(p.worker(), p.step(), now - p.sinceNs()));
+                it.remove();
+            }
+        }
+        return out;
+    }
+
+    /** Pulls parked now. */
+    public int parkedCount() {
+        return parked.size();
+    }
+
+    private void checkWorker(int worker) {
+        if (worker < 0 || worker >= clocks.length) {
+            throw new IllegalArgumentException("worker must be in 0.." + (clocks.length - 1) + ", got " + worker);
+        }
+    }
+}

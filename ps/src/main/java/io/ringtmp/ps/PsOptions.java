@@ -1,0 +1,94 @@
+package io.ringtmp.ps;
+
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.SpecException;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.train.TrainConfig;
+
+/**
+ * The parameter-server options of a cluster spec, besides the shared training options of
+ * {@link TrainingOptions}. Node layout: ids {@code 0..S-1} are the servers (server s holds key
+ * range s), ids {@code S..N-1} the workers (worker w is node {@code S + w}); worker 0 evaluates
+ * and writes the final model.
+ *
+ * <p>Spec options (strings): {@code servers} (default 1; at least 1 and fewer than the nodes),
+ * {@code consistency} ({@code bsp}, {@code asp} or {@code ssp}; default bsp), {@code staleness}
+ * (ssp only; default 2; at least 0), {@code chunkFloats} (parameters per message, default
+ * 1048576 = 4 MiB). The global batch must be a multiple of the number of workers.
+ *
+ * @param servers     S, the number of server nodes
+ * @param workers     W, the number of worker nodes (nodes - S)
+ * @param consistency when pulls are answered and how pushes are applied
+ * @param staleness   ssp: how many steps a worker may run ahead of the slowest (0 otherwise)
+ * @param chunkFloats most parameters in one PARAMS or PUSH message
+ */
+public record PsOptions(int servers, int workers, Consistency consistency, int staleness, int chunkFloats) {
+    public static final String SERVERS = "servers";
+    public static final String CONSISTENCY = "consistency";
+    public static final String STALENESS = "staleness";
+    public static final String CHUNK_FLOATS = "chunkFloats";
+    /** Default staleness of ssp. */
+    public static final int DEFAULT_STALENESS = 2;
+    /** Default parameters per message: 4 MiB, below G1's humongous-object size with 32 MiB regions. */
+    public static final int DEFAULT_CHUNK_FLOATS = 1 << 20;
+
+    public PsOptions {
+        if (servers < 1) {
+            throw new SpecException("option " + SERVERS + " must be at least 1, got " + servers);
+        }
+        if (workers < 1) {
+            throw new SpecException("option " + SERVERS + " (" + servers + ") must be below the number of nodes ("
+                    + (servers + workers) + "): a parameter server needs at least one worker");
+        }
+        if (consistency == null) {
+            throw new SpecException("option " + CONSISTENCY + " is missing (expected bsp, asp or ssp)");
+        }
+        if (staleness < 0) {
+            throw new SpecException("option " + STALENESS + " must be >= 0, got " + staleness);
+        }
+        if (staleness != 0 && consistency != Consistency.SSP) {
+            throw new SpecException("option " + STALENESS + " applies to consistency ssp only, not " + consistency.id());
+        }
+        if (chunkFloats < 1) {
+            throw new SpecException("option " + CHUNK_FLOATS + " must be at least 1, got " + chunkFloats);
+        }
+    }
+
+    /** The options of {@code spec}, checked against its node count and global batch size. */
+    public static PsOptions of(ClusterSpec spec) {
+        int servers = TrainingOptions.integer(spec, SERVERS, 1);
+        Consistency c = Consistency.parse(spec.option(CONSISTENCY, "bsp"));
+        String st = spec.option(STALENESS, null);
+        int staleness = TrainingOptions.integer(spec, STALENESS, c == Consistency.SSP ? DEFAULT_STALENESS : 0);
+        if (st != null && c != Consistency.SSP) {
+            throw new SpecException("option " + STALENESS + " applies to consistency ssp only, not " + c.id());
+        }
+        PsOptions o = new PsOptions(servers, spec.size() - servers, c, staleness,
+                TrainingOptions.integer(spec, CHUNK_FLOATS, DEFAULT_CHUNK_FLOATS));
+        TrainConfig config = TrainingOptions.config(spec);
+        if (config.batchSize() % o.workers() != 0) {
+            throw new SpecException("batch " + config.batchSize() + " must be a multiple of the " + o.workers()
+                    + " workers: each worker takes batch / workers rows of every global batch");
+        }
+        return o;
+    }
+
+    /** Whether node {@code id} is a server. */
+    public boolean isServer(int id) {
+        return id < servers;
+    }
+
+    /** The worker index of node {@code id} (a worker). */
+    public int workerIndex(int id) {
+        if (id < servers || id >= servers + workers) {
+            throw new IllegalArgumentException("node " + id + " is not a worker (workers are nodes " + servers + ".."
+                    + (servers + workers - 1) + ")");
+        }
+        return id - servers;
+    }
+
+    /** The node id of worker {@code w}. */
+    public int workerNode(int w) {
+        return servers + w;
+    }
+}

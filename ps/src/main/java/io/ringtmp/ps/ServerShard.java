@@ -1,0 +1,186 @@
+package io.ringtmp.ps;
+
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.nn.optim.LrSchedule;
+import io.ringtmp.nn.optim.Optimizer;
+import io.ringtmp.nn.optim.OptimizerConfig;
+import io.ringtmp.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One server's key range of the parameters, with its gradients and optimiser state.
+ *
+ * <p>Each {@link KeyRanges.Chunk chunk} of the range is a {@link Parameter} (values and
+ * gradient in arrays of their own) with its own {@link Optimizer}: the
+ * optimisers are element-wise, so a chunk is updated exactly as the same elements of the whole
+ * model would be, and a chunk can be updated as soon as its gradients are in, while the rest of
+ * a push is still on the wire.
+ *
+ * <p>{@link #accept} takes one chunk of one worker's push. Every W pushes of a chunk are summed
+ * into one update, so the servers make the single-node trainer's updates: workers compute
+ * B/W rows each with gradients scaled by 1/B, and an update is one batch of B samples, at the
+ * schedule's rate for the update's number. Under {@link Consistency#BSP} the W pushes must be
+ * of the same step (one per worker), so the update is exactly the trainer's; under asp and ssp
+ * they are the next W pushes to arrive, from whichever workers, computed on parameters that may
+ * lack the latest updates. A worker's chunks must come in order 0, 1, ... for one step at a
+ * time, as they do on one link.
+ *
+ * <p>Not thread-safe: confined to the server's event-loop thread. Tensors passed to
+ * {@code accept} are only read.
+ */
+public final class ServerShard {
+    private final List<KeyRanges.Chunk> chunks;
+    private final Tensor[] chunkValues;
+    private final Tensor[] chunkGrads;
+    private final Optimizer[] optimizers;
+    private final Consistency consistency;
+    private final int workers;
+    private final int[] contributions;
+    private final long[] sumStep;
+    private final int[] nextChunk;
+    private final long[] pushStep;
+    private long updates;
+
+    /**
+     * @param ranges        the layout
+     * @param server        which range this is
+     * @param initialValues the range's initial weights (taken over, not copied)
+     * @param optimizer     the optimiser of every chunk
+     * @param consistency   bsp requires the W pushes of an update to be of one step
+     * @param workers       W
+     */
+    public ServerShard(KeyRanges ranges, int server, Tensor initialValues, OptimizerConfig optimizer,
+                       Consistency consistency, int workers) {
+        if (initialValues.size() != ranges.size(server)) {
+            throw new IllegalArgumentException("server " + server + ": initial values hold " + initialValues.size()
+                    + " floats, its range " + ranges.size(server));
+        }
+        if (workers < 1) {
+            throw new IllegalArgumentException("workers must be at least 1, got " + workers);
+        }
+        this.chunks = ranges.chunks(server);
+        Tensor flat = initialValues.reshape(initialValues.size());
+        this.consistency = consistency;
+        this.workers = workers;
+        int n = chunks.size();
+        this.chunkValues = new Tensor[n];
+        this.chunkGrads = new Tensor[n];
+        this.optimizers = new Optimizer[n];
+        int base = ranges.from(server);
+        for (int c = 0; c < n; c++) {
+            KeyRanges.Chunk ch = chunks.get(c);
+            // Every chunk in arrays of its own, indexed from 0: the optimiser's loops vectorise only
+            // then, and no array exceeds a chunk (no humongous allocations for large models).
+            Tensor v = flat.rows(ch.from() - base, ch.to() - base).copy();
+            Tensor g = Tensor.zeros(ch.size());
+            chunkValues[c] = v;
+            chunkGrads[c] = g;
+            optimizers[c] = Optimizer.create(optimizer, List.of(new Parameter("shard" + server + ".chunk" + c, v, g)));
+        }
+        this.contributions = new int[n];
+        this.sumStep = new long[n];
+        this.nextChunk = new int[workers];
+        this.pushStep = new long[workers];
+    }
+
+    /** A copy of the range's current values, as one flat tensor. */
+    public Tensor valuesCopy() {
+        int n = 0;
+        for (Tensor v : chunkValues) {
+            n += v.size();
+        }
+        float[] out = new float[n];
+        int pos = 0;
+        for (Tensor v : chunkValues) {
+            System.arraycopy(v.data(), v.offset(), out, pos, v.size());
+            pos += v.size();
+        }
+        return Tensor.wrap(out, n);
+    }
+
+    /** Chunk {@code c}'s current values (owned by this shard; read them on its thread only). */
+    public Tensor chunkValues(int c) {
+        return chunkValues[c];
+    }
+
+    public int chunkCount() {
+        return chunks.size();
+    }
+
+    /** Chunk updates applied so far, over all chunks. */
+    public long updates() {
+        return updates;
+    }
+
+    /** The optimiser state of every chunk (momentum, Adam moments), in chunk order, for checkpoints. */
+    public List<Tensor> optimizerState() {
+        List<Tensor> out = new ArrayList<>();
+        for (Optimizer o : optimizers) {
+            out.addAll(o.state());
+        }
+        return out;
+    }
+
+    /**
+     * Takes chunk {@code chunk} of worker {@code worker}'s push of step {@code step}.
+     *
+     * @param grad     its gradient: exactly the chunk's size, read only
+     * @param schedule gives the rate of an update from its number (0-based, per chunk)
+     * @return true when this was the worker's last chunk of the step: its push is complete
+     * @throws IllegalArgumentException when the chunk, step or size is not what the protocol allows, naming both
+     */
+    public boolean accept(int worker, long step, int chunk, Tensor grad, LrSchedule schedule) {
+        if (worker < 0 || worker >= workers) {
+            throw new IllegalArgumentException("push from worker " + worker + ", expected 0.." + (workers - 1));
+        }
+        if (chunk != nextChunk[worker]) {
+            throw new IllegalArgumentException("worker " + worker + " sent chunk " + chunk + " of step " + step
+                    + ", expected chunk " + nextChunk[worker]);
+        }
+        if (chunk == 0) {
+            pushStep[worker] = step;
+        } else if (step != pushStep[worker]) {
+            throw new IllegalArgumentException("worker " + worker + " sent chunk " + chunk + " of step " + step
+                    + " in the middle of its push of step " + pushStep[worker]);
+        }
+        Tensor target = chunkGrads[chunk];
+        if (grad.size() != target.size()) {
+            throw new IllegalArgumentException("worker " + worker + ", step " + step + ", chunk " + chunk + ": gradient of "
+                    + grad.size() + " floats, the chunk holds " + target.size());
+        }
+        if (contributions[chunk] == 0) {
+            sumStep[chunk] = step;
+        } else if (consistency == Consistency.BSP && sumStep[chunk] != step) {
+            throw new IllegalArgumentException("bsp: worker " + worker + " pushed step " + step + " for chunk " + chunk
+                    + " while step " + sumStep[chunk] + " is still being summed");
+        }
+        addInto(grad, target, contributions[chunk] == 0);
+        if (++contributions[chunk] == workers) {
+            Optimizer o = optimizers[chunk];
+            o.step(schedule.lr(o.steps())); // also zeroes the summed gradient
+            contributions[chunk] = 0;
+            updates++;
+        }
+        nextChunk[worker] = chunk + 1 == chunks.size() ? 0 : chunk + 1;
+        return nextChunk[worker] == 0;
+    }
+
+    /** target (a zero-offset chunk gradient) = src, or += src; the gradient is zero when {@code first}. */
+    private static void addInto(Tensor src, Tensor target, boolean first) {
+        float[] s = src.data(), t = target.data();
+        int so = src.offset(), n = target.size();
+        if (first) {
+            System.arraycopy(s, so, t, 0, n);
+        } else if (so == 0) {
+            for (int i = 0; i < n; i++) { // same index in both arrays: the JIT vectorises it
+                t[i] += s[i];
+            }
+        } else {
+            for (int i = 0; i < n; i++) {
+                t[i] += s[so + i];
+            }
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package io.ringtmp.ps.internal;
+
+import io.ringtmp.node.NodeContext;
+import io.ringtmp.node.NodeMetrics;
+import io.ringtmp.node.NodeProgram;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.nn.ModelSpec;
+import io.ringtmp.nn.optim.LrSchedule;
+import io.ringtmp.ps.ConsistencyGate;
+import io.ringtmp.ps.KeyRanges;
+import io.ringtmp.ps.PsOptions;
+import io.ringtmp.ps.ServerShard;
+import io.ringtmp.tensor.Blas;
+import io.ringtmp.tensor.Rng;
+import io.ringtmp.train.TrainConfig;
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TransportException;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A server node: holds key range {@code id} of the parameters ({@link ServerShard}), applies
+ * pushes and answers pulls as its {@link ConsistencyGate} allows.
+ *
+ * <p>Threads: transport I/O threads only queue PULL and PUSH messages ({@link #onMessage});
+ * the node's main thread runs the event loop in {@link #run}, which owns the shard, the
+ * optimiser state and the gate, applies every update and sends every answer. An answer goes
+ * out chunk by chunk, interleaved over the workers it is for, so that all their links stream at
+ * once. The loop ends when every worker has pushed every step and worker 0's pull of the final
+ * weights is answered.
+ *
+ * <p>Metrics: one {@code step} line per round of W complete pushes (under bsp, one per step):
+ * compute is applying updates, idle is waiting for a message with nothing to do, send is
+ * handing answers to the transport.
+ */
+public final class ServerProgram implements NodeProgram {
+    private final NodeContext ctx;
+    private final PsOptions options;
+    private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+    private final List<CompletableFuture<Void>> lastAnswer = new ArrayList<>();
+    private ServerShard shard;
+    private KeyRanges ranges;
+    private ConsistencyGate gate;
+    private LrSchedule schedule;
+    private TrainConfig config;
+    private Link[] workerLinks;
+    private final ByteCounters bytes;
+    private boolean finalAnswered;
+    private long computeNs;
+    private long idleNs;
+    private long sendNs;
+
+    public ServerProgram(NodeContext ctx, PsOptions options) {
+        this.ctx = ctx;
+        this.options = options;
+        List<Integer> workers = new ArrayList<>();
+        for (int w = 0; w < options.workers(); w++) {
+            workers.add(options.workerNode(w));
+        }
+        this.bytes = new ByteCounters(workers);
+    }
+
+    @Override
+    public void onMessage(Message m) {
+        if (m.kind() == MessageKind.PULL || m.kind() == MessageKind.PUSH) {
+            bytes.received(m);
+            inbox.offer(m);
+        }
+    }
+
+    @Override
+    public boolean run() throws InterruptedException {
+        config = TrainingOptions.config(ctx.spec());
+        Blas.setThreads(config.threads());
+        ModelSpec model = config.model();
+        int me = ctx.id();
+        ranges = new KeyRanges(KeyRanges.parameterSizes(model), options.servers(), options.chunkFloats());
+        shard = new ServerShard(ranges, me, ranges.initialValues(model, Rng.derive(config.seed(), "model"), me),
+                config.optimizer(), options.consistency(), options.workers());
+        workerLinks = new Link[options.workers()];
+        for (int w = 0; w < options.workers(); w++) {
+            workerLinks[w] = ctx.link(options.workerNode(w));
+        }
+        ctx.say(String.format(java.util.Locale.ROOT, "server %d: keys [%d, %d) of %d (%d chunks), %s%s, %d workers", me,
+                ranges.from(me), ranges.to(me), ranges.total(), shard.chunkCount(), options.consistency().id(),
+                options.consistency() == io.ringtmp.ps.Consistency.SSP ? " staleness " + options.staleness() : "",
+                options.workers()));
+        try {
+            return loop();
+        } catch (TransportException | CompletionException e) {
+            ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
+            ctx.stop().await(2L * ctx.spec().failureTimeoutMs());
+            return false;
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            ctx.say("parameter server " + me + " protocol error: " + e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean loop() throws InterruptedException {
+        long roundStart = ctx.time().nanoTime();
+        long round = 0;
+        int pushes = 0;
+        while (gate == null || !gate.allDone() || !finalAnswered) {
+            if (ctx.stop().stopped()) {
+                return false;
+            }
+            long t0 = ctx.time().nanoTime();
+            Message m = inbox.poll(100, TimeUnit.MILLISECONDS);
+            idleNs += ctx.time().nanoTime() - t0;
+            if (m == null) {
+                continue;
+            }
+            int w = options.workerIndex(m.sender());
+            if (m.kind() == MessageKind.PULL) {
+                onPull(w, m);
+            } else {
+                if (gate == null) {
+                    throw new IllegalStateException("worker " + w + " pushed step " + m.step() + " before any pull");
+                }
+                long c0 = ctx.time().nanoTime();
+                boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
+                computeNs += ctx.time().nanoTime() - c0;
+                if (complete) {
+                    gate.pushed(w, m.step());
+                    answerReleasable();
+                    if (++pushes == options.workers()) {
+                        long now = ctx.time().nanoTime();
+                        record(++round, now - roundStart);
+                        roundStart = now;
+                        pushes = 0;
+                    }
+                }
+            }
+        }
+        if (pushes > 0) {
+            // Every worker pushes every step, so rounds come out even; the answer to worker 0's
+            // final pull, after the last round, is not a round of its own.
+            record(++round, ctx.time().nanoTime() - roundStart);
+        }
+        // The last answer must reach worker 0 before this node says goodbye and closes its links.
+        for (CompletableFuture<Void> f : lastAnswer) {
+            try {
+                f.get(ctx.spec().failureTimeoutMs(), TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                ctx.say("the final weights may not have reached worker 0: " + e.getMessage());
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void onPull(int w, Message m) {
+        if (m.bytes() == null || m.bytes().length != 16) {
+            throw new IllegalArgumentException("worker " + w + " sent a pull of " + (m.bytes() == null ? 0 : m.bytes().length)
+                    + " bytes, expected 16 (the run's steps and the schedule's)");
+        }
+        ByteBuffer b = ByteBuffer.wrap(m.bytes());
+        long total = b.getLong(), scheduleSteps = b.getLong();
+        if (gate == null) {
+            gate = new ConsistencyGate(options.consistency(), options.staleness(), options.workers(), total, ctx.time());
+            schedule = LrSchedule.parse(config.schedule(), config.lr(), Math.max(1, scheduleSteps));
+        } else if (gate.totalSteps() != total) {
+            throw new IllegalArgumentException("worker " + w + " runs " + total + " steps, another worker "
+                    + gate.totalSteps() + ": do they read the same data?");
+        }
+        gate.request(w, m.step());
+        answerReleasable();
+    }
+
+    /** Answers every pull the gate now allows: each chunk to each released worker in turn. */
+    private void answerReleasable() {
+        List<ConsistencyGate.Release> rs = gate.releasable();
+        if (rs.isEmpty()) {
+            return;
+        }
+        long t0 = ctx.time().nanoTime();
+        lastAnswer.clear();
+        long runId = ctx.spec().runId();
+        for (int c = 0; c < shard.chunkCount(); c++) {
+            for (ConsistencyGate.Release r : rs) {
+                Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), c, shard.chunkValues(c), null);
+                lastAnswer.add(workerLinks[r.worker()].send(m));
+                bytes.sent(options.workerNode(r.worker()), m);
+            }
+        }
+        for (ConsistencyGate.Release r : rs) {
+            if (r.step() >= gate.totalSteps()) {
+                finalAnswered = true;
+            }
+        }
+        sendNs += ctx.time().nanoTime() - t0;
+    }
+
+    private void record(long round, long wallNs) {
+        bytes.take();
+        ctx.metrics().step(new NodeMetrics.Step(round, computeNs, idleNs, sendNs, 0, wallNs, bytes.sentByPeer(),
+                bytes.receivedByPeer(), 4L * ranges.size(ctx.id()), 0, Double.NaN));
+        computeNs = idleNs = sendNs = 0;
+    }
+}

@@ -1,0 +1,226 @@
+package io.ringtmp.ps.internal;
+
+import io.ringtmp.data.DataSources;
+import io.ringtmp.data.Dataset;
+import io.ringtmp.data.EpochOrder;
+import io.ringtmp.data.TrainTest;
+import io.ringtmp.node.NodeContext;
+import io.ringtmp.node.NodeMetrics;
+import io.ringtmp.node.NodeProgram;
+import io.ringtmp.node.SpecException;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.nn.Activations;
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.nn.Sequential;
+import io.ringtmp.nn.SoftmaxCrossEntropy;
+import io.ringtmp.ps.KeyRanges;
+import io.ringtmp.ps.ParameterServer;
+import io.ringtmp.ps.PsClient;
+import io.ringtmp.ps.PsOptions;
+import io.ringtmp.tensor.Blas;
+import io.ringtmp.tensor.Rng;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.Provenance;
+import io.ringtmp.train.TrainConfig;
+import io.ringtmp.train.Trainer;
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.TransportException;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A worker node: the whole model, and rows {@code [w·B/W, (w+1)·B/W)} of every global batch of
+ * the single-node trainer's data order (so that under bsp the servers' sum of the W gradients,
+ * each scaled by 1/B, is the trainer's gradient).
+ *
+ * <p>Per step t: wait for the parameters of t, compute the gradients of its rows, push them.
+ * Under bsp the pull of t+1 follows the push of t (the servers answer it once all W pushes of t
+ * are applied). Under asp and ssp the pull of t+1 goes out as soon as the parameters of t are
+ * in, so it travels while t is computed, and the push of t is written by the transport while
+ * t+1 waits and computes: the parameters of t+1 lack this worker's own push of t (a delay of one
+ * step), and ssp's servers hold them back while the slowest worker is more than s steps behind.
+ *
+ * <p>Worker 0 also evaluates the parameters it pulled at the end of every epoch on the test
+ * set (an {@code epoch} metrics event and a line), pulls the final weights once every worker
+ * has pushed every step, and writes them as {@value ParameterServer#MODEL_FILE}.
+ *
+ * <p>Threads: the node's main thread runs {@link #run} and owns the model; transport I/O
+ * threads call {@link #onMessage}, which only hands PARAMS to the {@link PsClient}'s queue.
+ */
+public final class WorkerProgram implements NodeProgram {
+    private final NodeContext ctx;
+    private final PsOptions options;
+    private volatile PsClient client;
+
+    public WorkerProgram(NodeContext ctx, PsOptions options) {
+        this.ctx = ctx;
+        this.options = options;
+    }
+
+    @Override
+    public void onMessage(Message m) {
+        PsClient c = client;
+        // Parameters come only in answer to a pull, which this worker sends after making its client.
+        if (c != null) {
+            c.onMessage(m);
+        }
+    }
+
+    @Override
+    public boolean run() throws InterruptedException {
+        try {
+            return train();
+        } catch (TransportException | CompletionException e) {
+            ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
+            ctx.stop().await(2L * ctx.spec().failureTimeoutMs());
+            return false;
+        } catch (IllegalStateException e) {
+            ctx.say("worker " + ctx.id() + " protocol error: " + e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean train() throws InterruptedException {
+        TrainConfig config = TrainingOptions.config(ctx.spec());
+        Blas.setThreads(config.threads());
+        int w = options.workerIndex(ctx.id());
+        boolean evaluator = w == 0;
+        TrainTest data = DataSources.open(ctx.spec().data(), TrainingOptions.dataDir(ctx.spec()), ctx::say);
+        Dataset train = data.train();
+        if (config.model().input() != train.featureSize() || config.model().outputSize() != train.numClasses()) {
+            throw new SpecException("model " + ctx.spec().model() + " takes " + config.model().input() + " inputs and gives "
+                    + config.model().outputSize() + " outputs, data " + train.name() + " has " + train.featureSize()
+                    + " features and " + train.numClasses() + " classes");
+        }
+        int batch = config.batchSize();
+        int rows = batch / options.workers();
+        int stepsPerEpoch = train.size() / batch;
+        if (stepsPerEpoch == 0) {
+            throw new SpecException("batch " + batch + " exceeds the " + train.size() + " training samples of " + train.name());
+        }
+        long scheduleSteps = (long) config.epochs() * stepsPerEpoch;
+        long total = config.maxSteps() > 0 ? Math.min(scheduleSteps, config.maxSteps()) : scheduleSteps;
+        Sequential model = config.model().build(Rng.derive(config.seed(), "model"));
+        List<Parameter> params = model.parameters();
+        KeyRanges ranges = KeyRanges.of(params, options.servers(), options.chunkFloats());
+        List<Link> serverLinks = new ArrayList<>();
+        for (int s = 0; s < options.servers(); s++) {
+            serverLinks.add(ctx.link(s));
+        }
+        PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time());
+        client = ps;
+        boolean async = options.consistency().overlapsCommunication();
+        EpochOrder order = new EpochOrder(Rng.derive(config.seed(), "data"), train.size());
+        Activations acts = model.newActivations(rows);
+        Tensor x = Tensor.zeros(rows, train.featureSize());
+        int[] y = new int[rows];
+        Tensor dLogits = Tensor.zeros(rows, model.outputSize());
+        long parameterBytes = 4L * model.parameterCount();
+        ctx.say(String.format(Locale.ROOT, "worker %d: %d of every %d rows, %d steps (%d per epoch), %d servers, %s",
+                w, rows, batch, total, stepsPerEpoch, options.servers(), options.consistency().id()));
+
+        ps.pull(0);
+        long step = 0;
+        while (step < total) {
+            int epoch = (int) (step / stepsPerEpoch);
+            long epochEnd = Math.min(total, (long) (epoch + 1) * stepsPerEpoch);
+            int[] perm = order.permutation(epoch);
+            double lossSum = 0;
+            long epochSteps = 0;
+            long epochStart = ctx.time().nanoTime();
+            while (step < epochEnd) {
+                if (ctx.stop().stopped()) {
+                    return false;
+                }
+                long t0 = ctx.time().nanoTime();
+                if (!ps.awaitParams(step, ctx.stop())) {
+                    return false;
+                }
+                long next = step + 1;
+                // Only worker 0 pulls past the last step: the final weights, once every push is in.
+                boolean pullNext = next < total || evaluator;
+                if (async && pullNext) {
+                    ps.pull(next);
+                }
+                long c0 = ctx.time().nanoTime();
+                int i = (int) (step % stepsPerEpoch);
+                train.gatherInto(perm, i * batch + w * rows, rows, x, y);
+                Tensor logits = model.forward(x, acts, true);
+                double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / batch, dLogits) / rows;
+                model.backward(dLogits, acts, false);
+                long computeNs = ctx.time().nanoTime() - c0;
+                ps.push(step);
+                if (!async && pullNext) {
+                    ps.pull(next);
+                }
+                step = next;
+                lossSum += loss;
+                epochSteps++;
+                List<Map<Integer, Long>> bytes = ps.takeBytes();
+                ctx.metrics().step(new NodeMetrics.Step(step, computeNs, ps.takeIdleNs(), ps.takeSendNs(), ps.takeRecvNs(),
+                        ctx.time().nanoTime() - t0, bytes.get(0), bytes.get(1), parameterBytes, acts.bytes(), loss));
+            }
+            double seconds = (ctx.time().nanoTime() - epochStart) / 1e9;
+            if (evaluator) {
+                if (!ps.awaitParams(step, ctx.stop())) {
+                    return false;
+                }
+                ps.takeIdleNs();
+                ps.takeRecvNs();
+                Trainer.Evaluation ev = Trainer.evaluate(model, data.test(), Math.max(batch, 500));
+                double samplesPerSec = epochSteps * (double) batch / seconds;
+                Map<String, Object> f = new LinkedHashMap<>();
+                f.put("epoch", epoch);
+                f.put("step", step);
+                f.put("trainLoss", lossSum / Math.max(1, epochSteps));
+                f.put("testLoss", ev.loss());
+                f.put("testAccuracy", ev.accuracy());
+                f.put("samplesPerSec", samplesPerSec);
+                f.put("seconds", seconds);
+                ctx.metrics().event("epoch", f);
+                ctx.say(String.format(Locale.ROOT, "epoch %d: test accuracy %.4f (loss %.4f), %,.0f samples/s",
+                        epoch + 1, ev.accuracy(), ev.loss(), samplesPerSec));
+            }
+        }
+        if (evaluator) {
+            Path file = writeModel(config, model, total);
+            ctx.say("final weights (step " + total + "): " + file);
+        }
+        return true;
+    }
+
+    /** Worker 0's final weights, named as the single-node trainer names them. */
+    private Path writeModel(TrainConfig config, Sequential model, long steps) {
+        Path dir = TrainingOptions.checkpointDir(ctx.spec());
+        if (dir == null) {
+            dir = Path.of(ctx.spec().metricsDir());
+        }
+        Map<String, Object> h = new LinkedHashMap<>();
+        h.put("kind", "parameter-server");
+        h.put("model", config.model().toJson());
+        h.put("step", steps);
+        h.put("seed", config.seed());
+        h.put("batchSize", config.batchSize());
+        h.put("optimizer", config.optimizer().kind().name());
+        h.put("servers", options.servers());
+        h.put("workers", options.workers());
+        h.put("consistency", options.consistency().id());
+        h.put("staleness", options.staleness());
+        h.put("provenance", Provenance.current());
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (Parameter p : model.parameters()) {
+            t.put(p.name(), p.value());
+        }
+        Path file = dir.resolve(ParameterServer.MODEL_FILE);
+        Checkpoint.write(file, new Checkpoint(h, t));
+        return file;
+    }
+}
