@@ -63,7 +63,7 @@ public final class BenchCommand implements Runnable {
                     + "next to one node and (--peer) the PyTorch data-parallel peer with the same process count.",
                     "Runs are real launches; their files go to --runs-dir."})
     static final class Ring implements Callable<Integer> {
-        @Option(names = "--workload", defaultValue = "W2", description = "W1 or W2 (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--workload", defaultValue = "W2", description = "W1, W2 or W2B (W2 with 4096 inputs: 4 equal stages) (default: ${DEFAULT-VALUE}).")
         io.ringtmp.cli.bench.RingBench.Workload workload;
 
         @Option(names = "--nodes", split = ",", defaultValue = "4", description = "Node counts (default: ${DEFAULT-VALUE}).")

@@ -44,8 +44,9 @@ import java.util.concurrent.atomic.LongAdder;
  * One node of the ring: stage {@code id} of K, run as an event loop on the node's main thread.
  * Nobody schedules anybody: each stage decides what to compute next from what has arrived.
  *
- * <p><b>Start-up.</b> Every node times its layers ({@link Profiler}), then a {@code join} token
- * goes round the ring from node 0, each node adding its layer times, memory budget and saved
+ * <p><b>Start-up.</b> A {@code join} token goes round the ring from node 0; each node, when it
+ * holds the token, times its layers ({@link Profiler}; in turn, so that nodes sharing a machine
+ * do not disturb each other's measurement) and adds its layer times, memory budget and saved
  * checkpoints; node 0 cuts the model ({@link Partitioner}) and sends a {@code plan} token round;
  * each node builds only its own stage (and restores its checkpoint on resume) and passes the plan
  * on. When the plan is back at node 0 the ring is complete.
@@ -321,13 +322,16 @@ public final class RingProgram implements NodeProgram {
 
     private boolean setup() throws InterruptedException {
         long modelSeed = Rng.derive(config.seed(), "model");
-        List<Partitioner.LayerProfile> profile = opts.profile().equals("measure")
-                ? Profiler.measure(config.model(), rows, modelSeed, 50_000_000L)
-                : Profiler.estimate(config.model(), rows, modelSeed, 1e11);
         if (first) {
             openData();
         }
         boolean resume = TrainingOptions.resume(spec);
+        // Nodes profile in turn, each when the join token reaches it, so that nodes sharing a
+        // machine do not slow down each other's measurement (which would skew the speeds).
+        List<Map<String, Object>> entries = first ? new ArrayList<>() : new ArrayList<>(parse(awaitControl("join")));
+        List<Partitioner.LayerProfile> profile = opts.profile().equals("measure")
+                ? Profiler.measure(config.model(), rows, modelSeed, 50_000_000L)
+                : Profiler.estimate(config.model(), rows, modelSeed, 1e11);
         List<StageCheckpoints.Saved> saved = resume ? StageCheckpoints.list(checkpointDir, id) : List.of();
         Map<String, Object> mine = new LinkedHashMap<>();
         mine.put("id", id);
@@ -335,16 +339,10 @@ public final class RingProgram implements NodeProgram {
         Long budget = spec.node(id).memoryBytes();
         mine.put("memoryBytes", budget != null ? budget : (long) (Runtime.getRuntime().maxMemory() * 0.8));
         mine.put("saved", saved.stream().map(s -> List.of(s.step(), s.from(), s.to())).toList());
-
-        List<Map<String, Object>> entries;
+        entries.add(mine);
+        control(ctx.successor(), "join", json(Map.of("entries", entries)));
         if (first) {
-            entries = new ArrayList<>(List.of(mine));
-            control(ctx.successor(), "join", json(Map.of("entries", entries)));
             entries = parse(awaitControl("join"));
-        } else {
-            entries = new ArrayList<>(parse(awaitControl("join")));
-            entries.add(mine);
-            control(ctx.successor(), "join", json(Map.of("entries", entries)));
         }
         Map<String, Object> plan;
         if (first) {

@@ -36,7 +36,13 @@ public final class RingBench {
     /** A workload: model, batch, learning rate, data. */
     public enum Workload {
         W1("mlp:784-512-512-10", 128, 0.05),
-        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01);
+        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01),
+        /**
+         * W2 made divisible into 4 equal stages (4096 inputs, so fc1 weighs as much as fc2..fc4):
+         * W2's own fc1 (784 inputs) is a fifth of a hidden layer, so 4 contiguous stages of W2
+         * cannot balance and its first stage idles by construction.
+         */
+        W2B("mlp:4096-4096-4096-4096-4096-10", 256, 0.01);
 
         final String model;
         final int batch;
@@ -46,6 +52,10 @@ public final class RingBench {
             this.model = model;
             this.batch = batch;
             this.lr = lr;
+        }
+
+        int inputs() {
+            return Integer.parseInt(model.substring(4, model.indexOf('-')));
         }
     }
 
@@ -73,7 +83,7 @@ public final class RingBench {
         o.put("evalBatch", "256");
         o.put("threads", Integer.toString(threads));
         int n = w.batch * (steps + 1);
-        String data = "synthetic:teacher?n=" + n + "&test=256&inputs=784&classes=10&seed=1";
+        String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + w.inputs() + "&classes=10&seed=1";
         int code;
         try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("launch.log")), true, StandardCharsets.UTF_8)) {
             code = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model, data, dir, nodeCommand, emulation,
