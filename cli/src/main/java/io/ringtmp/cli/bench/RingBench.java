@@ -70,12 +70,15 @@ public final class RingBench {
      * Runs {@code workload} on {@code nodes} processes with {@code schedule}; the launcher's output
      * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
      */
-    public static Result run(Workload w, int nodes, String schedule, int microbatches, int steps, int threads, Path runsDir,
-                             List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
+    public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, int steps, int threads,
+                             Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
         Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m"));
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("microbatches", Integer.toString(microbatches));
+        if (inflight > 0) {
+            o.put("inflight", Integer.toString(inflight));
+        }
         o.put("batch", Integer.toString(w.batch));
         o.put("lr", Double.toString(w.lr));
         o.put("epochs", "1");
@@ -103,8 +106,8 @@ public final class RingBench {
         double sps = (n0.get("steps").asLong() - 1) * (double) w.batch / (n0.get("wallMs").asDouble() / 1e3);
         double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
-        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, %d thread(s) each: %.1f samples/s (steps 2..%d)%n", w, schedule, nodes,
-                microbatches, threads, sps, n0.get("steps").asLong());
+        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps 2..%d)%n", w,
+                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, n0.get("steps").asLong());
         out.println("  stage  idle    bubble theory  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
         for (int k = 0; k < nodes; k++) {
             JsonNode s = perNode.get(Integer.toString(k));
