@@ -77,12 +77,23 @@ public final class Dense implements Layer {
 
     @Override
     public void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx) {
+        backwardWith(weight.value(), x, dy, dx);
+    }
+
+    /** The weights matter only for dx = dy·Wᵀ: stashed weights are read in place, nothing is copied. */
+    @Override
+    public void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx, List<Tensor> values) {
+        weight.value().requireSameShape("layer " + name + ": stashed weights", values.get(0));
+        backwardWith(values.get(0), x, dy, dx);
+    }
+
+    private void backwardWith(Tensor w, Tensor x, Tensor dy, Tensor dx) {
         Blas.gemmInto(1f, x, true, dy, false, 1f, weight.grad());
         // The bias gradient is a column sum of dy, i.e. onesᵀ·dy: one more product, at BLAS speed.
         int rows = dy.rows();
         Blas.gemmInto(1f, ones(rows), false, dy, false, 1f, bias.grad().reshape(1, out));
         if (dx != null) {
-            Blas.gemmInto(1f, dy, false, weight.value(), true, 0f, dx);
+            Blas.gemmInto(1f, dy, false, w, true, 0f, dx);
         }
     }
 

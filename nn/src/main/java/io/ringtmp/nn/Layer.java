@@ -42,6 +42,32 @@ public interface Layer {
      */
     void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx);
 
+    /**
+     * {@link #backward}, reading {@code values} (one per parameter, in {@link #parameters()}
+     * order) wherever it would read the parameters' values: the weights an earlier forward used
+     * (weight stashing). Gradients still go to the parameters. The default copies the values in
+     * and back; a layer that reads its weights only for dx overrides it and copies nothing.
+     */
+    default void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx, List<Tensor> values) {
+        List<Parameter> ps = parameters();
+        if (ps.isEmpty()) {
+            backward(x, y, state, dy, dx);
+            return;
+        }
+        List<Tensor> saved = new java.util.ArrayList<>(ps.size());
+        for (int i = 0; i < ps.size(); i++) {
+            saved.add(ps.get(i).value().copy());
+            ps.get(i).value().copyFrom(values.get(i));
+        }
+        try {
+            backward(x, y, state, dy, dx);
+        } finally {
+            for (int i = 0; i < ps.size(); i++) {
+                ps.get(i).value().copyFrom(saved.get(i));
+            }
+        }
+    }
+
     default List<Parameter> parameters() {
         return List.of();
     }

@@ -28,6 +28,8 @@ public final class Sequential {
     private final int[] widths;
     private final int[] stateWidths;
     private final List<Parameter> parameters;
+    /** Index in {@link #parameters} of each layer's first parameter. */
+    private final int[] firstParameter;
 
     public Sequential(int inputSize, List<Layer> layers) {
         this.inputSize = inputSize;
@@ -43,6 +45,11 @@ public final class Sequential {
             ps.addAll(l.parameters());
         }
         this.parameters = Collections.unmodifiableList(ps);
+        this.firstParameter = new int[layers.size()];
+        for (int i = 0, k = 0; i < layers.size(); i++) {
+            firstParameter[i] = k;
+            k += layers.get(i).parameters().size();
+        }
     }
 
     public int inputSize() {
@@ -119,6 +126,18 @@ public final class Sequential {
      * view into {@code acts}) when {@code needInputGrad}, else null.
      */
     public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad) {
+        return backward(dOut, acts, needInputGrad, null);
+    }
+
+    /**
+     * {@link #backward(Tensor, Activations, boolean)} with {@code values} (one per parameter, in
+     * {@link #parameters()} order) read in place of the parameters' values: the weights the
+     * forward used, kept by weight stashing. Null: the parameters' own values.
+     */
+    public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad, List<Tensor> values) {
+        if (values != null && values.size() != parameters.size()) {
+            throw new IllegalArgumentException("values: " + values.size() + " tensors for " + parameters.size() + " parameters");
+        }
         int rows = acts.rows;
         if (dOut.rows() != rows || dOut.cols() != outputSize()) {
             throw new ShapeException("gradient " + dOut.shapeString() + " does not match the model output [" + rows + ", " + outputSize() + "]");
@@ -132,7 +151,13 @@ public final class Sequential {
                 dx = acts.grads[turn].rows(0, rows * widths[i]).reshape(rows, widths[i]);
                 turn ^= 1;
             }
-            layers.get(i).backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx);
+            Layer layer = layers.get(i);
+            if (values == null || layer.parameters().isEmpty()) {
+                layer.backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx);
+            } else {
+                layer.backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx,
+                        values.subList(firstParameter[i], firstParameter[i] + layer.parameters().size()));
+            }
             dy = dx;
         }
         return dy;

@@ -13,9 +13,9 @@ import io.ringtmp.tensor.Tensor;
  * microbatch in flight. The same object serves every schedule: gpipe and 1f1b accumulate the
  * gradients of a mini-batch's microbatches and call {@link #step} once; async steps after each
  * microbatch, with weight stashing ({@code stashing = true}): {@link #forward} records the weight
- * version it used and keeps a copy of those weights when they change before the slot's
- * backward, and {@link #backward} runs with that copy (PipeDream), then puts the current weights
- * back, so the update lands on the newest weights with a gradient that matches its forward.
+ * version it used, an update first copies the weights that pending slots used (once per
+ * version), and {@link #backward} reads that copy in place of the weights (PipeDream; nothing is
+ * copied back), so the update lands on the newest weights with a gradient that matches its forward.
  *
  * <p>Order of calls per microbatch: {@code forward(slot, x)}, then — on the last stage —
  * {@code lossAndBackward(slot, labels, ...)}, or — on the others — {@code backward(slot, dOut)}
@@ -34,7 +34,6 @@ public final class Stage {
     private final java.util.List<io.ringtmp.nn.Parameter> params;
     private final long[] slotVersion;
     private final Tensor[][] stash;
-    private Tensor[] current;
     private long version;
     private long stashCopies;
 
@@ -124,30 +123,11 @@ public final class Stage {
         }
     }
 
-    /** Runs {@code body} with the slot's stashed weights in place when it has some; restores the current ones after. */
-    private Tensor withSlotWeights(int slot, java.util.function.Supplier<Tensor> body) {
+    /** The weights the slot's forward used when they have changed since (else null); forgets them. */
+    private java.util.List<Tensor> takeStash(int slot) {
         Tensor[] old = stash[slot];
-        if (old == null) {
-            return body.get();
-        }
-        if (current == null) {
-            current = new Tensor[params.size()];
-            for (int i = 0; i < current.length; i++) {
-                current[i] = Tensor.zeros(params.get(i).value().shape());
-            }
-        }
-        for (int i = 0; i < current.length; i++) {
-            current[i].copyFrom(params.get(i).value());
-            params.get(i).value().copyFrom(old[i]);
-        }
-        try {
-            return body.get();
-        } finally {
-            for (int i = 0; i < current.length; i++) {
-                params.get(i).value().copyFrom(current[i]);
-            }
-            stash[slot] = null;
-        }
+        stash[slot] = null;
+        return old == null ? null : java.util.Arrays.asList(old);
     }
 
     /**
@@ -162,7 +142,7 @@ public final class Stage {
         }
         Tensor d = dLogits[slot].rows(0, output.rows());
         double loss = SoftmaxCrossEntropy.lossAndGradInto(output, labels, offset, gradScale, d);
-        inputGrad[slot] = withSlotWeights(slot, () -> layers.backward(d, slots[slot], !first));
+        inputGrad[slot] = layers.backward(d, slots[slot], !first, takeStash(slot));
         return loss;
     }
 
@@ -179,7 +159,7 @@ public final class Stage {
         if (dOut.cols() != layers.outputSize()) {
             throw new ShapeException("stage gradient " + dOut.shapeString() + " does not match the stage output width " + layers.outputSize());
         }
-        inputGrad[slot] = withSlotWeights(slot, () -> layers.backward(dOut, slots[slot], !first));
+        inputGrad[slot] = layers.backward(dOut, slots[slot], !first, takeStash(slot));
         return inputGrad[slot];
     }
 
