@@ -36,6 +36,7 @@ public final class Stage {
     private final Tensor[][] stash;
     private long version;
     private long stashCopies;
+    private final java.util.ArrayDeque<Tensor[]> stashPool = new java.util.ArrayDeque<>();
 
     /**
      * @param layers        this stage's layers (built with {@code ModelSpec.build(seed, from, to)})
@@ -112,9 +113,17 @@ public final class Stage {
         for (int s = 0; s < slots.length; s++) {
             if (pending[s] && slotVersion[s] == version && stash[s] == null) {
                 if (copy == null) {
-                    copy = new Tensor[params.size()];
+                    // Reuse a released version's buffers: weights are large, and a fresh copy per
+                    // update would be a humongous allocation (and its zeroing) per microbatch.
+                    copy = stashPool.poll();
+                    if (copy == null) {
+                        copy = new Tensor[params.size()];
+                        for (int i = 0; i < copy.length; i++) {
+                            copy[i] = Tensor.zeros(params.get(i).value().shape());
+                        }
+                    }
                     for (int i = 0; i < copy.length; i++) {
-                        copy[i] = params.get(i).value().copy();
+                        copy[i].copyFrom(params.get(i).value());
                     }
                     stashCopies++;
                 }
@@ -123,11 +132,15 @@ public final class Stage {
         }
     }
 
-    /** The weights the slot's forward used when they have changed since (else null); forgets them. */
-    private java.util.List<Tensor> takeStash(int slot) {
+    /** Backward of a slot, reading the weights its forward used when they have changed since. */
+    private Tensor backwardWithStash(int slot, Tensor dOut) {
         Tensor[] old = stash[slot];
         stash[slot] = null;
-        return old == null ? null : java.util.Arrays.asList(old);
+        Tensor dIn = layers.backward(dOut, slots[slot], !first, old == null ? null : java.util.Arrays.asList(old));
+        if (old != null && java.util.Arrays.stream(stash).noneMatch(o -> o == old)) {
+            stashPool.add(old); // no other pending slot uses this version any more
+        }
+        return dIn;
     }
 
     /**
@@ -142,7 +155,7 @@ public final class Stage {
         }
         Tensor d = dLogits[slot].rows(0, output.rows());
         double loss = SoftmaxCrossEntropy.lossAndGradInto(output, labels, offset, gradScale, d);
-        inputGrad[slot] = layers.backward(d, slots[slot], !first, takeStash(slot));
+        inputGrad[slot] = backwardWithStash(slot, d);
         return loss;
     }
 
@@ -159,7 +172,7 @@ public final class Stage {
         if (dOut.cols() != layers.outputSize()) {
             throw new ShapeException("stage gradient " + dOut.shapeString() + " does not match the stage output width " + layers.outputSize());
         }
-        inputGrad[slot] = layers.backward(dOut, slots[slot], !first, takeStash(slot));
+        inputGrad[slot] = backwardWithStash(slot, dOut);
         return inputGrad[slot];
     }
 
