@@ -57,8 +57,8 @@ public final class Stage {
     public Stage(Sequential layers, OptimizerConfig optimizer, int maxMicrobatch, int slotCount, boolean first, boolean last,
                  boolean stashing) {
         this.layers = layers;
-        this.stashing = stashing && !first;
         this.params = layers.parameters();
+        this.stashing = stashing && !first && !params.isEmpty(); // nothing to stash without weights
         this.slotVersion = new long[slotCount];
         this.stash = new Tensor[slotCount][];
         this.optimizer = Optimizer.create(optimizer, layers.parameters());
