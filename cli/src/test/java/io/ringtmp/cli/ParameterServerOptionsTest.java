@@ -41,6 +41,8 @@ class ParameterServerOptionsTest {
         refused("staleness applies to consistency ssp only", "launch", "--mode", "ps", "--consistency", "asp", "--staleness", "2", "--runs-dir", runs);
         refused("at least one worker", "launch", "--mode", "ps", "--nodes", "2", "--servers", "2", "--runs-dir", runs);
         refused("need --mode ps", "launch", "--mode", "linktest", "--servers", "2", "--runs-dir", runs);
+        refused("mode ps does not checkpoint shards yet", "launch", "--mode", "ps", "--checkpoint-dir", runs, "--checkpoint-every", "10",
+                "--runs-dir", runs);
     }
 
     @Test

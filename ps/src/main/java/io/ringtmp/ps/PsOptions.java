@@ -66,6 +66,11 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
         PsOptions o = new PsOptions(servers, spec.size() - servers, c, staleness,
                 TrainingOptions.integer(spec, CHUNK_FLOATS, DEFAULT_CHUNK_FLOATS));
         TrainConfig config = TrainingOptions.config(spec);
+        if (TrainingOptions.resume(spec) || TrainingOptions.checkpointEvery(spec) > 0) {
+            // Refused rather than ignored: a user who asks for them must not believe they have them.
+            throw new SpecException("mode ps does not checkpoint shards yet: options " + TrainingOptions.RESUME + " and "
+                    + TrainingOptions.CHECKPOINT_EVERY + " work with mode ring only (ps writes the final model to checkpointDir)");
+        }
         if (config.batchSize() % o.workers() != 0) {
             throw new SpecException("batch " + config.batchSize() + " must be a multiple of the " + o.workers()
                     + " workers: each worker takes batch / workers rows of every global batch");
