@@ -106,6 +106,7 @@ public final class RingProgram implements NodeProgram {
     private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
     private final ArrayDeque<Message> deferred = new ArrayDeque<>();
     private final Path checkpointDir;
+    private final long checkpointEvery;
 
     // Set up by setup(); owned by the loop thread.
     private Stage stage;
@@ -163,7 +164,6 @@ public final class RingProgram implements NodeProgram {
     private final LongAdder transferNs = new LongAdder();
     private final Map<Integer, long[]> lastLinkBytes = new HashMap<>();
     private boolean pausedForEval;
-    private final Map<Integer, Long> received = new LinkedHashMap<>();
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -177,7 +177,7 @@ public final class RingProgram implements NodeProgram {
         this.rows = opts.microbatchRows(config);
         this.m = opts.microbatches();
         this.checkpointDir = TrainingOptions.checkpointDir(spec);
-        TrainingOptions.checkpointEvery(spec);
+        this.checkpointEvery = TrainingOptions.checkpointEvery(spec);
         Blas.setThreads(config.threads());
     }
 
@@ -665,8 +665,12 @@ public final class RingProgram implements NodeProgram {
 
     /** Whether the pipe must drain before step s (or at the end) for an evaluation, a checkpoint or the finish. */
     private boolean needsBoundary(long s) {
-        long every = TrainingOptions.checkpointEvery(spec);
-        return s == totalSteps || (s > startStep && (s % stepsPerEpoch == 0 || (every > 0 && s % every == 0 && checkpointDir != null)));
+        return s == totalSteps || (s > startStep && (s % stepsPerEpoch == 0 || checkpointAt(s)));
+    }
+
+    /** Whether a periodic checkpoint falls on step s. */
+    private boolean checkpointAt(long s) {
+        return checkpointDir != null && checkpointEvery > 0 && s % checkpointEvery == 0;
     }
 
     private boolean atBoundary() {
@@ -691,8 +695,7 @@ public final class RingProgram implements NodeProgram {
             epochTrainNs = trainEnd - epochStartNs;
             evaluate(s);
         }
-        long every = TrainingOptions.checkpointEvery(spec);
-        if (checkpointDir != null && s > startStep && (s == totalSteps || (every > 0 && s % every == 0))) {
+        if (s > startStep && (s == totalSteps && checkpointDir != null || checkpointAt(s))) {
             save(s);
             control(ctx.successor(), "save", Long.toString(s));
             while (savesReturned != s) {
@@ -922,40 +925,13 @@ public final class RingProgram implements NodeProgram {
         StageCheckpoints.save(checkpointDir, id, stages, step, stage, config, opts, from, to);
     }
 
+    /** Starts a new step window (after a boundary's evaluation or save, or after a step line). */
     private void resetWindow() {
-        computeNs = 0;
-        idleNs = 0;
-        sendNs = 0;
-        windowLoss = 0;
-        windowMicrobatches = 0;
-        transferNs.reset();
-        windowStartNs = ctx.time().nanoTime();
-        peakOutstanding = outstanding;
-        snapshotLinkBytes();
+        startWindow(ctx.time().nanoTime());
+        linkBytesSinceLastWindow();
     }
 
-    private Map<Integer, Long> snapshotLinkBytes() {
-        Map<Integer, Long> sent = new LinkedHashMap<>();
-        for (Link l : ctx.links().values()) {
-            if (l.peerId() == id) {
-                continue;
-            }
-            var st = l.stats();
-            long[] prev = lastLinkBytes.getOrDefault(l.peerId(), new long[2]);
-            sent.put(l.peerId(), st.bytesSent() - prev[0]);
-            lastLinkBytes.put(l.peerId(), new long[]{st.bytesSent(), st.bytesReceived()});
-            received.put(l.peerId(), st.bytesReceived() - prev[1]);
-        }
-        return sent;
-    }
-
-    private void recordStep(long step) {
-        long now = ctx.time().nanoTime();
-        received.clear();
-        Map<Integer, Long> sent = snapshotLinkBytes();
-        ctx.metrics().step(new NodeMetrics.Step(step, computeNs, idleNs, sendNs, 0, now - windowStartNs, sent,
-                new LinkedHashMap<>(received), stage.layers().parameterCount() * 4, peakOutstanding * stage.slotBytes(),
-                last ? windowLoss / config.batchSize() : Double.NaN, transferNs.sum(), windowMicrobatches));
+    private void startWindow(long now) {
         computeNs = 0;
         idleNs = 0;
         sendNs = 0;
@@ -964,6 +940,34 @@ public final class RingProgram implements NodeProgram {
         transferNs.reset();
         windowStartNs = now;
         peakOutstanding = outstanding;
+    }
+
+    /** Bytes sent to and received from each peer since the last call. */
+    private record LinkBytes(Map<Integer, Long> sent, Map<Integer, Long> received) {
+    }
+
+    private LinkBytes linkBytesSinceLastWindow() {
+        LinkBytes d = new LinkBytes(new LinkedHashMap<>(), new LinkedHashMap<>());
+        for (Link l : ctx.links().values()) {
+            if (l.peerId() == id) {
+                continue;
+            }
+            var st = l.stats();
+            long[] prev = lastLinkBytes.getOrDefault(l.peerId(), new long[2]);
+            d.sent().put(l.peerId(), st.bytesSent() - prev[0]);
+            d.received().put(l.peerId(), st.bytesReceived() - prev[1]);
+            lastLinkBytes.put(l.peerId(), new long[]{st.bytesSent(), st.bytesReceived()});
+        }
+        return d;
+    }
+
+    private void recordStep(long step) {
+        long now = ctx.time().nanoTime();
+        LinkBytes bytes = linkBytesSinceLastWindow();
+        ctx.metrics().step(new NodeMetrics.Step(step, computeNs, idleNs, sendNs, 0, now - windowStartNs, bytes.sent(),
+                bytes.received(), stage.layers().parameterCount() * 4, peakOutstanding * stage.slotBytes(),
+                last ? windowLoss / config.batchSize() : Double.NaN, transferNs.sum(), windowMicrobatches));
+        startWindow(now);
     }
 
     private void reportStage() {
