@@ -47,26 +47,11 @@ class ClusterIT {
     }
 
     private static Process startNode(Path specFile, int id, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
-        cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(id)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-        return pb.start();
+        return NodeProcesses.start(specFile, id, log);
     }
 
     private static List<JsonNode> events(Path dir, int node, String event) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        Path f = dir.resolve("node-" + node + ".jsonl");
-        if (!Files.exists(f)) {
-            return out;
-        }
-        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-            JsonNode j = JSON.readTree(line);
-            if (j.path("event").asText().equals(event)) {
-                out.add(j);
-            }
-        }
-        return out;
+        return NodeProcesses.events(dir, node, event);
     }
 
     @Test

@@ -1,13 +1,10 @@
 package io.ringtmp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringtmp.data.DataSources;
 import io.ringtmp.data.TrainTest;
-import io.ringtmp.launch.Launcher;
 import io.ringtmp.nn.Parameter;
 import io.ringtmp.node.ClusterSpec;
-import io.ringtmp.node.NodeSpec;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.ps.ParameterServer;
 import io.ringtmp.tensor.Tensor;
@@ -19,10 +16,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,35 +31,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ParameterServerIT {
-    static final String SECRET = "parameter-server-it-secret-0123";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String DATA = "synthetic:teacher?n=1200&test=200&inputs=24&classes=5&seed=3";
     private static final String MODEL = "mlp:24-40-30-5";
 
     static ClusterSpec spec(int nodes, Path dir, String model, String data, Map<String, String> options,
                             int heartbeatMs, int timeoutMs) throws IOException {
-        List<Integer> ports = Launcher.freePorts(nodes);
-        List<NodeSpec> ns = new ArrayList<>();
-        for (int i = 0; i < nodes; i++) {
-            ns.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));
-        }
-        return new ClusterSpec(4343, SECRET, ClusterSpec.Mode.PS, options, model, data, heartbeatMs, timeoutMs,
-                dir.resolve("run").toString(), ns);
+        return NodeProcesses.spec(ClusterSpec.Mode.PS, nodes, dir.resolve("run"), model, data, options, heartbeatMs, timeoutMs);
     }
 
-    /** Starts every node of {@code s} (written to dir/cluster.json), output in dir/out-i.log. */
     static List<Process> startAll(ClusterSpec s, Path dir) throws IOException {
-        Path f = dir.resolve("cluster.json");
-        s.write(f);
-        List<Process> ps = new ArrayList<>();
-        for (int i = 0; i < s.size(); i++) {
-            List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
-            cmd.addAll(List.of("--spec", f.toString(), "--id", Integer.toString(i)));
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("out-" + i + ".log").toFile());
-            pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-            ps.add(pb.start());
-        }
-        return ps;
+        return NodeProcesses.startAll(s, dir);
     }
 
     static void awaitSuccess(List<Process> ps, Path dir, long seconds) throws Exception {
@@ -80,27 +55,11 @@ class ParameterServerIT {
     }
 
     static String log(Path dir, int node) throws IOException {
-        return Files.readString(dir.resolve("out-" + node + ".log"), StandardCharsets.UTF_8);
+        return NodeProcesses.log(dir, node);
     }
 
     static List<JsonNode> events(Path runDir, int node, String event) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        Path f = runDir.resolve("node-" + node + ".jsonl");
-        if (!Files.exists(f)) {
-            return out;
-        }
-        for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-            JsonNode j;
-            try {
-                j = JSON.readTree(line);
-            } catch (IOException e) {
-                continue; // a line being written
-            }
-            if (j.path("event").asText().equals(event)) {
-                out.add(j);
-            }
-        }
-        return out;
+        return NodeProcesses.events(runDir, node, event);
     }
 
     private static Map<String, String> options(String servers, String optimizer, String chunkFloats) {

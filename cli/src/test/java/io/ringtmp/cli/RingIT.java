@@ -1,12 +1,10 @@
 package io.ringtmp.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringtmp.data.DataSources;
 import io.ringtmp.data.FetchException;
 import io.ringtmp.nn.Parameter;
 import io.ringtmp.node.ClusterSpec;
-import io.ringtmp.node.NodeSpec;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.train.Checkpoint;
 import io.ringtmp.train.Trainer;
@@ -17,7 +15,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,38 +34,20 @@ import static org.junit.jupiter.api.Assumptions.abort;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class RingIT {
-    private static final String SECRET = "ring-it-secret-0123456789";
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String MODEL = "mlp:20-24-16-12-4";
     private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
 
     static ClusterSpec spec(int n, Path dir, String model, String data, Map<String, String> options) throws IOException {
-        List<Integer> ports = io.ringtmp.launch.Launcher.freePorts(n);
-        List<NodeSpec> nodes = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            nodes.add(NodeSpec.of(i, "127.0.0.1", ports.get(i)));
-        }
-        return new ClusterSpec(777, SECRET, ClusterSpec.Mode.RING, options, model, data, 200, 5000, dir.toString(), nodes);
+        return NodeProcesses.spec(ClusterSpec.Mode.RING, n, dir, model, data, options, 200, 5000);
     }
 
-    /** Starts every node of {@code spec}, waits for all, returns their exit codes; logs in dir/node-i.log. */
+    /** Starts every node of {@code spec}, waits for all, returns their exit codes; output in dir/out-i.log. */
     static List<Integer> run(ClusterSpec spec, Path dir) throws Exception {
-        Path specFile = dir.resolve("cluster.json");
-        spec.write(specFile);
-        List<Process> ps = new ArrayList<>();
+        List<Process> ps = NodeProcesses.startAll(spec, dir);
         try {
-            for (int i = 0; i < spec.size(); i++) {
-                List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
-                cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(i)));
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("node-" + i + ".log").toFile());
-                pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-                ps.add(pb.start());
-            }
             List<Integer> codes = new ArrayList<>();
             for (Process p : ps) {
                 if (!p.waitFor(150, TimeUnit.SECONDS)) {
-                    ps.forEach(q -> q.toHandle().descendants().forEach(ProcessHandle::destroyForcibly));
                     throw new AssertionError("a node did not finish in 150 s:\n" + logs(dir, spec.size()));
                 }
                 codes.add(p.exitValue());
@@ -80,27 +59,11 @@ class RingIT {
     }
 
     static String logs(Path dir, int n) throws IOException {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < n; i++) {
-            Path f = dir.resolve("node-" + i + ".log");
-            if (Files.exists(f)) {
-                for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-                    sb.append("[node ").append(i).append("] ").append(line).append('\n');
-                }
-            }
-        }
-        return sb.toString();
+        return NodeProcesses.logs(dir, n);
     }
 
     static List<JsonNode> events(Path dir, int node, String event) throws IOException {
-        List<JsonNode> out = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("node-" + node + ".jsonl"), StandardCharsets.UTF_8)) {
-            JsonNode j = JSON.readTree(line);
-            if (j.path("event").asText().equals(event)) {
-                out.add(j);
-            }
-        }
-        return out;
+        return NodeProcesses.events(dir, node, event);
     }
 
     /** Every stage's checkpoint of {@code step}, merged: parameter name → values. */
@@ -219,15 +182,8 @@ class RingIT {
         o.put("epochs", "50");
         o.put("checkpointEvery", "10");
         ClusterSpec spec = spec(3, dir, MODEL, DATA, o);
-        Path specFile = dir.resolve("cluster.json");
-        spec.write(specFile);
-        List<Process> ps = new ArrayList<>();
+        List<Process> ps = NodeProcesses.startAll(spec, dir);
         try {
-            for (int i = 0; i < 3; i++) {
-                List<String> cmd = new ArrayList<>(LaunchCommand.nodeCommand());
-                cmd.addAll(List.of("--spec", specFile.toString(), "--id", Integer.toString(i)));
-                ps.add(new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("node-" + i + ".log").toFile()).start());
-            }
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
             while (!Files.exists(ckpt.resolve("stage-2").resolve(String.format("step-%09d.rtck", 20)))) {
                 assertTrue(System.nanoTime() < deadline, "no checkpoint of step 20:\n" + logs(dir, 3));
