@@ -226,13 +226,7 @@ public final class BenchCommand implements Runnable {
 
         private List<String> runPeer(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
             String script = w == TrainingBench.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
-            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-            ProcessBuilder pb = new ProcessBuilder(python, script, "--threads", Integer.toString(t));
-            pb.directory(peer.toFile());
-            // The peer sets its own BLAS threads (OPENBLAS_NUM_THREADS=cores) unless told otherwise.
-            pb.environment().remove("OPENBLAS_NUM_THREADS");
-            pb.environment().remove("OMP_NUM_THREADS");
-            return run(pb);
+            return run(io.ringtmp.cli.bench.Peers.script(peer, script, "--threads", Integer.toString(t)));
         }
 
         private static List<String> run(ProcessBuilder pb) throws IOException, InterruptedException {

@@ -15,7 +15,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -144,13 +143,7 @@ final class PsBench implements Callable<Integer> {
     }
 
     private void runPeer(String script, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3");
-        cmd.add(script);
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(peer.toFile()).redirectErrorStream(true);
-        pb.environment().remove("OPENBLAS_NUM_THREADS");
-        pb.environment().remove("OMP_NUM_THREADS");
+        ProcessBuilder pb = io.ringtmp.cli.bench.Peers.script(peer, script, args);
         Process p = pb.start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -161,7 +154,7 @@ final class PsBench implements Callable<Integer> {
             }
         }
         if (p.waitFor() != 0) {
-            System.out.println("(" + String.join(" ", cmd) + " exited with " + p.exitValue() + ")");
+            System.out.println("(" + String.join(" ", pb.command()) + " exited with " + p.exitValue() + ")");
         }
     }
 }

@@ -134,11 +134,8 @@ public final class RingBench {
 
     /** Runs the PyTorch data-parallel peer with {@code procs} processes of one core; its samples/s, or NaN. */
     public static double ddpPeer(Path peerDir, int procs, int iters, PrintStream out) throws IOException, InterruptedException {
-        // Debian's python3 is the one with python3-torch; a python3 earlier on the PATH may lack it.
-        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-        ProcessBuilder pb = new ProcessBuilder(python, "ddp_allreduce.py", "--procs", Integer.toString(procs), "--threads-per-proc", "1",
-                "--iters", Integer.toString(iters)).directory(peerDir.toFile()).redirectErrorStream(true);
-        Process p = pb.start();
+        Process p = Peers.script(peerDir, "ddp_allreduce.py", "--procs", Integer.toString(procs), "--threads-per-proc", "1",
+                "--iters", Integer.toString(iters)).start();
         double rate = Double.NaN;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
