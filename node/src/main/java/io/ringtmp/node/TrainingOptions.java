@@ -5,8 +5,6 @@ import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.train.TrainConfig;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The training options of a cluster spec (its {@code options} map, as strings), shared by every
@@ -57,22 +55,6 @@ public final class TrainingOptions {
         } catch (IllegalArgumentException e) {
             throw new SpecException("training options: " + e.getMessage());
         }
-    }
-
-    /** The options map for {@code config} (the inverse of {@link #config}, less the model, which the spec holds). */
-    public static Map<String, String> of(TrainConfig c, String optimizerName) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put(EPOCHS, Integer.toString(c.epochs()));
-        m.put(BATCH, Integer.toString(c.batchSize()));
-        m.put(LR, Double.toString(c.lr()));
-        m.put(OPTIMIZER, optimizerName);
-        m.put(MOMENTUM, Double.toString(c.optimizer().momentum()));
-        m.put(WEIGHT_DECAY, Double.toString(c.optimizer().weightDecay()));
-        m.put(LR_SCHEDULE, c.schedule());
-        m.put(SEED, Long.toString(c.seed()));
-        m.put(THREADS, Integer.toString(c.threads()));
-        m.put(MAX_STEPS, Long.toString(c.maxSteps()));
-        return m;
     }
 
     public static Path dataDir(ClusterSpec spec) {

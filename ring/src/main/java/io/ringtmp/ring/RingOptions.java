@@ -5,8 +5,6 @@ import io.ringtmp.node.SpecException;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.train.TrainConfig;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The ring's options in a cluster spec (besides {@link TrainingOptions}).
@@ -79,17 +77,5 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
             case ONE_F_ONE_B -> Math.max(1, Math.min(microbatches, stages - k));
             case ASYNC -> Math.max(1, inflight - k);
         };
-    }
-
-    /** The options map for these values. */
-    public Map<String, String> toOptions() {
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put(SCHEDULE, schedule.id());
-        o.put(MICROBATCHES, Integer.toString(microbatches));
-        o.put(INFLIGHT, Integer.toString(inflight));
-        o.put(PARTITION, partition);
-        o.put(PROFILE, profile);
-        o.put(EVAL_BATCH, Integer.toString(evalBatch));
-        return o;
     }
 }
