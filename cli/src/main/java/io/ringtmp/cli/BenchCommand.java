@@ -78,6 +78,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--steps", defaultValue = "20", description = "Mini-batches per run (default: ${DEFAULT-VALUE}).")
         int steps;
 
+        @Option(names = "--warmup", defaultValue = "1", description = "Mini-batches left out of the figures, at least 1 "
+                + "(W1's small steps need a few hundred for the JIT) (default: ${DEFAULT-VALUE}).")
+        int warmup;
+
         @Option(names = "--inflight", defaultValue = "0", description = "Credits (0: the schedule's default).")
         int inflight;
 
@@ -102,13 +106,13 @@ public final class BenchCommand implements Runnable {
             List<Object> results = new ArrayList<>();
             if (single) {
                 // One node with every core: what the ring's K processes share.
-                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, steps, Runtime.getRuntime().availableProcessors(),
+                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, steps, warmup, Runtime.getRuntime().availableProcessors(),
                         dir, LaunchCommand.nodeCommand(), null, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
-                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, steps, 1, dir, LaunchCommand.nodeCommand(),
+                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
                             emu, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {

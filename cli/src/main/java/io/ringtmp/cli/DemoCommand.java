@@ -7,10 +7,10 @@ import java.util.concurrent.Callable;
 
 /** {@code ringtmp demo}: the README's first command. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Fetch MNIST, then train W1 (784-512-512-10, SGD 0.05, momentum 0.9, batch 128) for 3 epochs with RingTMP "
+        description = {"Fetch MNIST, then train W1 (784-512-512-10, SGD 0.05 with a cosine decay, momentum 0.9, batch 128) for 3 epochs with RingTMP "
                 + "on 4 local node processes (async schedule), printing accuracy per epoch and each node's idle time.",
                 "The same as: ringtmp data fetch mnist && ringtmp launch --nodes 4 --mode ring --schedule async "
-                        + "--model mlp:784-512-512-10 --data mnist --epochs 3"})
+                        + "--model mlp:784-512-512-10 --data mnist --epochs 3 --lr-schedule cosine"})
 public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "3", description = "Epochs (default: ${DEFAULT-VALUE}).")
     int epochs;
@@ -29,6 +29,6 @@ public final class DemoCommand implements Callable<Integer> {
         }
         return Main.commandLine().execute("launch", "--nodes", Integer.toString(nodes), "--mode", "ring", "--schedule", schedule,
                 "--model", "mlp:784-512-512-10", "--data", "mnist", "--epochs", Integer.toString(epochs), "--batch", "128",
-                "--lr", "0.05", "--optimizer", "sgd", "--momentum", "0.9");
+                "--lr", "0.05", "--optimizer", "sgd", "--momentum", "0.9", "--lr-schedule", "cosine");
     }
 }

@@ -1,8 +1,7 @@
 package io.ringtmp.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringtmp.launch.Launcher;
+import io.ringtmp.launch.StepTotals;
 import io.ringtmp.node.ClusterSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,19 +23,23 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
 /**
- * {@code ringtmp bench ps}: the parameter server on W1 or W2 for each (S, W, consistency), real
- * node processes through the launcher, next to the PyTorch peers at the same process count.
- * Samples/s are over the timed steps (after a warm-up): B samples per step over the mean of the
- * workers' summed step wall times; idle fractions are idle / wall over the same steps, averaged
- * over the workers and over the servers.
+ * {@code ringtmp bench ps}: the parameter server on W1 or W2 for each (S, W, consistency, batch
+ * split), real node processes through the launcher, next to the PyTorch peers at the same process
+ * count. Samples/s are over the timed steps (after a warm-up): the global batch per step over the
+ * mean of the workers' summed step wall times; idle fractions are idle / wall over the same steps,
+ * averaged over the workers and over the servers.
+ *
+ * <p>Batch splits, to match each peer: {@code global} splits the workload's batch B over the W
+ * workers (the single-node trainer's batch; as ddp_allreduce.py splits it over its processes);
+ * {@code per-worker} gives every worker B rows, a global batch of W·B (as rpc_ps.py does). With
+ * one worker they are the same run, made once.
  */
 @Command(name = "ps", mixinStandardHelpOptions = true,
-        description = {"Parameter-server samples/s and idle fractions for each --servers, --workers and --consistency, "
-                + "optionally next to the PyTorch peers (--peer): rpc_ps.py with the same workers, ddp_allreduce.py with the same process count.",
-                "Lines read like 'W1 ps S=1 W=2 bsp: 12345.6 samples/s, idle workers 0.21 servers 0.80'."})
+        description = {"Parameter-server samples/s and idle fractions for each --servers, --workers, --consistency and --split, "
+                + "optionally next to the PyTorch peers (--peer): rpc_ps.py with the same workers (compare with --split per-worker), "
+                + "ddp_allreduce.py with the same process count (compare with --split global).",
+                "Lines read like 'W1 ps S=1 W=2 bsp global: 12345.6 samples/s, idle workers 0.21 servers 0.80'."})
 final class PsBench implements Callable<Integer> {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     @Option(names = "--workload", defaultValue = "W1", description = "W1 or W2 (default: ${DEFAULT-VALUE}).")
     String workload;
 
@@ -46,13 +49,20 @@ final class PsBench implements Callable<Integer> {
     @Option(names = "--workers", split = ",", defaultValue = "1,2,4", description = "Worker counts (default: ${DEFAULT-VALUE}).")
     List<Integer> workers;
 
-    @Option(names = "--consistency", split = ",", defaultValue = "bsp,asp", description = "Consistency models (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--consistency", split = ",", defaultValue = "bsp,asp,ssp", description = "Consistency models (default: ${DEFAULT-VALUE}).")
     List<String> consistency;
 
-    @Option(names = "--steps", defaultValue = "0", description = "Steps per run (0: W1 300, W2 12).")
+    @Option(names = "--staleness", defaultValue = "2", description = "ssp's staleness (default: ${DEFAULT-VALUE}).")
+    int staleness;
+
+    @Option(names = "--split", split = ",", defaultValue = "global,per-worker",
+            description = "global: the workload's batch split over the workers; per-worker: that batch on every worker (default: ${DEFAULT-VALUE}).")
+    List<String> splits;
+
+    @Option(names = "--steps", defaultValue = "0", description = "Steps per run (0: W1 600, W2 12).")
     int steps;
 
-    @Option(names = "--warmup", defaultValue = "-1", description = "Steps left out of the figures (-1: W1 50, W2 3).")
+    @Option(names = "--warmup", defaultValue = "-1", description = "Steps left out of the figures (-1: W1 300, for the JIT; W2 3).")
     int warmup;
 
     @Option(names = "--peer", description = "Directory of the PyTorch peer scripts (e.g. ../shared/peers/pytorch); W1 only.")
@@ -67,36 +77,52 @@ final class PsBench implements Callable<Integer> {
         if (!w1 && !workload.equalsIgnoreCase("W2")) {
             throw new IllegalArgumentException("--workload must be W1 or W2, got " + workload);
         }
+        for (String sp : splits) {
+            if (!sp.equals("global") && !sp.equals("per-worker")) {
+                throw new IllegalArgumentException("--split takes global and per-worker, got " + sp);
+            }
+        }
         String model = w1 ? "mlp:784-512-512-10" : "mlp:784-4096-4096-4096-4096-10";
         String data = w1 ? "synthetic:teacher?n=16384&test=512&inputs=784&classes=10"
                 : "synthetic:teacher?n=4096&test=256&inputs=784&classes=10";
         int batch = w1 ? 128 : 256;
-        int n = steps > 0 ? steps : w1 ? 300 : 12;
-        int warm = warmup >= 0 ? warmup : w1 ? 50 : 3;
+        int n = steps > 0 ? steps : w1 ? 600 : 12;
+        int warm = warmup >= 0 ? warmup : w1 ? 300 : 3;
         if (n <= warm) {
             throw new IllegalArgumentException("--steps " + n + " must exceed the warm-up " + warm);
         }
+        String label = workload.toUpperCase(Locale.ROOT);
         for (int s : servers) {
             for (int w : workers) {
-                for (String c : consistency) {
-                    Map<String, String> o = new LinkedHashMap<>();
-                    o.put("servers", Integer.toString(s));
-                    o.put("consistency", c);
-                    o.put("batch", Integer.toString(batch));
-                    o.put("lr", w1 ? "0.05" : "0.01");
-                    o.put("momentum", "0.9");
-                    o.put("epochs", "1000");
-                    o.put("maxSteps", Integer.toString(n));
-                    Files.createDirectories(runsDir);
-                    ByteArrayOutputStream quiet = new ByteArrayOutputStream();
-                    int code = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, runsDir,
-                            LaunchCommand.nodeCommand(), null, 0, 30_000, false), new PrintStream(quiet, true, StandardCharsets.UTF_8));
-                    Path run = newest(runsDir);
-                    if (code != 0) {
-                        System.out.println(workload + " ps S=" + s + " W=" + w + " " + c + ": failed (exit " + code + "), see " + run);
-                        continue;
+                for (String sp : splits) {
+                    if (w == 1 && sp.equals("per-worker") && splits.contains("global")) {
+                        continue; // the same run as global
                     }
-                    System.out.println(figures(run, s, w, batch, warm, workload.toUpperCase(Locale.ROOT) + " ps S=" + s + " W=" + w + " " + c));
+                    int global = sp.equals("global") ? batch : batch * w;
+                    for (String c : consistency) {
+                        Map<String, String> o = new LinkedHashMap<>();
+                        o.put("servers", Integer.toString(s));
+                        o.put("consistency", c);
+                        if (c.equals("ssp")) {
+                            o.put("staleness", Integer.toString(staleness));
+                        }
+                        o.put("batch", Integer.toString(global));
+                        o.put("lr", w1 ? "0.05" : "0.01");
+                        o.put("momentum", "0.9");
+                        o.put("epochs", "1000");
+                        o.put("maxSteps", Integer.toString(n));
+                        Files.createDirectories(runsDir);
+                        ByteArrayOutputStream quiet = new ByteArrayOutputStream();
+                        int code = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, runsDir,
+                                LaunchCommand.nodeCommand(), null, 0, 30_000, false), new PrintStream(quiet, true, StandardCharsets.UTF_8));
+                        Path run = newest(runsDir);
+                        String name = label + " ps S=" + s + " W=" + w + " " + c + (c.equals("ssp") ? "(" + staleness + ")" : "") + " " + sp;
+                        if (code != 0) {
+                            System.out.println(name + ": failed (exit " + code + "), see " + run);
+                            continue;
+                        }
+                        System.out.println(figures(run, s, w, global, warm, name));
+                    }
                 }
                 if (peer != null && w1) {
                     runPeer("rpc_ps.py", "--workers", Integer.toString(w), "--consistency", "bsp", "--steps", "200");
@@ -115,29 +141,21 @@ final class PsBench implements Callable<Integer> {
     }
 
     /** Samples/s and idle fractions over the steps after {@code warm}, from the nodes' metrics files. */
-    static String figures(Path run, int servers, int workers, int batch, int warm, String label) throws IOException {
+    static String figures(Path run, int servers, int workers, int globalBatch, int warm, String label) throws IOException {
         double wallSum = 0, workerIdle = 0, serverIdle = 0;
-        int timed = 0;
+        long timed = 0;
         for (int id = 0; id < servers + workers; id++) {
-            double wall = 0, idle = 0;
-            int k = 0;
-            for (String line : Files.readAllLines(run.resolve("node-" + id + ".jsonl"), StandardCharsets.UTF_8)) {
-                JsonNode j = JSON.readTree(line);
-                if (j.path("event").asText().equals("step") && j.get("step").asLong() > warm) {
-                    wall += j.get("wallMs").asDouble();
-                    idle += j.get("idleMs").asDouble();
-                    k++;
-                }
-            }
+            StepTotals t = StepTotals.read(run.resolve("node-" + id + ".jsonl"), warm);
             if (id < servers) {
-                serverIdle += idle / wall / servers;
+                // A server's step lines are rounds of W pushes: under bsp one per step, so leave out as many.
+                serverIdle += t.fraction(t.idleMs) / servers;
             } else {
-                workerIdle += idle / wall / workers;
-                wallSum += wall / workers;
-                timed = k;
+                workerIdle += t.fraction(t.idleMs) / workers;
+                wallSum += t.wallMs / workers;
+                timed = t.steps;
             }
         }
-        double sps = timed * (double) batch / (wallSum / 1000);
+        double sps = timed * (double) globalBatch / (wallSum / 1000);
         return String.format(Locale.ROOT, "%s: %.1f samples/s, idle workers %.2f servers %.2f (%d timed steps, %s)",
                 label, sps, workerIdle, serverIdle, timed, run);
     }

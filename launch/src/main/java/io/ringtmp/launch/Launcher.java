@@ -296,7 +296,7 @@ public final class Launcher {
                     merged.add(j);
                 }
                 switch (ev) {
-                    case "step" -> totals.computeIfAbsent(n.id(), k -> new StepTotals()).add(j);
+                    case "step" -> totals.computeIfAbsent(n.id(), k -> new StepTotals(1)).add(j);
                     case "stage" -> {
                         JsonNode layers = j.get("layers");
                         stageNames.put(n.id(), layers.get(0).asText() + ".." + layers.get(layers.size() - 1).asText()
@@ -349,58 +349,5 @@ public final class Launcher {
         }
         summary.put("events", merged);
         JSON.writerWithDefaultPrettyPrinter().writeValue(runDir.resolve("summary.json").toFile(), summary);
-    }
-
-    /** A node's step lines added up, the first step (warm-up, pipeline fill) left out. */
-    static final class StepTotals {
-        long steps;
-        double wallMs;
-        double computeMs;
-        double idleMs;
-        double sendMs;
-        double transferMs;
-        long microbatches;
-        final Map<Integer, Long> sentBytes = new TreeMap<>();
-
-        void add(JsonNode j) {
-            if (steps++ == 0) {
-                return;
-            }
-            wallMs += j.path("wallMs").asDouble();
-            computeMs += j.path("computeMs").asDouble();
-            idleMs += j.path("idleMs").asDouble();
-            sendMs += j.path("sendMs").asDouble();
-            transferMs += j.path("transferMs").asDouble();
-            microbatches += j.path("microbatches").asLong();
-            j.path("bytesSent").fields().forEachRemaining(e -> sentBytes.merge(Integer.parseInt(e.getKey()), e.getValue().asLong(), Long::sum));
-        }
-
-        double fraction(double ms) {
-            return wallMs > 0 ? ms / wallMs : 0;
-        }
-
-        double perMicrobatch(double ms) {
-            return microbatches > 0 ? ms / microbatches : 0;
-        }
-
-        String sentMb() {
-            StringBuilder sb = new StringBuilder();
-            sentBytes.forEach((peer, b) -> sb.append(sb.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f->%d", b / 1e6, peer)));
-            return sb.toString();
-        }
-
-        Map<String, Object> toMap() {
-            Map<String, Object> m = new java.util.LinkedHashMap<>();
-            m.put("steps", steps);
-            m.put("wallMs", wallMs);
-            m.put("microbatches", microbatches);
-            m.put("idleFraction", fraction(idleMs));
-            m.put("computeFraction", fraction(computeMs));
-            m.put("sendFraction", fraction(sendMs));
-            m.put("computeMsPerMicrobatch", perMicrobatch(computeMs));
-            m.put("transferMsPerMicrobatch", perMicrobatch(transferMs));
-            m.put("bytesSent", sentBytes);
-            return m;
-        }
     }
 }

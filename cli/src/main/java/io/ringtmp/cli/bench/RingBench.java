@@ -1,9 +1,8 @@
 package io.ringtmp.cli.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.Launcher;
+import io.ringtmp.launch.StepTotals;
 import io.ringtmp.node.ClusterSpec;
 
 import java.io.BufferedReader;
@@ -27,11 +26,11 @@ import java.util.regex.Pattern;
  * samples/s, optionally next to the PyTorch data-parallel peer with the same process count.
  *
  * <p>Every run is a real {@code launch}: node processes on loopback (or emulated devices with a
- * CPU quota each), real sockets, the metrics each node writes. Steps after the first count
- * (the first fills the pipe and warms the JIT).
+ * CPU quota each), real sockets, the metrics each node writes. The first {@code warmup} steps
+ * (at least one: it fills the pipe) are left out: the JIT compiles the hot loops during the
+ * first few hundred small W1 steps.
  */
 public final class RingBench {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A workload: model, batch, learning rate, data. */
     public enum Workload {
@@ -70,8 +69,8 @@ public final class RingBench {
      * Runs {@code workload} on {@code nodes} processes with {@code schedule}; the launcher's output
      * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
      */
-    public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, int steps, int threads,
-                             Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
+    public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, int steps, int warmup,
+                             int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
         Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m"));
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
@@ -83,6 +82,10 @@ public final class RingBench {
         o.put("lr", Double.toString(w.lr));
         o.put("epochs", "1");
         o.put("maxSteps", Integer.toString(steps));
+        int warm = Math.max(1, warmup);
+        if (steps <= warm) {
+            throw new IllegalArgumentException("--steps " + steps + " must exceed the warm-up " + warm);
+        }
         o.put("evalBatch", "256");
         o.put("threads", Integer.toString(threads));
         int n = w.batch * (steps + 1);
@@ -100,29 +103,30 @@ public final class RingBench {
         try (var l = Files.list(dir)) {
             run = l.filter(Files::isDirectory).findFirst().orElseThrow();
         }
-        JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
-        JsonNode perNode = summary.get("perNode");
-        JsonNode n0 = perNode.get("0");
-        double sps = (n0.get("steps").asLong() - 1) * (double) w.batch / (n0.get("wallMs").asDouble() / 1e3);
+        StepTotals[] t = new StepTotals[nodes];
+        for (int k = 0; k < nodes; k++) {
+            t[k] = StepTotals.read(run.resolve("node-" + k + ".jsonl"), warm);
+        }
+        double sps = t[0].steps * (double) w.batch / (t[0].wallMs / 1e3);
         double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
-        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps 2..%d)%n", w,
-                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, n0.get("steps").asLong());
+        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
+                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps);
         out.println("  stage  idle    bubble theory  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
         for (int k = 0; k < nodes; k++) {
-            JsonNode s = perNode.get(Integer.toString(k));
-            double c = s.get("computeMsPerMicrobatch").asDouble(), t = s.get("transferMsPerMicrobatch").asDouble();
-            double iter = s.get("wallMs").asDouble() / Math.max(1, s.get("microbatches").asLong());
-            double ratio = iter / Math.max(c, t);
+            StepTotals s = t[k];
+            double c = s.perMicrobatch(s.computeMs), tr = s.perMicrobatch(s.transferMs);
+            double iter = s.perMicrobatch(s.wallMs);
+            double ratio = iter / Math.max(c, tr);
             double flushed = schedule.equals("async") ? ratio : ratio / ((microbatches + nodes - 1.0) / microbatches);
             out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %7.3f   %7.3f   %9.3f   %6.2f         %6.2f%n", k,
-                    100 * s.get("idleFraction").asDouble(), 100 * bubble, c, t, iter, ratio, flushed);
+                    100 * s.fraction(s.idleMs), 100 * bubble, c, tr, iter, ratio, flushed);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage", k);
-            m.put("idleFraction", s.get("idleFraction").asDouble());
+            m.put("idleFraction", s.fraction(s.idleMs));
             m.put("bubbleTheory", bubble);
             m.put("computeMsPerMicrobatch", c);
-            m.put("transferMsPerMicrobatch", t);
+            m.put("transferMsPerMicrobatch", tr);
             m.put("iterationMsPerMicrobatch", iter);
             m.put("iterationOverMaxCT", ratio);
             stages.add(m);
