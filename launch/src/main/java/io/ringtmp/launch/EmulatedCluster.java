@@ -45,7 +45,7 @@ public final class EmulatedCluster implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("io.ringtmp.launch");
     /** tbf's queue, in time at the link rate: a slow link's buffer, without unbounded bufferbloat. */
     static final int TBF_LATENCY_MS = 50;
-    static final long CFS_PERIOD_US = 100_000;
+    static final long CFS_PERIOD_US = 10_000;
 
     private final String tag;
     private final EmulationConfig config;

@@ -1,5 +1,7 @@
 package io.ringtmp.launch;
 
+import io.ringtmp.node.CpuQuota;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -23,8 +25,8 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
     /** Below this, tbf's granularity and TCP's behaviour make the cap meaningless. */
     public static final double MIN_LINK_MBIT = 0.1;
     public static final double MAX_LINK_MBIT = 100_000;
-    /** CFS rejects quotas under 1 ms per 100 ms period. */
-    public static final double MIN_NODE_CPU = 0.01;
+    /** CFS rejects quotas under 1 ms, and the period is 10 ms. */
+    public static final double MIN_NODE_CPU = 0.1;
     public static final double MAX_NODE_CPU = 1024;
     /** A node JVM with a smaller heap does not start the transport reliably. */
     public static final long MIN_NODE_MEM_BYTES = 64L << 20;
@@ -85,9 +87,9 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
         return Math.max((long) Math.ceil(linkBitsPerSecond() / 8.0 / 250), 2L * 1514);
     }
 
-    /** The CFS quota per 100 ms period in microseconds; 0 when uncapped. */
+    /** The CFS quota per period ({@value EmulatedCluster#CFS_PERIOD_US} µs) in microseconds; 0 when uncapped. */
     public long cpuQuotaUs() {
-        return Math.round(nodeCpu * 100_000);
+        return Math.round(nodeCpu * EmulatedCluster.CFS_PERIOD_US);
     }
 
     /** Cap on the JVM's direct buffers (Netty), a quarter of the heap; 0 when memory is uncapped. */
@@ -107,7 +109,9 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
     /**
      * JVM options a node process needs to live within these caps: heap and direct-memory limits
      * that fit the memory cgroup, and the processor count the CPU quota stands for. The JVM cannot
-     * see the quota itself: {@code ip netns exec} remounts /sys, hiding the cgroup mounts from it.
+     * see the quota itself: {@code ip netns exec} remounts /sys, hiding the cgroup mounts from it;
+     * so the quota is also passed as the {@link CpuQuota#PROPERTY} system property, for the ring's
+     * profiler.
      */
     public List<String> jvmOptions() {
         List<String> options = new ArrayList<>();
@@ -117,6 +121,7 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
         }
         if (cpuCapped()) {
             options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(nodeCpu)));
+            options.add("-D" + CpuQuota.PROPERTY + "=" + nodeCpu);
         }
         return List.copyOf(options);
     }

@@ -106,8 +106,8 @@ class EmulatedClusterIT {
                 List<Path> dirs = c.cgroupDirs(i);
                 assertEquals(2, dirs.size(), dirs.toString());
                 groups.addAll(dirs);
-                assertEquals("25000", read(dirs.get(0).resolve("cpu.cfs_quota_us")));
-                assertEquals("100000", read(dirs.get(0).resolve("cpu.cfs_period_us")));
+                assertEquals("2500", read(dirs.get(0).resolve("cpu.cfs_quota_us")));
+                assertEquals("10000", read(dirs.get(0).resolve("cpu.cfs_period_us")));
                 assertEquals(Long.toString(cfg.memoryLimitBytes()), read(dirs.get(1).resolve("memory.limit_in_bytes")));
             }
         }

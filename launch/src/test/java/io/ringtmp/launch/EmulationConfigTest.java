@@ -15,7 +15,7 @@ class EmulationConfigTest {
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(0, 0, 0, 0)).getMessage().startsWith("nodes"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, -1, 0, 0)).getMessage().startsWith("link-mbit"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, Double.NaN, 0, 0)).getMessage().startsWith("link-mbit"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, 0.001, 0)).getMessage().startsWith("node-cpu"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, 0.05, 0)).getMessage().startsWith("node-cpu"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, Double.POSITIVE_INFINITY, 0)).getMessage().startsWith("node-cpu"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, 0, 1 << 20)).getMessage().startsWith("node-mem"));
     }
@@ -25,9 +25,9 @@ class EmulationConfigTest {
         EmulationConfig c = new EmulationConfig(4, 40, 0.25, 512L << 20);
         assertEquals(40_000_000L, c.linkBitsPerSecond());
         assertEquals(20_000, c.linkBurstBytes());
-        assertEquals(25_000, c.cpuQuotaUs());
+        assertEquals(2_500, c.cpuQuotaUs());
         assertEquals((512L << 20) + (128L << 20) + (192L << 20), c.memoryLimitBytes());
-        assertEquals(List.of("-Xmx536870912", "-XX:MaxDirectMemorySize=134217728", "-XX:ActiveProcessorCount=1"), c.jvmOptions());
+        assertEquals(List.of("-Xmx536870912", "-XX:MaxDirectMemorySize=134217728", "-XX:ActiveProcessorCount=1", "-Dringtmp.cpuQuota=0.25"), c.jvmOptions());
         assertEquals(2 * 1514, new EmulationConfig(1, 1, 0, 0).linkBurstBytes(), "slow links still fit two frames");
         assertEquals(List.of(), EmulationConfig.uncapped(3).jvmOptions());
         assertEquals(0, EmulationConfig.uncapped(3).memoryLimitBytes());

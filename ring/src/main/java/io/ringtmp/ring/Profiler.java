@@ -4,23 +4,39 @@ import io.ringtmp.nn.Activations;
 import io.ringtmp.nn.LayerCost;
 import io.ringtmp.nn.ModelSpec;
 import io.ringtmp.nn.Sequential;
+import io.ringtmp.node.CpuQuota;
 import io.ringtmp.tensor.Tensor;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 
 /**
  * Times every layer's forward and backward pass at the microbatch size on this node, for the
  * {@link Partitioner}. Builds one layer at a time (so a node never holds the whole model),
  * runs one warm-up pass and then timed passes until {@code budgetNs} per layer is spent (at
- * least two), and keeps the fastest: the least disturbed by other processes on the machine.
+ * least three), and keeps the fastest: the least disturbed by other processes on the machine.
+ *
+ * <p>Under a CPU quota (an emulated device, {@link CpuQuota}) passes are timed in the thread's
+ * CPU time and divided by the quota's share: wall times there mix passes that fit in a quota
+ * period (full speed) with passes that are throttled (the quota's rate), which weighs short and
+ * long layers differently. The compute runs on the calling thread (one BLAS thread per node).
  */
 public final class Profiler {
     private Profiler() {
     }
 
-    /** Measured profiles of {@code model}'s layers at {@code rows} rows per microbatch. */
-    public static List<Partitioner.LayerProfile> measure(ModelSpec model, int rows, long seed, long budgetNs) {
+    /**
+     * Measured profiles of {@code model}'s layers at {@code rows} rows per microbatch.
+     *
+     * @param cpuShare the cores a CPU quota grants this process, or empty without a quota
+     */
+    public static List<Partitioner.LayerProfile> measure(ModelSpec model, int rows, long seed, long budgetNs, OptionalDouble cpuShare) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        boolean cpuTime = cpuShare.isPresent() && threads.isCurrentThreadCpuTimeSupported();
+        double scale = cpuTime ? 1 / cpuShare.getAsDouble() : 1;
         List<Partitioner.LayerProfile> out = new ArrayList<>();
         int n = model.layers().size();
         for (int l = 0; l < n; l++) {
@@ -33,19 +49,19 @@ public final class Profiler {
             Tensor dy = Tensor.zeros(rows, one.outputSize());
             dy.fill(1e-3f);
             long best = Long.MAX_VALUE, spent = 0;
-            for (int rep = 0; rep < 50 && (rep < 3 || spent < budgetNs); rep++) {
-                long t0 = System.nanoTime();
+            for (int rep = 0; rep < 50 && (rep < 4 || spent < budgetNs); rep++) {
+                long t0 = cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime();
                 one.forward(x, acts, true);
                 // The first layer is always on stage 0, which never computes an input gradient.
                 one.backward(dy, acts, l > 0);
-                long t = System.nanoTime() - t0;
+                long t = (cpuTime ? threads.getCurrentThreadCpuTime() : System.nanoTime()) - t0;
                 if (rep > 0) {
                     best = Math.min(best, t);
                     spent += t;
                 }
             }
             LayerCost c = one.cost();
-            out.add(new Partitioner.LayerProfile(one.layers().get(0).name(), best / 1e9, c.parameterBytes(),
+            out.add(new Partitioner.LayerProfile(one.layers().get(0).name(), best * scale / 1e9, c.parameterBytes(),
                     c.activationBytesPerSample() * rows));
         }
         return out;

@@ -11,6 +11,7 @@ import io.ringtmp.nn.ModelSpec;
 import io.ringtmp.nn.SoftmaxCrossEntropy;
 import io.ringtmp.nn.optim.LrSchedule;
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.CpuQuota;
 import io.ringtmp.node.NodeContext;
 import io.ringtmp.node.NodeMetrics;
 import io.ringtmp.node.NodeProgram;
@@ -330,7 +331,7 @@ public final class RingProgram implements NodeProgram {
         // machine do not slow down each other's measurement (which would skew the speeds).
         List<Map<String, Object>> entries = first ? new ArrayList<>() : new ArrayList<>(parse(awaitControl("join")));
         List<Partitioner.LayerProfile> profile = opts.profile().equals("measure")
-                ? Profiler.measure(config.model(), rows, modelSeed, 50_000_000L)
+                ? Profiler.measure(config.model(), rows, modelSeed, 50_000_000L, CpuQuota.share())
                 : Profiler.estimate(config.model(), rows, modelSeed, 1e11);
         List<StageCheckpoints.Saved> saved = resume ? StageCheckpoints.list(checkpointDir, id) : List.of();
         Map<String, Object> mine = new LinkedHashMap<>();

@@ -66,9 +66,13 @@ class RingOptionsTest {
     @Test
     void profiler_measuresEveryLayerAndCountsParametersWithoutBuilding() {
         var model = io.ringtmp.nn.ModelSpec.parse("mlp:20-16-4");
-        var p = Profiler.measure(model, 8, 1, 1_000_000L);
+        var p = Profiler.measure(model, 8, 1, 1_000_000L, java.util.OptionalDouble.empty());
         assertEquals(List.of("fc1", "relu1", "fc2"), p.stream().map(Partitioner.LayerProfile::name).toList());
         assertTrue(p.stream().allMatch(l -> l.seconds() > 0));
+        // Under a quota: timed in CPU time, scaled to the quota's rate.
+        var q = Profiler.measure(model, 8, 1, 1_000_000L, java.util.OptionalDouble.of(0.5));
+        assertEquals(List.of("fc1", "relu1", "fc2"), q.stream().map(Partitioner.LayerProfile::name).toList());
+        assertTrue(q.stream().allMatch(l -> l.seconds() > 0));
         assertEquals(model.build(1).parameterCount(), Profiler.parameterCount(model));
     }
 }
