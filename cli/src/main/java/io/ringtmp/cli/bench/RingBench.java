@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
 
 /**
  * The ring's benchmark: a workload on K local node processes under each schedule, with each
- * stage's idle fraction next to the pipeline bubble the schedule implies, its compute c and
+ * stage's idle fraction next to the pipeline bubble the schedule implies and the idle its cut
+ * implies (1 - c / the slowest stage's c: what a stage lighter than the slowest waits even in a
+ * perfect pipeline), its compute c and
  * transfer T per microbatch, and the iteration time per microbatch divided by max(c, T); and
  * samples/s, optionally next to the PyTorch data-parallel peer with the same process count.
  *
@@ -112,19 +114,26 @@ public final class RingBench {
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
         out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
                 schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps);
-        out.println("  stage  idle    bubble theory  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
+        out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
+        double cMax = 0;
+        for (StepTotals s : t) {
+            cMax = Math.max(cMax, s.perMicrobatch(s.computeMs));
+        }
         for (int k = 0; k < nodes; k++) {
             StepTotals s = t[k];
             double c = s.perMicrobatch(s.computeMs), tr = s.perMicrobatch(s.transferMs);
             double iter = s.perMicrobatch(s.wallMs);
             double ratio = iter / Math.max(c, tr);
             double flushed = schedule.equals("async") ? ratio : ratio / ((microbatches + nodes - 1.0) / microbatches);
-            out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %7.3f   %7.3f   %9.3f   %6.2f         %6.2f%n", k,
-                    100 * s.fraction(s.idleMs), 100 * bubble, c, tr, iter, ratio, flushed);
+            // The idle a stage has, even in a perfect pipeline, for computing less than the slowest stage.
+            double cutIdle = cMax > 0 ? 1 - c / cMax : 0;
+            out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %5.1f%%    %7.3f   %7.3f   %9.3f   %6.2f         %6.2f%n", k,
+                    100 * s.fraction(s.idleMs), 100 * bubble, 100 * cutIdle, c, tr, iter, ratio, flushed);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage", k);
             m.put("idleFraction", s.fraction(s.idleMs));
             m.put("bubbleTheory", bubble);
+            m.put("cutIdle", cutIdle);
             m.put("computeMsPerMicrobatch", c);
             m.put("transferMsPerMicrobatch", tr);
             m.put("iterationMsPerMicrobatch", iter);
