@@ -3,6 +3,7 @@ package io.ringtmp.ps;
 import io.ringtmp.node.Time;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 
@@ -10,8 +11,9 @@ import java.util.List;
  * A server's clocks and the rule of its {@link Consistency}: which pulls it may answer now.
  *
  * <p>The clock of worker w is the number of its pushes this server has received in full (and
- * applied, or added to the step's sum under BSP). A pull of step t — the parameters worker w
- * computes step t with — may be answered when:
+ * applied, or added to the step's sum under BSP), plus the start step of a run resumed from a
+ * checkpoint. A pull of step t — the parameters worker w computes step t with — may be
+ * answered when:
  * <ul>
  *   <li>bsp: every clock is at least t (all W pushes of step t-1 are in: the step's update is applied);</li>
  *   <li>ssp with staleness s: every clock is at least t - s;</li>
@@ -35,6 +37,7 @@ public final class ConsistencyGate {
 
     private final Consistency consistency;
     private final int staleness;
+    private final long startStep;
     private final long totalSteps;
     private final long[] clocks;
     private final Time time;
@@ -46,6 +49,17 @@ public final class ConsistencyGate {
      * @param totalSteps steps every worker makes; a pull of this step waits for all of them
      */
     public ConsistencyGate(Consistency consistency, int staleness, int workers, long totalSteps, Time time) {
+        this(consistency, staleness, workers, 0, totalSteps, time);
+    }
+
+    /**
+     * A gate whose workers start at {@code startStep} (a resumed run: the step of the servers'
+     * checkpoint), so every clock starts there: each worker's first push is of that step.
+     *
+     * @param startStep  0 ≤ startStep ≤ totalSteps
+     * @param totalSteps steps every worker makes in all, counted from 0
+     */
+    public ConsistencyGate(Consistency consistency, int staleness, int workers, long startStep, long totalSteps, Time time) {
         if (workers < 1) {
             throw new IllegalArgumentException("workers must be at least 1, got " + workers);
         }
@@ -55,15 +69,25 @@ public final class ConsistencyGate {
         if (totalSteps < 0) {
             throw new IllegalArgumentException("totalSteps must be >= 0, got " + totalSteps);
         }
+        if (startStep < 0 || startStep > totalSteps) {
+            throw new IllegalArgumentException("startStep must be in 0.." + totalSteps + " (the run's steps), got " + startStep);
+        }
         this.consistency = consistency;
         this.staleness = staleness;
+        this.startStep = startStep;
         this.totalSteps = totalSteps;
         this.clocks = new long[workers];
+        Arrays.fill(clocks, startStep);
         this.time = time;
     }
 
     public long totalSteps() {
         return totalSteps;
+    }
+
+    /** The step every worker started at: 0, or the step a resumed run restarted from. */
+    public long startStep() {
+        return startStep;
     }
 
     /** Pushes received in full from {@code worker}. */

@@ -5,9 +5,14 @@ import io.ringtmp.nn.optim.LrSchedule;
 import io.ringtmp.nn.optim.Optimizer;
 import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.CheckpointException;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One server's key range of the parameters, with its gradients and optimiser state.
@@ -27,10 +32,21 @@ import java.util.List;
  * lack the latest updates. A worker's chunks must come in order 0, 1, ... for one step at a
  * time, as they do on one link.
  *
+ * <p>{@link #toCheckpoint} and {@link #restore} save and load the whole shard (values,
+ * optimiser state and counters, partly summed updates), for checkpoints and resume.
+ *
  * <p>Not thread-safe: confined to the server's event-loop thread. Tensors passed to
  * {@code accept} are only read.
  */
 public final class ServerShard {
+    /** Checkpoint header key: each chunk's size. */
+    public static final String CHUNK_SIZES = "chunkSizes";
+    /** Checkpoint header key: each chunk's optimiser steps. */
+    public static final String OPTIMIZER_STEPS = "optimizerSteps";
+    /** Checkpoint header key: pushes summed into each chunk's next update so far. */
+    public static final String CONTRIBUTIONS = "contributions";
+    /** Checkpoint header key: the step of each chunk's first summed push (bsp checks that the others match). */
+    public static final String SUM_STEPS = "sumSteps";
     private final List<KeyRanges.Chunk> chunks;
     private final Tensor[] chunkValues;
     private final Tensor[] chunkGrads;
@@ -114,11 +130,130 @@ public final class ServerShard {
         return updates;
     }
 
-    /** The optimiser state of every chunk (momentum, Adam moments), in chunk order, for checkpoints. */
+    /** The optimiser state of every chunk (momentum, Adam moments), in chunk order. */
     public List<Tensor> optimizerState() {
         List<Tensor> out = new ArrayList<>();
         for (Optimizer o : optimizers) {
             out.addAll(o.state());
+        }
+        return out;
+    }
+
+    /** Updates chunk {@code c}'s optimiser has made (the number its learning rate is looked up by). */
+    public long optimizerSteps(int c) {
+        return optimizers[c].steps();
+    }
+
+    /**
+     * The shard as a checkpoint: {@code header} plus, for each chunk c, its values
+     * ({@code chunk.<c>}), its optimiser state ({@code chunk.<c>.optimizer.<i>}, in the order of
+     * {@link Optimizer#state()}) and, when an update of it is partly summed (asp, ssp: fewer than W
+     * pushes in), the sum so far ({@code chunk.<c>.sum}); the header gains the per-chunk counters
+     * {@value #CHUNK_SIZES}, {@value #OPTIMIZER_STEPS}, {@value #CONTRIBUTIONS} and
+     * {@value #SUM_STEPS}. A worker's push that is half in (some of its chunks accepted) is in the
+     * checkpoint as far as it came.
+     *
+     * <p>Ownership: the checkpoint shares this shard's tensors, so write it before the next
+     * {@link #accept}, on the shard's thread.
+     */
+    public Checkpoint toCheckpoint(Map<String, Object> header) {
+        Map<String, Object> h = new LinkedHashMap<>(header);
+        List<Integer> sizes = new ArrayList<>();
+        List<Long> steps = new ArrayList<>();
+        List<Integer> contrib = new ArrayList<>();
+        List<Long> sums = new ArrayList<>();
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        for (int c = 0; c < chunks.size(); c++) {
+            sizes.add(chunks.get(c).size());
+            steps.add(optimizers[c].steps());
+            contrib.add(contributions[c]);
+            sums.add(sumStep[c]);
+            t.put("chunk." + c, chunkValues[c]);
+            List<Tensor> state = optimizers[c].state();
+            for (int i = 0; i < state.size(); i++) {
+                t.put("chunk." + c + ".optimizer." + i, state.get(i));
+            }
+            if (contributions[c] > 0) {
+                t.put("chunk." + c + ".sum", chunkGrads[c]);
+            }
+        }
+        h.put(CHUNK_SIZES, sizes);
+        h.put(OPTIMIZER_STEPS, steps);
+        h.put(CONTRIBUTIONS, contrib);
+        h.put(SUM_STEPS, sums);
+        return new Checkpoint(h, t);
+    }
+
+    /**
+     * Restores what {@link #toCheckpoint} saved: values, optimiser state and step counters (so
+     * momentum, Adam's moments and bias correction, and the learning-rate schedule go on where
+     * they were), and partly summed updates. Only on a shard that has taken no push yet.
+     *
+     * @param source names the checkpoint in error messages (its file)
+     * @throws CheckpointException when the checkpoint's chunks or optimiser state do not fit this
+     *                             shard, naming {@code source}, what it holds and what this shard has
+     * @throws IllegalStateException when this shard has already taken pushes
+     */
+    public void restore(Checkpoint cp, String source) {
+        if (updates != 0 || Arrays.stream(contributions).anyMatch(k -> k != 0) || Arrays.stream(nextChunk).anyMatch(k -> k != 0)) {
+            throw new IllegalStateException("restoring " + source + " into a shard that has taken pushes");
+        }
+        List<Long> sizes = longs(cp, CHUNK_SIZES, source);
+        List<Long> expected = chunks.stream().map(ch -> (long) ch.size()).toList();
+        if (!sizes.equals(expected)) {
+            throw new CheckpointException(source + " holds chunks of " + sizes + " floats, this shard has chunks of " + expected);
+        }
+        List<Long> steps = longs(cp, OPTIMIZER_STEPS, source);
+        List<Long> contrib = longs(cp, CONTRIBUTIONS, source);
+        List<Long> sums = longs(cp, SUM_STEPS, source);
+        if (steps.size() != chunks.size() || contrib.size() != chunks.size() || sums.size() != chunks.size()) {
+            throw new CheckpointException(source + " has counters for " + steps.size() + ", " + contrib.size() + " and "
+                    + sums.size() + " chunks, expected " + chunks.size() + " each");
+        }
+        long total = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            List<Tensor> state = optimizers[c].state();
+            // One more state tensor than this optimiser keeps means another optimiser made the file.
+            if (cp.tensors().containsKey("chunk." + c + ".optimizer." + state.size())
+                    || !state.isEmpty() && !cp.tensors().containsKey("chunk." + c + ".optimizer." + (state.size() - 1))) {
+                throw new CheckpointException(source + ": chunk " + c + " does not hold the " + state.size()
+                        + " optimiser state tensors of " + optimizers[c].config().kind() + " with this run's settings"
+                        + " (was it saved with another optimizer or momentum?)");
+            }
+            long k = contrib.get(c);
+            if (k < 0 || k >= workers) {
+                throw new CheckpointException(source + ": chunk " + c + " has " + k + " pushes summed, expected 0.." + (workers - 1)
+                        + " for " + workers + " workers");
+            }
+            try {
+                cp.restoreInto("chunk." + c, chunkValues[c]);
+                for (int i = 0; i < state.size(); i++) {
+                    cp.restoreInto("chunk." + c + ".optimizer." + i, state.get(i));
+                }
+                if (k > 0) {
+                    cp.restoreInto("chunk." + c + ".sum", chunkGrads[c]);
+                }
+            } catch (CheckpointException e) {
+                throw new CheckpointException(source + ": " + e.getMessage(), e);
+            }
+            optimizers[c].restoreSteps(steps.get(c));
+            contributions[c] = (int) k;
+            sumStep[c] = sums.get(c);
+            total += steps.get(c);
+        }
+        updates = total;
+    }
+
+    private static List<Long> longs(Checkpoint cp, String key, String source) {
+        if (!(cp.header().get(key) instanceof List<?> list)) {
+            throw new CheckpointException(source + " has no " + key + " in its header: not a parameter-server shard");
+        }
+        List<Long> out = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof Number n)) {
+                throw new CheckpointException(source + ": " + key + " holds " + o + ", expected numbers");
+            }
+            out.add(n.longValue());
         }
         return out;
     }

@@ -80,4 +80,26 @@ class ConsistencyGateTest {
         assertThrows(IllegalStateException.class, () -> g.pushed(0, 1));
         assertThrows(IllegalArgumentException.class, () -> g.pushed(2, 0));
     }
+
+    @Test
+    void resumedAtStep8_clocksStartThere_firstPushIsOfStep8_andBspWaitsForItsPushes() {
+        ConsistencyGate g = new ConsistencyGate(Consistency.BSP, 0, 2, 8, 10, time);
+        assertEquals(8, g.startStep());
+        assertEquals(8, g.minClock());
+        g.request(0, 8);
+        g.request(1, 8);
+        assertEquals(2, g.releasable().size(), "the pulls of the start step need no push");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> g.pushed(0, 0));
+        assertTrue(e.getMessage().contains("expected step 8"), e.getMessage());
+        g.pushed(0, 8);
+        g.request(0, 9);
+        assertTrue(g.releasable().isEmpty(), "worker 1 has not pushed step 8");
+        g.pushed(1, 8);
+        assertEquals(1, g.releasable().size());
+        assertFalse(g.allDone());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> new ConsistencyGate(Consistency.ASP, 0, 2, 11, 10, time));
+        assertTrue(bad.getMessage().contains("startStep must be in 0..10 (the run's steps), got 11"), bad.getMessage());
+        assertTrue(new ConsistencyGate(Consistency.ASP, 0, 2, 10, 10, time).allDone(), "resumed at the last step: nothing left");
+    }
 }

@@ -6,9 +6,14 @@ import io.ringtmp.nn.optim.Optimizer;
 import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.tensor.Rng;
 import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.CheckpointException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,7 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** A shard against one optimiser over the same elements: sharding and chunking change nothing. */
+/**
+ * A shard against one optimiser over the same elements: sharding and chunking change nothing;
+ * a shard saved and restored goes on as if it had never stopped.
+ */
 class ServerShardTest {
     private static final int N = 50;
     private static final KeyRanges RANGES = new KeyRanges(new int[]{20, 30}, 2, 7);
@@ -107,5 +115,94 @@ class ServerShardTest {
         assertFalse(sh.accept(0, 0, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), lr));
         e = assertThrows(IllegalArgumentException.class, () -> sh.accept(1, 1, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), lr));
         assertTrue(e.getMessage().contains("still being summed"), e.getMessage());
+    }
+
+    /** The same W pushes of a step to every shard in {@code shards} (all of server s's range). */
+    private static void bspStep(List<ServerShard> shards, int s, int workers, long step, Rng rng, LrSchedule lr) {
+        for (int w = 0; w < workers; w++) {
+            Tensor g = random(rng, N);
+            for (ServerShard sh : shards) {
+                push(sh, s, w, step, g, lr);
+            }
+        }
+    }
+
+    /** Writes and reads back {@code sh} as a checkpoint file, so that the test covers the file format too. */
+    private static Checkpoint roundTrip(ServerShard sh, Path file) {
+        Checkpoint.write(file, sh.toCheckpoint(Map.of("step", 3)));
+        return Checkpoint.read(file);
+    }
+
+    @Test
+    void checkpoint_restoredIntoAFreshShard_goesOnBitForBitAsTheOriginal_sgdMomentumAndAdam(@TempDir Path dir) {
+        for (OptimizerConfig opt : List.of(MOMENTUM, OptimizerConfig.adam(0.9, 0.999, 1e-8, 1e-3))) {
+            Tensor w0 = random(new Rng(5), N);
+            // A cosine rate: the rate of an update depends on the restored step counter.
+            LrSchedule lr = LrSchedule.parse("cosine", 0.1, 8);
+            ServerShard original = shard(1, w0, Consistency.BSP, 2, opt);
+            Rng before = new Rng(6);
+            for (long step = 0; step < 3; step++) {
+                bspStep(List.of(original), 1, 2, step, before, lr);
+            }
+            Path f = dir.resolve(opt.kind() + ".rtck");
+            ServerShard restored = new ServerShard(RANGES, 1, Tensor.zeros(RANGES.size(1)), opt, Consistency.BSP, 2);
+            restored.restore(roundTrip(original, f), f.toString());
+            assertArrayEquals(original.valuesCopy().toArray(), restored.valuesCopy().toArray());
+            assertEquals(original.updates(), restored.updates());
+            for (int c = 0; c < original.chunkCount(); c++) {
+                assertEquals(3, restored.optimizerSteps(c), "chunk " + c);
+            }
+            // The control: the same values without the optimiser state and step counters go elsewhere.
+            ServerShard valuesOnly = new ServerShard(RANGES, 1, original.valuesCopy(), opt, Consistency.BSP, 2);
+            Rng after = new Rng(7);
+            for (long step = 3; step < 6; step++) {
+                bspStep(List.of(original, restored, valuesOnly), 1, 2, step, after, lr);
+            }
+            assertArrayEquals(original.valuesCopy().toArray(), restored.valuesCopy().toArray(), 0f, opt.kind() + ": bit for bit");
+            assertArrayEquals(original.optimizerState().get(0).toArray(), restored.optimizerState().get(0).toArray(), 0f);
+            float drift = original.valuesCopy().maxAbsDiff(valuesOnly.valuesCopy());
+            assertTrue(drift > 1e-3f, opt.kind() + ": without its state a shard drifts by " + drift);
+        }
+    }
+
+    @Test
+    void checkpoint_underAsp_keepsAPartlySummedUpdate(@TempDir Path dir) {
+        Rng rng = new Rng(8);
+        Tensor w0 = random(rng, N);
+        LrSchedule lr = LrSchedule.parse("constant", 0.05, 1);
+        ServerShard original = shard(0, w0, Consistency.ASP, 2, MOMENTUM);
+        push(original, 0, 0, 0, random(rng, N), lr);
+        push(original, 0, 0, 1, random(rng, N), lr); // W = 2 pushes: one update
+        push(original, 0, 1, 0, random(rng, N), lr); // one push of the next update
+        Path f = dir.resolve("asp.rtck");
+        ServerShard restored = new ServerShard(RANGES, 0, Tensor.zeros(RANGES.size(0)), MOMENTUM, Consistency.ASP, 2);
+        restored.restore(roundTrip(original, f), f.toString());
+        Tensor g = random(rng, N);
+        push(original, 0, 1, 1, g, lr);
+        push(restored, 0, 1, 1, g, lr);
+        assertEquals(2L * RANGES.chunks(0).size(), restored.updates(), "the restored partial sum completed an update");
+        assertArrayEquals(original.valuesCopy().toArray(), restored.valuesCopy().toArray(), 0f);
+    }
+
+    @Test
+    void restore_ofAnotherChunkingOrOptimiser_orIntoAShardThatTookPushes_isRefusedNamingIt() {
+        Tensor w0 = random(new Rng(9), N);
+        Checkpoint momentum = shard(0, w0, Consistency.BSP, 2, MOMENTUM).toCheckpoint(Map.of());
+        KeyRanges fives = new KeyRanges(new int[]{20, 30}, 2, 5);
+        ServerShard otherChunks = new ServerShard(fives, 0, Tensor.zeros(fives.size(0)), MOMENTUM, Consistency.BSP, 2);
+        CheckpointException e = assertThrows(CheckpointException.class, () -> otherChunks.restore(momentum, "f.rtck"));
+        assertTrue(e.getMessage().startsWith("f.rtck holds chunks of [6, 6, 6, 7] floats, this shard has chunks of [5, 5, 5, 5, 5]"),
+                e.getMessage());
+        for (OptimizerConfig other : List.of(OptimizerConfig.adam(0.9, 0.999, 1e-8, 0), OptimizerConfig.sgd(0, false, 0))) {
+            ServerShard sh = new ServerShard(RANGES, 0, Tensor.zeros(RANGES.size(0)), other, Consistency.BSP, 2);
+            e = assertThrows(CheckpointException.class, () -> sh.restore(momentum, "f.rtck"));
+            assertTrue(e.getMessage().contains("optimiser state"), other + ": " + e.getMessage());
+        }
+        ServerShard used = shard(0, w0, Consistency.BSP, 2, MOMENTUM);
+        used.accept(0, 0, 0, Tensor.zeros(RANGES.chunks(0).get(0).size()), LrSchedule.parse("constant", 0.1, 1));
+        assertThrows(IllegalStateException.class, () -> used.restore(momentum, "f.rtck"));
+        CheckpointException notShard = assertThrows(CheckpointException.class,
+                () -> shard(0, w0, Consistency.BSP, 2, MOMENTUM).restore(new Checkpoint(Map.of(), Map.of()), "g.rtck"));
+        assertTrue(notShard.getMessage().contains("g.rtck has no chunkSizes"), notShard.getMessage());
     }
 }
