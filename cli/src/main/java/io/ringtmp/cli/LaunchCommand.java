@@ -71,7 +71,7 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "Where named data sets are fetched to (default: datasets).")
     String dataDir;
 
-    @Option(names = "--checkpoint-dir", description = "Every node writes its part here (stage-<i>/ for the ring).")
+    @Option(names = "--checkpoint-dir", description = "Every node writes its part here (stage-<i>/ for the ring, server-<s>/ for ps).")
     String checkpointDir;
 
     @Option(names = "--checkpoint-every", description = "Also checkpoint every N mini-batches (default: 0, only at the end).")

@@ -16,18 +16,21 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The parameter server with real node processes on loopback: bsp equals the single-node trainer,
- * every node reports its steps and bytes per link, and a killed server stops every worker.
+ * also across a checkpoint and resume; every node reports its steps and bytes per link; a killed
+ * server stops every worker.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ParameterServerIT {
@@ -81,7 +84,12 @@ class ParameterServerIT {
     private static float bspAgainstTrainer(Path dir, int nodes, Map<String, String> options) throws Exception {
         ClusterSpec s = spec(nodes, dir, MODEL, DATA, options, 200, 5000);
         awaitSuccess(startAll(s, dir), dir, 120);
-        Checkpoint ps = Checkpoint.read(dir.resolve("run").resolve(ParameterServer.MODEL_FILE));
+        return againstTrainer(s, dir.resolve("run").resolve(ParameterServer.MODEL_FILE));
+    }
+
+    /** The largest |weight in modelFile - weight of the single-node trainer with the spec's options| after 20 steps. */
+    private static float againstTrainer(ClusterSpec s, Path modelFile) {
+        Checkpoint ps = Checkpoint.read(modelFile);
         assertEquals(20, ((Number) ps.header().get("step")).intValue());
         TrainConfig config = TrainingOptions.config(s);
         TrainTest data = DataSources.open(DATA, Path.of("datasets"), msg -> { });
@@ -130,6 +138,75 @@ class ParameterServerIT {
     void bsp_oneServerOneWorkerWithAdam_equalsTheSingleNodeTrainer(@TempDir Path dir) throws Exception {
         float diff = bspAgainstTrainer(dir, 2, options("1", "adam", "1048576"));
         assertTrue(diff <= 1e-5f, "max |w_ps - w_trainer| = " + diff);
+    }
+
+    private static List<String> files(Path d) throws IOException {
+        try (Stream<Path> s = Files.list(d)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /**
+     * bsp, S=2, W=2: 12 steps with a checkpoint every 4, server 1's newest checkpoint lost, a
+     * resume to step 20 from the newest step both servers hold (8) ends with the single-node
+     * trainer's 20-step weights (the uninterrupted run; bsp equals it, see above), with a cosine
+     * rate and momentum so that a lost rate position or optimiser state would show. Then, with
+     * server 1's checkpoints all gone, a resume fails naming the directory and the servers' steps.
+     */
+    @Test
+    void bsp_resumeFromTheNewestStepEveryServerSaved_endsWithTheUninterruptedWeights(@TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        Map<String, String> o = options("2", "sgd", "500");
+        o.put("lrSchedule", "cosine");
+        o.put("checkpointDir", ckpt.toString());
+        o.put("checkpointEvery", "4");
+        o.put("maxSteps", "12");
+        Path first = Files.createDirectories(dir.resolve("first"));
+        awaitSuccess(startAll(spec(4, first, MODEL, DATA, o, 200, 5000), first), first, 120);
+        for (int server : new int[]{0, 1}) {
+            assertEquals(List.of("step-000000008.rtck", "step-000000012.rtck"), files(ckpt.resolve("server-" + server)),
+                    "server " + server + " keeps its two newest (4, 8 and 12 saved)");
+        }
+        Files.delete(ckpt.resolve("server-1").resolve("step-000000012.rtck"));
+
+        o.put("maxSteps", "20");
+        o.put("resume", "true");
+        Path second = Files.createDirectories(dir.resolve("second"));
+        ClusterSpec resumed = spec(4, second, MODEL, DATA, o, 200, 5000);
+        awaitSuccess(startAll(resumed, second), second, 120);
+        for (int worker : new int[]{2, 3}) {
+            String out = log(second, worker);
+            assertTrue(out.contains("resuming at step 8, the newest step every server saved (server 0 [8, 12], server 1 [8])"), out);
+            List<JsonNode> steps = events(second.resolve("run"), worker, "step");
+            assertEquals(12, steps.size(), "worker node " + worker + " makes steps 8..19");
+            assertEquals(9, steps.get(0).get("step").asLong(), steps.get(0).toString());
+        }
+        for (int server : new int[]{0, 1}) {
+            assertTrue(log(second, server).contains("server " + server + ": resumed from step 8"), log(second, server));
+            assertEquals(12, events(second.resolve("run"), server, "step").size(), "server " + server + ": rounds of steps 8..19");
+            assertEquals(List.of("step-000000016.rtck", "step-000000020.rtck"), files(ckpt.resolve("server-" + server)));
+        }
+        float diff = againstTrainer(resumed, ckpt.resolve(ParameterServer.MODEL_FILE));
+        assertTrue(diff <= 1e-5f, "max |w_resumed - w_uninterrupted| = " + diff);
+
+        try (Stream<Path> gone = Files.list(ckpt.resolve("server-1"))) {
+            for (Path f : gone.toList()) {
+                Files.delete(f);
+            }
+        }
+        Path third = Files.createDirectories(dir.resolve("third"));
+        List<Process> ps = startAll(spec(4, third, MODEL, DATA, o, 200, 5000), third);
+        try {
+            for (int i = 0; i < ps.size(); i++) {
+                assertTrue(ps.get(i).waitFor(60, TimeUnit.SECONDS), "node " + i + " ended: " + NodeProcesses.logs(third, 4));
+            }
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+        String expected = "resume: no step at which every server saved its shard in " + ckpt
+                + " (saved steps: server 0: [16, 20]; server 1: [])";
+        assertTrue(log(third, 2).contains(expected) || log(third, 3).contains(expected), NodeProcesses.logs(third, 4));
+        assertTrue(events(third.resolve("run"), 2, "step").isEmpty(), "no worker trains");
     }
 
     @Test

@@ -34,15 +34,16 @@ class ParameterServerOptionsTest {
     }
 
     @Test
-    void launch_badConsistencyStalenessOrServerCount_isRefusedBeforeAnyNodeStarts(@TempDir Path dir) {
+    void launch_badConsistencyStalenessServerCountOrCheckpointOptions_isRefusedBeforeAnyNodeStarts(@TempDir Path dir) {
         String runs = dir.toString();
         refused("unknown consistency 'eventual' (expected bsp, asp or ssp)", "launch", "--mode", "ps", "--consistency", "eventual", "--runs-dir", runs);
         refused("staleness must be >= 0, got -1", "launch", "--mode", "ps", "--consistency", "ssp", "--staleness", "-1", "--runs-dir", runs);
         refused("staleness applies to consistency ssp only", "launch", "--mode", "ps", "--consistency", "asp", "--staleness", "2", "--runs-dir", runs);
         refused("at least one worker", "launch", "--mode", "ps", "--nodes", "2", "--servers", "2", "--runs-dir", runs);
         refused("need --mode ps", "launch", "--mode", "linktest", "--servers", "2", "--runs-dir", runs);
-        refused("mode ps does not checkpoint shards yet", "launch", "--mode", "ps", "--checkpoint-dir", runs, "--checkpoint-every", "10",
+        refused("option checkpointEvery (10) needs option checkpointDir", "launch", "--mode", "ps", "--checkpoint-every", "10",
                 "--runs-dir", runs);
+        refused("--resume needs --checkpoint-dir DIR", "launch", "--mode", "ps", "--resume", "--runs-dir", runs);
     }
 
     @Test

@@ -20,7 +20,10 @@ import java.util.List;
  *
  * <p>At the end, worker 0 writes the final weights as {@code model.rtck} (the parameters by
  * name, as {@code Trainer.saveCheckpoint} names them) into the spec's {@code checkpointDir}, or
- * else into its {@code metricsDir}. See docs/parameter-server.md.
+ * else into its {@code metricsDir}. With a {@code checkpointDir}, each server also saves its
+ * shard (values and optimiser state) as {@code server-<s>/step-<t>.rtck} every
+ * {@code checkpointEvery} steps and at the end, and {@code resume} restarts every node from the
+ * newest step all servers saved. See docs/parameter-server.md.
  */
 public final class ParameterServer {
     /** File name of the final model worker 0 writes. */

@@ -14,7 +14,8 @@ import io.ringtmp.train.TrainConfig;
  * <p>Spec options (strings): {@code servers} (default 1; at least 1 and fewer than the nodes),
  * {@code consistency} ({@code bsp}, {@code asp} or {@code ssp}; default bsp), {@code staleness}
  * (ssp only; default 2; at least 0), {@code chunkFloats} (parameters per message, default
- * 1048576 = 4 MiB). The global batch must be a multiple of the number of workers.
+ * 1048576 = 4 MiB). The global batch must be a multiple of the number of workers. The training
+ * options {@code checkpointEvery} and {@code resume} need a {@code checkpointDir}.
  *
  * @param servers     S, the number of server nodes
  * @param workers     W, the number of worker nodes (nodes - S)
@@ -66,10 +67,16 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
         PsOptions o = new PsOptions(servers, spec.size() - servers, c, staleness,
                 TrainingOptions.integer(spec, CHUNK_FLOATS, DEFAULT_CHUNK_FLOATS));
         TrainConfig config = TrainingOptions.config(spec);
-        if (TrainingOptions.resume(spec) || TrainingOptions.checkpointEvery(spec) > 0) {
-            // Refused rather than ignored: a user who asks for them must not believe they have them.
-            throw new SpecException("mode ps does not checkpoint shards yet: options " + TrainingOptions.RESUME + " and "
-                    + TrainingOptions.CHECKPOINT_EVERY + " work with mode ring only (ps writes the final model to checkpointDir)");
+        // Refused rather than ignored: a user who asks for checkpoints must not believe they have them.
+        boolean noDir = TrainingOptions.checkpointDir(spec) == null;
+        if (noDir && TrainingOptions.resume(spec)) {
+            throw new SpecException("option " + TrainingOptions.RESUME + " needs option " + TrainingOptions.CHECKPOINT_DIR
+                    + " (where the servers saved server-<s>/step-<t>.rtck)");
+        }
+        long every = TrainingOptions.checkpointEvery(spec);
+        if (noDir && every > 0) {
+            throw new SpecException("option " + TrainingOptions.CHECKPOINT_EVERY + " (" + every + ") needs option "
+                    + TrainingOptions.CHECKPOINT_DIR + " (where the servers save their shards)");
         }
         if (config.batchSize() % o.workers() != 0) {
             throw new SpecException("batch " + config.batchSize() + " must be a multiple of the " + o.workers()

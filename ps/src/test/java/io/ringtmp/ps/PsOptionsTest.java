@@ -49,4 +49,13 @@ class PsOptionsTest {
         assertTrue(error(4, Map.of("batch", "128")).contains("batch 128 must be a multiple of the 3 workers"));
         assertTrue(error(3, Map.of("servers", "two")).contains("servers must be an integer"));
     }
+
+    @Test
+    void checkpointEveryAndResume_needACheckpointDir() {
+        assertEquals("option checkpointEvery (10) needs option checkpointDir (where the servers save their shards)",
+                error(3, Map.of("checkpointEvery", "10")));
+        assertTrue(error(3, Map.of("resume", "true")).startsWith("option resume needs option checkpointDir"));
+        PsOptions o = PsOptions.of(spec(3, Map.of("checkpointDir", "ckpt", "checkpointEvery", "10", "resume", "true")));
+        assertEquals(2, o.workers());
+    }
 }

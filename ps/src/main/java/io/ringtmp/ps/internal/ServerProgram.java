@@ -12,6 +12,8 @@ import io.ringtmp.ps.PsOptions;
 import io.ringtmp.ps.ServerShard;
 import io.ringtmp.tensor.Blas;
 import io.ringtmp.tensor.Rng;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.train.CheckpointException;
 import io.ringtmp.train.TrainConfig;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
@@ -19,8 +21,11 @@ import io.ringtmp.transport.MessageKind;
 import io.ringtmp.transport.TransportException;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -37,9 +42,17 @@ import java.util.concurrent.TimeUnit;
  * once. The loop ends when every worker has pushed every step and worker 0's pull of the final
  * weights is answered.
  *
+ * <p>Checkpoints (with a {@code checkpointDir}): when the slowest worker's clock reaches t, a
+ * multiple of {@code checkpointEvery} or the run's last step, the loop writes the shard as
+ * {@link ShardCheckpoints#file step t} before it answers any pull, and so before any worker can
+ * push step t anywhere under bsp. Resume: the server first sends every worker the steps it
+ * saved (a CONTROL message, {@link ShardCheckpoints#listing}); the first pull it gets names the
+ * step the workers chose, whose shard it then restores; every worker's first pull must be of
+ * that step (of step 0 in a run that does not resume).
+ *
  * <p>Metrics: one {@code step} line per round of W complete pushes (under bsp, one per step):
  * compute is applying updates, idle is waiting for a message with nothing to do, send is
- * handing answers to the transport.
+ * handing answers to the transport; the time to write a checkpoint is in the round's wall time only.
  */
 public final class ServerProgram implements NodeProgram {
     private final NodeContext ctx;
@@ -54,6 +67,13 @@ public final class ServerProgram implements NodeProgram {
     private Link[] workerLinks;
     private final ByteCounters bytes;
     private boolean finalAnswered;
+    private Path checkpointDir;
+    private long checkpointEvery;
+    private boolean resume;
+    private Map<String, Object> identity;
+    private boolean[] pulledYet;
+    /** The slowest clock last looked at for a checkpoint. */
+    private long checkedClock;
     private long computeNs;
     private long idleNs;
     private long sendNs;
@@ -83,17 +103,26 @@ public final class ServerProgram implements NodeProgram {
         ModelSpec model = config.model();
         int me = ctx.id();
         ranges = new KeyRanges(KeyRanges.parameterSizes(model), options.servers(), options.chunkFloats());
-        shard = new ServerShard(ranges, me, ranges.initialValues(model, Rng.derive(config.seed(), "model"), me),
-                config.optimizer(), options.consistency(), options.workers());
+        checkpointDir = TrainingOptions.checkpointDir(ctx.spec());
+        checkpointEvery = TrainingOptions.checkpointEvery(ctx.spec());
+        resume = TrainingOptions.resume(ctx.spec());
+        identity = ShardCheckpoints.identity(config, options, ranges, me);
+        pulledYet = new boolean[options.workers()];
+        // A resumed shard's values come from its checkpoint, once the workers have chosen the step.
+        Tensor initial = resume ? Tensor.zeros(ranges.size(me)) : ranges.initialValues(model, Rng.derive(config.seed(), "model"), me);
+        shard = new ServerShard(ranges, me, initial, config.optimizer(), options.consistency(), options.workers());
         workerLinks = new Link[options.workers()];
         for (int w = 0; w < options.workers(); w++) {
             workerLinks[w] = ctx.link(options.workerNode(w));
         }
-        ctx.say(String.format(java.util.Locale.ROOT, "server %d: keys [%d, %d) of %d (%d chunks), %s%s, %d workers", me,
+        ctx.say(String.format(Locale.ROOT, "server %d: keys [%d, %d) of %d (%d chunks), %s%s, %d workers", me,
                 ranges.from(me), ranges.to(me), ranges.total(), shard.chunkCount(), options.consistency().id(),
                 options.consistency() == io.ringtmp.ps.Consistency.SSP ? " staleness " + options.staleness() : "",
                 options.workers()));
         try {
+            if (resume && !offerSavedSteps()) {
+                return false;
+            }
             return loop();
         } catch (TransportException | CompletionException e) {
             ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
@@ -102,7 +131,36 @@ public final class ServerProgram implements NodeProgram {
         } catch (IllegalArgumentException | IllegalStateException e) {
             ctx.say("parameter server " + me + " protocol error: " + e.getMessage());
             return false;
+        } catch (CheckpointException e) {
+            ctx.say("parameter server " + me + ": " + e.getMessage());
+            return false;
         }
+    }
+
+    /**
+     * Sends every worker the steps this server can resume from, or why it cannot (a checkpoint
+     * of another layout); returns false in that case.
+     */
+    private boolean offerSavedSteps() {
+        int me = ctx.id();
+        List<Long> steps = List.of();
+        String error = null;
+        try {
+            steps = ShardCheckpoints.savedSteps(checkpointDir, me, identity, ctx::say);
+        } catch (CheckpointException e) {
+            error = e.getMessage();
+        }
+        Message m = Message.control(MessageKind.CONTROL, me, ctx.spec().runId(), 0, ShardCheckpoints.listing(steps, error));
+        for (int w = 0; w < options.workers(); w++) {
+            workerLinks[w].send(m);
+            bytes.sent(options.workerNode(w), m);
+        }
+        if (error != null) {
+            ctx.say("parameter server " + me + " cannot resume: " + error);
+            return false;
+        }
+        ctx.say("server " + me + ": saved steps " + steps + " in " + ShardCheckpoints.serverDir(checkpointDir, me));
+        return true;
     }
 
     private boolean loop() throws InterruptedException {
@@ -131,6 +189,9 @@ public final class ServerProgram implements NodeProgram {
                 computeNs += ctx.time().nanoTime() - c0;
                 if (complete) {
                     gate.pushed(w, m.step());
+                    // Before any answer: under bsp no worker then pushes the next step to any server
+                    // before every server has saved this one.
+                    checkpointIfDue();
                     answerReleasable();
                     if (++pushes == options.workers()) {
                         long now = ctx.time().nanoTime();
@@ -166,14 +227,54 @@ public final class ServerProgram implements NodeProgram {
         ByteBuffer b = ByteBuffer.wrap(m.bytes());
         long total = b.getLong(), scheduleSteps = b.getLong();
         if (gate == null) {
-            gate = new ConsistencyGate(options.consistency(), options.staleness(), options.workers(), total, ctx.time());
+            // The first pull of any worker sets the start: 0, or the step the workers chose to resume from.
+            long start = m.step();
+            if (!resume && start != 0) {
+                throw new IllegalArgumentException("worker " + w + "'s first pull is of step " + start
+                        + ", expected 0: this run does not resume");
+            }
+            if (start > total) {
+                throw new IllegalArgumentException("worker " + w + " starts at step " + start + " of a run of " + total + " steps");
+            }
+            if (resume) {
+                long t0 = ctx.time().nanoTime();
+                Path f = ShardCheckpoints.restore(checkpointDir, ctx.id(), start, shard, identity);
+                ctx.say(String.format(Locale.ROOT, "server %d: resumed from step %d (%s, %.0f ms)", ctx.id(), start, f,
+                        (ctx.time().nanoTime() - t0) / 1e6));
+            }
+            gate = new ConsistencyGate(options.consistency(), options.staleness(), options.workers(), start, total, ctx.time());
+            checkedClock = start;
             schedule = LrSchedule.parse(config.schedule(), config.lr(), Math.max(1, scheduleSteps));
         } else if (gate.totalSteps() != total) {
             throw new IllegalArgumentException("worker " + w + " runs " + total + " steps, another worker "
                     + gate.totalSteps() + ": do they read the same data?");
+        } else if (!pulledYet[w] && m.step() != gate.startStep()) {
+            throw new IllegalArgumentException("worker " + w + " starts at step " + m.step() + ", another worker at step "
+                    + gate.startStep() + ": the workers disagree on the step to resume from");
         }
+        pulledYet[w] = true;
         gate.request(w, m.step());
         answerReleasable();
+    }
+
+    /**
+     * Writes the shard when the slowest clock has just reached a checkpoint step: a multiple of
+     * checkpointEvery, or the run's last step. Clocks move by one push at a time, so the slowest
+     * passes every step.
+     */
+    private void checkpointIfDue() {
+        long t = gate.minClock();
+        if (checkpointDir == null || t <= checkedClock) {
+            return;
+        }
+        checkedClock = t;
+        if (t == gate.totalSteps() || checkpointEvery > 0 && t % checkpointEvery == 0) {
+            long t0 = ctx.time().nanoTime();
+            Path f = ShardCheckpoints.save(checkpointDir, ctx.id(), t, shard, identity, options.staleness(),
+                    ShardCheckpoints.keep(options.consistency()));
+            ctx.say(String.format(Locale.ROOT, "server %d: saved step %d (%s, %.0f ms)", ctx.id(), t, f,
+                    (ctx.time().nanoTime() - t0) / 1e6));
+        }
     }
 
     /** Answers every pull the gate now allows: each chunk to each released worker in turn. */

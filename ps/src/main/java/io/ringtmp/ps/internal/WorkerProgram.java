@@ -21,20 +21,25 @@ import io.ringtmp.tensor.Blas;
 import io.ringtmp.tensor.Rng;
 import io.ringtmp.tensor.Tensor;
 import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.CheckpointException;
 import io.ringtmp.train.Provenance;
 import io.ringtmp.train.TrainConfig;
 import io.ringtmp.train.Trainer;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
 import io.ringtmp.transport.TransportException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A worker node: the whole model, and rows {@code [w·B/W, (w+1)·B/W)} of every global batch of
@@ -52,12 +57,22 @@ import java.util.concurrent.CompletionException;
  * set (an {@code epoch} metrics event and a line), pulls the final weights once every worker
  * has pushed every step, and writes them as {@value ParameterServer#MODEL_FILE}.
  *
+ * <p>Resume ({@code resume} option): before its first pull the worker waits for every server's
+ * list of saved steps (a CONTROL message each, {@link ShardCheckpoints#listing}) and starts at
+ * the newest step in all of them ({@link ShardCheckpoints#commonStep}); every worker gets the
+ * same lists, so every worker picks the same step, and its first pull tells the servers which
+ * shard to restore. The data order is the trainer's, so the worker simply continues at that
+ * step's position in it. No common step, or a server that cannot resume, ends the worker with
+ * the reason.
+ *
  * <p>Threads: the node's main thread runs {@link #run} and owns the model; transport I/O
- * threads call {@link #onMessage}, which only hands PARAMS to the {@link PsClient}'s queue.
+ * threads call {@link #onMessage}, which only hands PARAMS to the {@link PsClient}'s queue and
+ * the servers' lists of saved steps to the worker's own.
  */
 public final class WorkerProgram implements NodeProgram {
     private final NodeContext ctx;
     private final PsOptions options;
+    private final LinkedBlockingQueue<Message> control = new LinkedBlockingQueue<>();
     private volatile PsClient client;
 
     public WorkerProgram(NodeContext ctx, PsOptions options) {
@@ -67,6 +82,11 @@ public final class WorkerProgram implements NodeProgram {
 
     @Override
     public void onMessage(Message m) {
+        if (m.kind() == MessageKind.CONTROL) {
+            // The servers' saved steps may come before this worker has made its client.
+            control.offer(m);
+            return;
+        }
         PsClient c = client;
         // Parameters come only in answer to a pull, which this worker sends after making its client.
         if (c != null) {
@@ -85,7 +105,53 @@ public final class WorkerProgram implements NodeProgram {
         } catch (IllegalStateException e) {
             ctx.say("worker " + ctx.id() + " protocol error: " + e.getMessage());
             return false;
+        } catch (CheckpointException e) {
+            ctx.say("worker " + ctx.id() + ": " + e.getMessage());
+            return false;
         }
+    }
+
+    /**
+     * Waits for every server's saved steps and returns the newest step all of them saved, or -1
+     * when the run was stopped meanwhile.
+     *
+     * @throws CheckpointException when a server cannot resume, or no step is common to all
+     */
+    private long resumeStep() throws InterruptedException {
+        Path dir = TrainingOptions.checkpointDir(ctx.spec());
+        List<List<Long>> saved = new ArrayList<>(Collections.nCopies(options.servers(), null));
+        int heard = 0;
+        while (heard < options.servers()) {
+            Message m = control.poll(100, TimeUnit.MILLISECONDS);
+            if (m == null) {
+                if (ctx.stop().stopped()) {
+                    ctx.say("worker " + ctx.id() + ": stopped while waiting for the servers' saved steps (heard from " + heard
+                            + " of " + options.servers() + " servers)");
+                    return -1;
+                }
+                continue;
+            }
+            int s = m.sender();
+            ShardCheckpoints.Listing l = ShardCheckpoints.parseListing(m.bytes());
+            if (l == null || s < 0 || s >= options.servers()) {
+                continue; // not a server's list
+            }
+            if (l.error() != null) {
+                throw new CheckpointException("server " + s + " cannot resume: " + l.error());
+            }
+            if (saved.get(s) == null) {
+                saved.set(s, l.steps());
+                heard++;
+            }
+        }
+        long step = ShardCheckpoints.commonStep(dir, saved);
+        StringBuilder have = new StringBuilder();
+        for (int s = 0; s < saved.size(); s++) {
+            have.append(s == 0 ? "" : ", ").append("server ").append(s).append(' ').append(saved.get(s));
+        }
+        ctx.say("worker " + options.workerIndex(ctx.id()) + ": resuming at step " + step + ", the newest step every server saved ("
+                + have + ")");
+        return step;
     }
 
     private boolean train() throws InterruptedException {
@@ -108,6 +174,17 @@ public final class WorkerProgram implements NodeProgram {
         }
         long scheduleSteps = (long) config.epochs() * stepsPerEpoch;
         long total = config.maxSteps() > 0 ? Math.min(scheduleSteps, config.maxSteps()) : scheduleSteps;
+        long start = 0;
+        if (TrainingOptions.resume(ctx.spec())) {
+            start = resumeStep();
+            if (start < 0) {
+                return false;
+            }
+            if (start > total) {
+                throw new CheckpointException("resume: the servers' newest common checkpoint is of step " + start
+                        + ", beyond this run's " + total + " steps (epochs " + config.epochs() + ", maxSteps " + config.maxSteps() + ")");
+            }
+        }
         Sequential model = config.model().build(Rng.derive(config.seed(), "model"));
         List<Parameter> params = model.parameters();
         KeyRanges ranges = KeyRanges.of(params, options.servers(), options.chunkFloats());
@@ -127,8 +204,11 @@ public final class WorkerProgram implements NodeProgram {
         ctx.say(String.format(Locale.ROOT, "worker %d: %d of every %d rows, %d steps (%d per epoch), %d servers, %s",
                 w, rows, batch, total, stepsPerEpoch, options.servers(), options.consistency().id()));
 
-        ps.pull(0);
-        long step = 0;
+        // Only worker 0 pulls past the last step: the final weights, once every push is in.
+        if (start < total || evaluator) {
+            ps.pull(start);
+        }
+        long step = start;
         while (step < total) {
             int epoch = (int) (step / stepsPerEpoch);
             long epochEnd = Math.min(total, (long) (epoch + 1) * stepsPerEpoch);
@@ -191,6 +271,10 @@ public final class WorkerProgram implements NodeProgram {
             }
         }
         if (evaluator) {
+            // At once after the last epoch's evaluation; a run resumed at its last step waits here.
+            if (!ps.awaitParams(total, ctx.stop())) {
+                return false;
+            }
             Path file = writeModel(config, model, total);
             ctx.say("final weights (step " + total + "): " + file);
         }
