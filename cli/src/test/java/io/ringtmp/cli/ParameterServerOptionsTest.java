@@ -44,6 +44,9 @@ class ParameterServerOptionsTest {
         refused("option checkpointEvery (10) needs option checkpointDir", "launch", "--mode", "ps", "--checkpoint-every", "10",
                 "--runs-dir", runs);
         refused("--resume needs --checkpoint-dir DIR", "launch", "--mode", "ps", "--resume", "--runs-dir", runs);
+        // The ring refuses it alike (TrainingOptions checks it for every training mode).
+        refused("option checkpointEvery (10) needs option checkpointDir", "launch", "--mode", "ring", "--checkpoint-every", "10",
+                "--runs-dir", runs);
     }
 
     @Test

@@ -36,8 +36,14 @@ public final class TrainingOptions {
     private TrainingOptions() {
     }
 
-    /** The training configuration the spec describes; a malformed option is a {@link SpecException} naming it. */
+    /**
+     * The training configuration the spec describes; a malformed option is a {@link SpecException}
+     * naming it. Also checks the checkpoint options ({@link #checkpointEvery}, {@link #resume}),
+     * so that every training mode refuses them alike before any node starts.
+     */
     public static TrainConfig config(ClusterSpec spec) {
+        checkpointEvery(spec);
+        resume(spec);
         ModelSpec model;
         try {
             model = ModelSpec.parse(spec.model());
@@ -67,18 +73,30 @@ public final class TrainingOptions {
         return d == null || d.isBlank() ? null : Path.of(d);
     }
 
+    /**
+     * Checkpoint every N mini-batches (0: at the end only). Refused rather than ignored without a
+     * {@code checkpointDir}: a user who asks for checkpoints must not believe they have them.
+     */
     public static long checkpointEvery(ClusterSpec spec) {
         long n = longValue(spec, CHECKPOINT_EVERY, 0);
         if (n < 0) {
             throw new SpecException("option " + CHECKPOINT_EVERY + " must be >= 0, got " + n);
         }
+        if (n > 0 && checkpointDir(spec) == null) {
+            throw new SpecException("option " + CHECKPOINT_EVERY + " (" + n + ") needs option " + CHECKPOINT_DIR
+                    + " (where the nodes save their checkpoints)");
+        }
         return n;
     }
 
+    /** Whether to restart from the checkpoints in {@code checkpointDir}, which it needs. */
     public static boolean resume(ClusterSpec spec) {
         String v = spec.option(RESUME, "false");
         if (!v.equals("true") && !v.equals("false")) {
             throw new SpecException("option " + RESUME + " must be true or false, got '" + v + "'");
+        }
+        if (v.equals("true") && checkpointDir(spec) == null) {
+            throw new SpecException("option " + RESUME + " needs option " + CHECKPOINT_DIR + " (where the nodes saved their checkpoints)");
         }
         return v.equals("true");
     }

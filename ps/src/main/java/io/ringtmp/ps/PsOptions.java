@@ -67,17 +67,6 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
         PsOptions o = new PsOptions(servers, spec.size() - servers, c, staleness,
                 TrainingOptions.integer(spec, CHUNK_FLOATS, DEFAULT_CHUNK_FLOATS));
         TrainConfig config = TrainingOptions.config(spec);
-        // Refused rather than ignored: a user who asks for checkpoints must not believe they have them.
-        boolean noDir = TrainingOptions.checkpointDir(spec) == null;
-        if (noDir && TrainingOptions.resume(spec)) {
-            throw new SpecException("option " + TrainingOptions.RESUME + " needs option " + TrainingOptions.CHECKPOINT_DIR
-                    + " (where the servers saved server-<s>/step-<t>.rtck)");
-        }
-        long every = TrainingOptions.checkpointEvery(spec);
-        if (noDir && every > 0) {
-            throw new SpecException("option " + TrainingOptions.CHECKPOINT_EVERY + " (" + every + ") needs option "
-                    + TrainingOptions.CHECKPOINT_DIR + " (where the servers save their shards)");
-        }
         if (config.batchSize() % o.workers() != 0) {
             throw new SpecException("batch " + config.batchSize() + " must be a multiple of the " + o.workers()
                     + " workers: each worker takes batch / workers rows of every global batch");

@@ -52,7 +52,7 @@ class PsOptionsTest {
 
     @Test
     void checkpointEveryAndResume_needACheckpointDir() {
-        assertEquals("option checkpointEvery (10) needs option checkpointDir (where the servers save their shards)",
+        assertEquals("option checkpointEvery (10) needs option checkpointDir (where the nodes save their checkpoints)",
                 error(3, Map.of("checkpointEvery", "10")));
         assertTrue(error(3, Map.of("resume", "true")).startsWith("option resume needs option checkpointDir"));
         PsOptions o = PsOptions.of(spec(3, Map.of("checkpointDir", "ckpt", "checkpointEvery", "10", "resume", "true")));
