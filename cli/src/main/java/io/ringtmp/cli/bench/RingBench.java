@@ -114,10 +114,12 @@ public final class RingBench {
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
         out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
                 schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps);
-        out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)");
-        double cMax = 0;
+        out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)"
+                + "  iter/slowest max(c,T)");
+        double cMax = 0, ctMax = 0;
         for (StepTotals s : t) {
             cMax = Math.max(cMax, s.perMicrobatch(s.computeMs));
+            ctMax = Math.max(ctMax, Math.max(s.perMicrobatch(s.computeMs), s.perMicrobatch(s.transferMs)));
         }
         for (int k = 0; k < nodes; k++) {
             StepTotals s = t[k];
@@ -127,8 +129,11 @@ public final class RingBench {
             double flushed = schedule.equals("async") ? ratio : ratio / ((microbatches + nodes - 1.0) / microbatches);
             // The idle a stage has, even in a perfect pipeline, for computing less than the slowest stage.
             double cutIdle = cMax > 0 ? 1 - c / cMax : 0;
-            out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %5.1f%%    %7.3f   %7.3f   %9.3f   %6.2f         %6.2f%n", k,
-                    100 * s.fraction(s.idleMs), 100 * bubble, 100 * cutIdle, c, tr, iter, ratio, flushed);
+            // Against the pipeline's slowest stage, which sets every stage's pace (equation 3 for the whole ring).
+            double vsSlowest = iter / ctMax;
+            out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %5.1f%%    %7.3f   %7.3f   %9.3f   %6.2f         %6.2f          %6.2f%n", k,
+                    100 * s.fraction(s.idleMs), 100 * bubble, 100 * cutIdle, c, tr, iter, ratio, flushed,
+                    schedule.equals("async") ? vsSlowest : vsSlowest / ((microbatches + nodes - 1.0) / microbatches));
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage", k);
             m.put("idleFraction", s.fraction(s.idleMs));
@@ -138,6 +143,7 @@ public final class RingBench {
             m.put("transferMsPerMicrobatch", tr);
             m.put("iterationMsPerMicrobatch", iter);
             m.put("iterationOverMaxCT", ratio);
+            m.put("iterationOverSlowestMaxCT", vsSlowest);
             stages.add(m);
         }
         return new Result(schedule, nodes, sps, stages);
