@@ -23,13 +23,16 @@ import java.util.concurrent.TimeUnit;
  * cleanly on SIGTERM.
  *
  * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out, LinkTest.FACTORY).run()} returns the exit code: 0
- * when the mode completed (or SIGTERM ended it after its current step), 3 when a neighbour
- * failed, 1 on another error. Threads: the caller's thread runs the mode; a scheduler thread
+ * when the mode completed (or SIGTERM ended it after its current step, on this node or on
+ * another), 3 when a neighbour failed, 1 on an error (on this node, or on another node that
+ * stopped the run). Threads: the caller's thread runs the mode; a scheduler thread
  * sends heartbeats and runs the failure detector; transport I/O threads deliver messages.
  */
 public final class Node implements AutoCloseable {
     /** Exit code when a neighbour failed. */
     public static final int EXIT_PEER_FAILED = 3;
+    /** What a node that stops after an error tells its neighbours (orderly stops say "abort"). */
+    static final String ABORT_AFTER_ERROR = "abort-error";
 
     private final ClusterSpec spec;
     private final int id;
@@ -85,11 +88,14 @@ public final class Node implements AutoCloseable {
                     String word = new String(m.bytes(), StandardCharsets.US_ASCII);
                     if (word.startsWith("bye") || word.startsWith("abort")) {
                         // A neighbour leaving is not a failure: stop watching it. One that was
-                        // stopped early (SIGTERM) ends the run for its neighbours too.
+                        // stopped early ends the run for its neighbours too: orderly after a
+                        // SIGTERM ("abort"), as an error after an error ("abort-error").
                         if (d != null) {
                             d.forget(m.sender());
                         }
-                        if (word.startsWith("abort")) {
+                        if (word.startsWith(ABORT_AFTER_ERROR)) {
+                            stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
+                        } else if (word.startsWith("abort")) {
                             stop.stop("neighbour " + m.sender() + " stopped early", false);
                         }
                         return;
@@ -193,8 +199,12 @@ public final class Node implements AutoCloseable {
             error = e;
             ok = false;
         }
-        // "bye" after a completed run; "abort" when this node stops early, so that its neighbours stop too.
-        byte[] bye = (ok || stop.failed() ? "bye" : "abort").getBytes(StandardCharsets.US_ASCII);
+        // "bye" after a completed run (or a failed neighbour: the others detect that themselves);
+        // when this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed
+        // on), "abort-error" after an error (here or passed on), so that its neighbours stop too
+        // and exit as this node does.
+        String word = ok || stop.failed() ? "bye" : stop.stopped() && !stop.erred() ? "abort" : ABORT_AFTER_ERROR;
+        byte[] bye = word.getBytes(StandardCharsets.US_ASCII);
         for (int peer : neighbours) {
             Link l = links.get(peer);
             if (!detector.isFailed(peer)) {
@@ -219,6 +229,10 @@ public final class Node implements AutoCloseable {
         if (stop.failed()) {
             log.println("node " + id + " stopping: " + stop.reason());
             return EXIT_PEER_FAILED;
+        }
+        if (stop.erred()) {
+            log.println("node " + id + " stopping: " + stop.reason());
+            return 1;
         }
         if (stop.stopped()) {
             log.println("node " + id + " stopped: " + stop.reason());
