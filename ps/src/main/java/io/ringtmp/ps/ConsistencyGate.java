@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.IntToLongFunction;
+import java.util.function.LongPredicate;
 
 /**
  * A server's clocks and the rule of its {@link Consistency}: which pulls it may answer now.
@@ -23,16 +25,47 @@ import java.util.List;
  * A pull that may not be answered yet is parked; {@link #releasable()} hands back the parked
  * pulls that became answerable, in the order they came, with how long each waited.
  *
+ * <p>Streaming (bsp only): a parked pull of step t may also be answered chunk by chunk, before
+ * the whole step is in: {@link #releasableChunks} hands back chunk c of it as soon as the
+ * server's chunk c holds the parameters of step t (its update from all W pushes of step t-1 is
+ * applied), for the steps the caller allows (not the final weights, nor a step the server must
+ * checkpoint before it sends any of it). Chunks of one pull go out in chunk order; a pull whose
+ * chunks are all handed back is no longer parked, and one that {@link #releasable()} then hands
+ * back whole says in {@link Release#fromChunk()} which chunks are still to send.
+ *
  * <p>Usage, on the server's event loop: {@code request(w, t)} for each PULL, {@code pushed(w, t)}
- * for each complete PUSH, then answer everything {@code releasable()} returns. Not thread-safe:
- * confined to the server's event-loop thread.
+ * for each complete PUSH, then answer everything {@code releasableChunks(...)} (bsp, after each
+ * chunk of a push) and {@code releasable()} return. Not thread-safe: confined to the server's
+ * event-loop thread.
  */
 public final class ConsistencyGate {
-    /** A pull that may be answered now, and how long it was parked (0 when it never was). */
-    public record Release(int worker, long step, long waitedNs) {
+    /**
+     * A pull that may be answered now, how long it was parked (0 when it never was), and the
+     * first of its chunks not yet handed back by {@link #releasableChunks} (0 when none was).
+     */
+    public record Release(int worker, long step, long waitedNs, int fromChunk) {
+        /** A release of the whole pull. */
+        public Release(int worker, long step, long waitedNs) {
+            this(worker, step, waitedNs, 0);
+        }
     }
 
-    private record Parked(int worker, long step, long sinceNs) {
+    /** Chunk {@code chunk} of worker {@code worker}'s pull of {@code step}, which may be sent now. */
+    public record ChunkRelease(int worker, long step, int chunk) {
+    }
+
+    private static final class Parked {
+        final int worker;
+        final long step;
+        final long sinceNs;
+        /** Chunks handed back so far by releasableChunks: 0 .. sent-1. */
+        int sent;
+
+        Parked(int worker, long step, long sinceNs) {
+            this.worker = worker;
+            this.step = step;
+            this.sinceNs = sinceNs;
+        }
     }
 
     private final Consistency consistency;
@@ -157,11 +190,50 @@ public final class ConsistencyGate {
         long now = time.nanoTime();
         for (Iterator<Parked> it = parked.iterator(); it.hasNext(); ) {
             Parked p = it.next();
-            if (ready(p.step())) {
-                out.add(new Release(p.worker(), p.step(), now - p.sinceNs()));
+            if (ready(p.step)) {
+                out.add(new Release(p.worker, p.step, now - p.sinceNs, p.sent));
                 it.remove();
             }
         }
+        return out;
+    }
+
+    /**
+     * Bsp: the chunks of parked pulls that may be sent now, ahead of the whole step: for each
+     * parked pull of a step t below {@link #totalSteps()} that {@code streamable} allows, its
+     * next chunks c in order while {@code chunkStep(c)} is t. Chunk by chunk, interleaved over
+     * the pulls. A pull whose last chunk is handed back is no longer parked. Under asp and ssp,
+     * nothing.
+     *
+     * @param chunks     the server's chunk count
+     * @param chunkStep  the step whose parameters chunk c holds now (under bsp: the updates it has made)
+     * @param streamable whether step t may go out chunk by chunk (false for a step the server
+     *                   must checkpoint before it sends any of it)
+     * @throws IllegalStateException when a chunk already holds a step past a parked pull's: its
+     *                               worker pushed a step it had not pulled in full
+     */
+    public List<ChunkRelease> releasableChunks(int chunks, IntToLongFunction chunkStep, LongPredicate streamable) {
+        if (consistency != Consistency.BSP || parked.isEmpty()) {
+            return List.of();
+        }
+        List<ChunkRelease> out = new ArrayList<>();
+        for (int c = 0; c < chunks; c++) {
+            long holds = chunkStep.applyAsLong(c);
+            for (Parked p : parked) {
+                if (p.sent != c || p.step >= totalSteps || !streamable.test(p.step)) {
+                    continue;
+                }
+                if (holds > p.step) {
+                    throw new IllegalStateException("bsp: chunk " + c + " holds step " + holds + " while worker " + p.worker
+                            + "'s pull of step " + p.step + " waits for it");
+                }
+                if (holds == p.step) {
+                    out.add(new ChunkRelease(p.worker, p.step, c));
+                    p.sent++;
+                }
+            }
+        }
+        parked.removeIf(p -> p.sent == chunks);
         return out;
     }
 

@@ -28,10 +28,10 @@ import java.util.concurrent.TimeUnit;
  * ps.pull(0);
  * for (long t = 0; t < totalSteps; t++) {
  *     ps.awaitParams(t, stop);              // the model now holds the parameters of step t
- *     if (async) ps.pull(t + 1);            // asp, ssp: fetch the next ones while computing
+ *     ps.pull(t + 1);                       // asp, ssp: fetched while computing; bsp: a standing request,
+ *                                           // answered chunk by chunk as the W pushes of t are applied
  *     ... forward, backward (adds to the gradients) ...
  *     ps.push(t);                           // sends the gradients and zeroes them
- *     if (!async) ps.pull(t + 1);           // bsp: the server answers once all W pushes of t are in
  * }
  * }</pre>
  *
@@ -41,7 +41,9 @@ import java.util.concurrent.TimeUnit;
  * {@code PARAMS} per chunk of its range (step t, microbatch = chunk index, a flat tensor), and
  * {@code PUSH} (step t, microbatch = chunk index, the chunk's gradients as a flat tensor). Server
  * s is node s. At most one pull is outstanding; pushes of one step go out in chunk order on each
- * server's link.
+ * server's link, and
+ * interleaved over the servers (chunk 0 to every server, then chunk 1, ...) so that each
+ * server can start summing at once. PARAMS chunks may come in any order.
  *
  * <p>Threads: {@link #onMessage} is called on transport I/O threads and only queues; every
  * other method belongs to the worker's compute thread. The time counters ({@link #takeIdleNs()}
@@ -179,9 +181,18 @@ public final class PsClient {
         long t0 = time.nanoTime();
         List<CompletableFuture<Void>> sent = new ArrayList<>(chunksPerPull);
         float[] buf = scratch.data();
+        int most = 0;
         for (int s = 0; s < servers.size(); s++) {
-            Link l = servers.get(s);
-            for (KeyRanges.Chunk c : ranges.chunks(s)) {
+            most = Math.max(most, ranges.chunks(s).size());
+        }
+        for (int i = 0; i < most; i++) {
+            for (int s = 0; s < servers.size(); s++) {
+                List<KeyRanges.Chunk> cs = ranges.chunks(s);
+                if (i >= cs.size()) {
+                    continue;
+                }
+                Link l = servers.get(s);
+                KeyRanges.Chunk c = cs.get(i);
                 ranges.gatherInto(grads, c.from(), c.to(), buf, true);
                 Tensor t = c.size() == scratch.size() ? scratch : scratch.rows(0, c.size());
                 Message m = new Message(MessageKind.PUSH, nodeId, runId, step, c.index(), t, null);

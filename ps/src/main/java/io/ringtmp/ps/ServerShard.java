@@ -139,7 +139,12 @@ public final class ServerShard {
         return out;
     }
 
-    /** Updates chunk {@code c}'s optimiser has made (the number its learning rate is looked up by). */
+    /**
+     * Updates chunk {@code c}'s optimiser has made (the number its learning rate is looked up by).
+     * Under bsp this is the step whose parameters the chunk holds: one update per step, from step
+     * 0 or from a restored checkpoint's counts, so it reaches t+1 exactly when the W pushes of
+     * step t for this chunk are applied (the servers stream a chunk to the next step's pulls then).
+     */
     public long optimizerSteps(int c) {
         return optimizers[c].steps();
     }

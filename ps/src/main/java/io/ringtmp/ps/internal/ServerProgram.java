@@ -39,13 +39,17 @@ import java.util.concurrent.TimeUnit;
  * the node's main thread runs the event loop in {@link #run}, which owns the shard, the
  * optimiser state and the gate, applies every update and sends every answer. An answer goes
  * out chunk by chunk, interleaved over the workers it is for, so that all their links stream at
- * once. The loop ends when every worker has pushed every step and worker 0's pull of the final
+ * once. Under bsp the answer to a pull of step t streams: chunk c goes out as soon as its update
+ * from the W pushes of step t-1 is applied, while the later chunks of those pushes are still
+ * arriving ({@link ConsistencyGate#releasableChunks}); the workers send that pull before their
+ * push of t-1, so it is waiting when the first chunk is done. The loop ends when every worker has pushed every step and worker 0's pull of the final
  * weights is answered.
  *
  * <p>Checkpoints (with a {@code checkpointDir}): when the slowest worker's clock reaches t, a
  * multiple of {@code checkpointEvery} or the run's last step, the loop writes the shard as
- * {@link ShardCheckpoints#file step t} before it answers any pull, and so before any worker can
- * push step t anywhere under bsp. Resume: the server first sends every worker the steps it
+ * {@link ShardCheckpoints#file step t} before it answers any pull (a step to be saved does not
+ * stream: no chunk of it goes out before the save), and so before any worker can push step t
+ * anywhere under bsp. Resume: the server first sends every worker the steps it
  * saved (a CONTROL message, {@link ShardCheckpoints#listing}); the first pull it gets names the
  * step the workers chose, whose shard it then restores; every worker's first pull must be of
  * that step (of step 0 in a run that does not resume).
@@ -187,10 +191,14 @@ public final class ServerProgram implements NodeProgram {
                 long c0 = ctx.time().nanoTime();
                 boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
                 computeNs += ctx.time().nanoTime() - c0;
+                // Bsp: this chunk's update may be complete, so send it to the pulls of the next step
+                // at once, while the later chunks are still arriving.
+                answerChunks();
                 if (complete) {
                     gate.pushed(w, m.step());
-                    // Before any answer: under bsp no worker then pushes the next step to any server
-                    // before every server has saved this one.
+                    // Before any answer of this step (answerChunks streams no step that is to be saved):
+                    // under bsp no worker then pushes the next step to any server before every server
+                    // has saved this one.
                     checkpointIfDue();
                     answerReleasable();
                     if (++pushes == options.workers()) {
@@ -254,7 +262,40 @@ public final class ServerProgram implements NodeProgram {
         }
         pulledYet[w] = true;
         gate.request(w, m.step());
+        answerChunks();
         answerReleasable();
+    }
+
+    /**
+     * Whether the parameters of {@code step} may go out chunk by chunk as each chunk's update is
+     * applied: not when the server must first write its checkpoint of that step, which needs
+     * every chunk's update (the final weights never stream: the gate holds them back).
+     */
+    private boolean streamable(long step) {
+        return checkpointDir == null || step != gate.totalSteps() && (checkpointEvery <= 0 || step % checkpointEvery != 0);
+    }
+
+    /**
+     * Bsp: sends every chunk of a parked pull of step t whose update from the W pushes of step
+     * t-1 is applied ({@link ServerShard#optimizerSteps}: a bsp chunk holds the parameters of
+     * the step that counts its updates), each on its worker's link.
+     */
+    private void answerChunks() {
+        if (gate.parkedCount() == 0) {
+            return;
+        }
+        List<ConsistencyGate.ChunkRelease> rs = gate.releasableChunks(shard.chunkCount(), shard::optimizerSteps, this::streamable);
+        if (rs.isEmpty()) {
+            return;
+        }
+        long t0 = ctx.time().nanoTime();
+        long runId = ctx.spec().runId();
+        for (ConsistencyGate.ChunkRelease r : rs) {
+            Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), r.chunk(), shard.chunkValues(r.chunk()), null);
+            workerLinks[r.worker()].send(m);
+            bytes.sent(options.workerNode(r.worker()), m);
+        }
+        sendNs += ctx.time().nanoTime() - t0;
     }
 
     /**
@@ -288,6 +329,9 @@ public final class ServerProgram implements NodeProgram {
         long runId = ctx.spec().runId();
         for (int c = 0; c < shard.chunkCount(); c++) {
             for (ConsistencyGate.Release r : rs) {
+                if (c < r.fromChunk()) {
+                    continue; // already sent by answerChunks
+                }
                 Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), c, shard.chunkValues(c), null);
                 lastAnswer.add(workerLinks[r.worker()].send(m));
                 bytes.sent(options.workerNode(r.worker()), m);

@@ -46,12 +46,13 @@ import java.util.concurrent.TimeUnit;
  * the single-node trainer's data order (so that under bsp the servers' sum of the W gradients,
  * each scaled by 1/B, is the trainer's gradient).
  *
- * <p>Per step t: wait for the parameters of t, compute the gradients of its rows, push them.
- * Under bsp the pull of t+1 follows the push of t (the servers answer it once all W pushes of t
- * are applied). Under asp and ssp the pull of t+1 goes out as soon as the parameters of t are
- * in, so it travels while t is computed, and the push of t is written by the transport while
- * t+1 waits and computes: the parameters of t+1 lack this worker's own push of t (a delay of one
- * step), and ssp's servers hold them back while the slowest worker is more than s steps behind.
+ * <p>Per step t: wait for the parameters of t, pull those of t+1, compute the gradients of its
+ * rows, push them. The pull of t+1 goes out before the push of t in every mode. Under bsp the
+ * servers hold it and stream its chunks, each as soon as that chunk's update from all W pushes
+ * of t is applied. Under asp and ssp they answer it as their gate allows, so the parameters
+ * travel while t is computed, and the push of t is written by the transport while t+1 waits and
+ * computes: the parameters of t+1 lack this worker's own push of t (a delay of one step), and
+ * ssp's servers hold them back while the slowest worker is more than s steps behind.
  *
  * <p>Worker 0 also evaluates the parameters it pulled at the end of every epoch on the test
  * set (an {@code epoch} metrics event and a line), pulls the final weights once every worker
@@ -194,7 +195,6 @@ public final class WorkerProgram implements NodeProgram {
         }
         PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time());
         client = ps;
-        boolean async = options.consistency().overlapsCommunication();
         EpochOrder order = new EpochOrder(Rng.derive(config.seed(), "data"), train.size());
         Activations acts = model.newActivations(rows);
         Tensor x = Tensor.zeros(rows, train.featureSize());
@@ -227,7 +227,10 @@ public final class WorkerProgram implements NodeProgram {
                 long next = step + 1;
                 // Only worker 0 pulls past the last step: the final weights, once every push is in.
                 boolean pullNext = next < total || evaluator;
-                if (async && pullNext) {
+                // Every mode: under asp and ssp the parameters of t+1 travel while t is computed;
+                // under bsp the servers hold this pull and stream each chunk of t+1 as soon as its
+                // update from the W pushes of t is applied.
+                if (pullNext) {
                     ps.pull(next);
                 }
                 long c0 = ctx.time().nanoTime();
@@ -238,9 +241,6 @@ public final class WorkerProgram implements NodeProgram {
                 model.backward(dLogits, acts, false);
                 long computeNs = ctx.time().nanoTime() - c0;
                 ps.push(step);
-                if (!async && pullNext) {
-                    ps.pull(next);
-                }
                 step = next;
                 lossSum += loss;
                 epochSteps++;
