@@ -14,7 +14,7 @@ import io.ringtmp.train.TrainConfig;
  * <p>Spec options (strings): {@code servers} (default 1; at least 1 and fewer than the nodes),
  * {@code consistency} ({@code bsp}, {@code asp} or {@code ssp}; default bsp), {@code staleness}
  * (ssp only; default 2; at least 0), {@code chunkFloats} (parameters per message, default
- * 1048576 = 4 MiB). The global batch must be a multiple of the number of workers. The training
+ * 262144 = 1 MiB). The global batch must be a multiple of the number of workers. The training
  * options {@code checkpointEvery} and {@code resume} need a {@code checkpointDir}.
  *
  * @param servers     S, the number of server nodes
@@ -30,8 +30,12 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
     public static final String CHUNK_FLOATS = "chunkFloats";
     /** Default staleness of ssp. */
     public static final int DEFAULT_STALENESS = 2;
-    /** Default parameters per message: 4 MiB, below G1's humongous-object size with 32 MiB regions. */
-    public static final int DEFAULT_CHUNK_FLOATS = 1 << 20;
+    /**
+     * Default parameters per message: 1 MiB, so that bsp's servers stream a model like W1's
+     * (670 K parameters) in three chunks (measured faster than 4 MiB, one chunk, and 512 KiB; see
+     * docs/parameter-server.md), and below G1's humongous-object size with 32 MiB regions.
+     */
+    public static final int DEFAULT_CHUNK_FLOATS = 1 << 18;
 
     public PsOptions {
         if (servers < 1) {
