@@ -199,6 +199,8 @@ class ParameterServerIT {
         try {
             for (int i = 0; i < ps.size(); i++) {
                 assertTrue(ps.get(i).waitFor(60, TimeUnit.SECONDS), "node " + i + " ended: " + NodeProcesses.logs(third, 4));
+                // The workers' error ends the run for every node: none exits as if it had completed.
+                assertEquals(1, ps.get(i).exitValue(), "node " + i + " exits 1: " + NodeProcesses.logs(third, 4));
             }
         } finally {
             ps.forEach(Process::destroyForcibly);
