@@ -44,7 +44,15 @@ public final class StepTotals {
 
     /** The step lines of one node's metrics file ({@code node-<i>.jsonl}); lines cut short by a killed node are skipped. */
     public static StepTotals read(Path nodeMetrics, long warmup) throws IOException {
-        StepTotals t = new StepTotals(warmup);
+        return read(nodeMetrics, warmup, 0);
+    }
+
+    /**
+     * As {@link #read(Path, long)}, also leaving out the last {@code cooldown} steps (a pipeline
+     * draining at the end of a run: its idle is not the steady state's).
+     */
+    public static StepTotals read(Path nodeMetrics, long warmup, long cooldown) throws IOException {
+        java.util.List<JsonNode> steps = new java.util.ArrayList<>();
         for (String line : Files.readAllLines(nodeMetrics, StandardCharsets.UTF_8)) {
             JsonNode j;
             try {
@@ -53,8 +61,12 @@ public final class StepTotals {
                 continue;
             }
             if (j.path("event").asText().equals("step")) {
-                t.add(j);
+                steps.add(j);
             }
+        }
+        StepTotals t = new StepTotals(warmup);
+        for (JsonNode j : steps.subList(0, (int) Math.max(0, steps.size() - cooldown))) {
+            t.add(j);
         }
         return t;
     }

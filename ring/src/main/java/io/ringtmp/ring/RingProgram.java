@@ -158,6 +158,9 @@ public final class RingProgram implements NodeProgram {
     // Metrics of the current step window.
     private long computeNs;
     private long idleNs;
+    /** Idle time of the whole run with every slot taken (waiting for a gradient), and with a slot free (waiting for input or a credit). */
+    private long idleSlotsFullNs;
+    private long idleNoInputNs;
     private long sendNs;
     private long windowStartNs;
     private double windowLoss;
@@ -556,6 +559,7 @@ public final class RingProgram implements NodeProgram {
                 boundary();
                 continue;
             }
+            boolean slotsFull = freeSlots.isEmpty();
             long t0 = ctx.time().nanoTime();
             Message msg = next(true);
             long waited = ctx.time().nanoTime() - t0;
@@ -563,6 +567,12 @@ public final class RingProgram implements NodeProgram {
                 windowStartNs += waited; // waiting around an evaluation is not part of a training step
             } else {
                 idleNs += waited;
+                // Why: every slot holds a microbatch whose gradient has not come back, or nothing arrived to start.
+                if (slotsFull) {
+                    idleSlotsFullNs += waited;
+                } else {
+                    idleNoInputNs += waited;
+                }
             }
             intake(msg);
         }
@@ -975,6 +985,8 @@ public final class RingProgram implements NodeProgram {
         ctx.say(String.format(Locale.ROOT, "stage %d (%s..%s, %,d of %,d parameters): %d updates done%s", id,
                 stage.layers().layers().get(0).name(), stage.layers().layers().get(stage.layers().layers().size() - 1).name(),
                 stage.layers().parameterCount(), modelParameters, stepsDone,
-                stage.stashCopies() > 0 ? ", " + stage.stashCopies() + " weight versions stashed" : ""));
+                stage.stashCopies() > 0 ? ", " + stage.stashCopies() + " weight versions stashed" : "")
+                + String.format(Locale.ROOT, "; idle %.1f s with every slot taken (awaiting gradients), %.1f s with a slot free (awaiting %s)",
+                idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation"));
     }
 }

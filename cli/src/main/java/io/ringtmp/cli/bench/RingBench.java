@@ -85,8 +85,12 @@ public final class RingBench {
         o.put("epochs", "1");
         o.put("maxSteps", Integer.toString(steps));
         int warm = Math.max(1, warmup);
-        if (steps <= warm) {
-            throw new IllegalArgumentException("--steps " + steps + " must exceed the warm-up " + warm);
+        // async drains the pipe in its last steps (the credits in flight, inflight / M steps' worth):
+        // leave them out with the warm-up, so that idle is the steady state's.
+        int credits = inflight > 0 ? inflight : schedule.equals("gpipe") ? microbatches : nodes;
+        int cooldown = schedule.equals("async") ? (credits + microbatches - 1) / microbatches : 0;
+        if (steps <= warm + cooldown) {
+            throw new IllegalArgumentException("--steps " + steps + " must exceed the warm-up " + warm + " and the drain " + cooldown);
         }
         o.put("evalBatch", "256");
         o.put("threads", Integer.toString(threads));
@@ -107,13 +111,13 @@ public final class RingBench {
         }
         StepTotals[] t = new StepTotals[nodes];
         for (int k = 0; k < nodes; k++) {
-            t[k] = StepTotals.read(run.resolve("node-" + k + ".jsonl"), warm);
+            t[k] = StepTotals.read(run.resolve("node-" + k + ".jsonl"), warm, cooldown);
         }
         double sps = t[0].steps * (double) w.batch / (t[0].wallMs / 1e3);
         double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
         out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
-                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps);
+                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps - cooldown);
         out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)"
                 + "  iter/slowest max(c,T)");
         double cMax = 0, ctMax = 0;
