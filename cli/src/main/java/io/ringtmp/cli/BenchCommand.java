@@ -85,6 +85,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--inflight", defaultValue = "0", description = "Credits (0: the schedule's default).")
         int inflight;
 
+        @Option(names = "--partition", defaultValue = "auto", description = "auto (measured profiles) or manual:N,N,... "
+                + "layers per stage, to compare runs on one cut (default: ${DEFAULT-VALUE}).")
+        String partition;
+
         @Option(names = "--single", description = "Also run the workload on one node with every core (the ring with K = 1).")
         boolean single;
 
@@ -106,13 +110,13 @@ public final class BenchCommand implements Runnable {
             List<Object> results = new ArrayList<>();
             if (single) {
                 // One node with every core: what the ring's K processes share.
-                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, steps, warmup, Runtime.getRuntime().availableProcessors(),
+                results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, "auto", steps, warmup, Runtime.getRuntime().availableProcessors(),
                         dir, LaunchCommand.nodeCommand(), null, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
-                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
+                    results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
                             emu, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {

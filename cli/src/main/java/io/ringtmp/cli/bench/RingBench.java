@@ -71,12 +71,14 @@ public final class RingBench {
      * Runs {@code workload} on {@code nodes} processes with {@code schedule}; the launcher's output
      * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
      */
-    public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, int steps, int warmup,
-                             int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out) throws Exception {
+    public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, String partition, int steps,
+                             int warmup, int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out)
+            throws Exception {
         Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m"));
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("microbatches", Integer.toString(microbatches));
+        o.put("partition", partition);
         if (inflight > 0) {
             o.put("inflight", Integer.toString(inflight));
         }
