@@ -37,8 +37,7 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
             throw new SpecException("microbatches must be >= 1 and divide the batch (" + c.batchSize() + "), got " + m);
         }
         int k = spec.size();
-        int dflt = sch == Schedule.GPIPE ? m : k;
-        int inflight = TrainingOptions.integer(spec, INFLIGHT, dflt);
+        int inflight = TrainingOptions.integer(spec, INFLIGHT, defaultInflight(sch, m, k));
         if (inflight < 1) {
             throw new SpecException("inflight must be >= 1, got " + inflight);
         }
@@ -77,5 +76,10 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
             case ONE_F_ONE_B -> Math.max(1, Math.min(microbatches, stages - k));
             case ASYNC -> Math.max(1, inflight - k);
         };
+    }
+
+    /** Credits when {@code inflight} is not set: M for gpipe (a whole mini-batch forward), K otherwise (PipeDream's). */
+    public static int defaultInflight(Schedule schedule, int microbatches, int nodes) {
+        return schedule == Schedule.GPIPE ? microbatches : nodes;
     }
 }

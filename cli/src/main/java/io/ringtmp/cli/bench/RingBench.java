@@ -89,7 +89,8 @@ public final class RingBench {
         int warm = Math.max(1, warmup);
         // async drains the pipe in its last steps (the credits in flight, inflight / M steps' worth):
         // leave them out with the warm-up, so that idle is the steady state's.
-        int credits = inflight > 0 ? inflight : schedule.equals("gpipe") ? microbatches : nodes;
+        int credits = inflight > 0 ? inflight
+                : io.ringtmp.ring.RingOptions.defaultInflight(io.ringtmp.ring.Schedule.parse(schedule), microbatches, nodes);
         int cooldown = schedule.equals("async") ? (credits + microbatches - 1) / microbatches : 0;
         if (steps <= warm + cooldown) {
             throw new IllegalArgumentException("--steps " + steps + " must exceed the warm-up " + warm + " and the drain " + cooldown);
@@ -117,6 +118,8 @@ public final class RingBench {
         }
         double sps = t[0].steps * (double) w.batch / (t[0].wallMs / 1e3);
         double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
+        // A flushed schedule's iteration is max(c, T) times this (M + K - 1 slots for M microbatches).
+        double bubbleShare = schedule.equals("async") ? 1 : (microbatches + nodes - 1.0) / microbatches;
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
         out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
                 schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps - cooldown);
@@ -132,14 +135,14 @@ public final class RingBench {
             double c = s.perMicrobatch(s.computeMs), tr = s.perMicrobatch(s.transferMs);
             double iter = s.perMicrobatch(s.wallMs);
             double ratio = iter / Math.max(c, tr);
-            double flushed = schedule.equals("async") ? ratio : ratio / ((microbatches + nodes - 1.0) / microbatches);
+            double flushed = ratio / bubbleShare;
             // The idle a stage has, even in a perfect pipeline, for computing less than the slowest stage.
             double cutIdle = cMax > 0 ? 1 - c / cMax : 0;
             // Against the pipeline's slowest stage, which sets every stage's pace (equation 3 for the whole ring).
             double vsSlowest = iter / ctMax;
             out.printf(Locale.ROOT, "  %5d  %5.1f%%  %5.1f%%        %5.1f%%    %7.3f   %7.3f   %9.3f   %6.2f         %6.2f          %6.2f%n", k,
                     100 * s.fraction(s.idleMs), 100 * bubble, 100 * cutIdle, c, tr, iter, ratio, flushed,
-                    schedule.equals("async") ? vsSlowest : vsSlowest / ((microbatches + nodes - 1.0) / microbatches));
+                    vsSlowest / bubbleShare);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("stage", k);
             m.put("idleFraction", s.fraction(s.idleMs));
