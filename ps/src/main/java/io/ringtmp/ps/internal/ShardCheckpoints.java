@@ -77,14 +77,12 @@ public final class ShardCheckpoints {
     }
 
     /**
-     * What a shard's checkpoint must share with a run that resumes from it, compared key by key:
-     * the model, seed, batch, optimiser, servers, workers, consistency, chunking and this server's
-     * key range. (The learning rate and its schedule, momentum, epochs, maxSteps and staleness may
-     * change.)
+     * The header fields every parameter-server file starts with (a shard's checkpoint, worker 0's
+     * final weights): its kind, the model, seed, batch, optimiser, S, W and consistency.
      */
-    public static Map<String, Object> identity(TrainConfig config, PsOptions options, KeyRanges ranges, int server) {
+    static Map<String, Object> runHeader(String kind, TrainConfig config, PsOptions options) {
         Map<String, Object> h = new LinkedHashMap<>();
-        h.put("kind", "ps-shard");
+        h.put("kind", kind);
         h.put("model", config.model().toJson());
         h.put("seed", config.seed());
         h.put("batchSize", config.batchSize());
@@ -92,6 +90,17 @@ public final class ShardCheckpoints {
         h.put("servers", options.servers());
         h.put("workers", options.workers());
         h.put("consistency", options.consistency().id());
+        return h;
+    }
+
+    /**
+     * What a shard's checkpoint must share with a run that resumes from it, compared key by key:
+     * the model, seed, batch, optimiser, servers, workers, consistency, chunking and this server's
+     * key range. (The learning rate and its schedule, momentum, epochs, maxSteps and staleness may
+     * change.)
+     */
+    public static Map<String, Object> identity(TrainConfig config, PsOptions options, KeyRanges ranges, int server) {
+        Map<String, Object> h = runHeader("ps-shard", config, options);
         h.put("chunkFloats", options.chunkFloats());
         h.put("server", server);
         h.put("keys", ranges.total());

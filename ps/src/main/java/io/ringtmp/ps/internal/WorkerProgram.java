@@ -287,16 +287,8 @@ public final class WorkerProgram implements NodeProgram {
         if (dir == null) {
             dir = Path.of(ctx.spec().metricsDir());
         }
-        Map<String, Object> h = new LinkedHashMap<>();
-        h.put("kind", "parameter-server");
-        h.put("model", config.model().toJson());
+        Map<String, Object> h = ShardCheckpoints.runHeader("parameter-server", config, options);
         h.put("step", steps);
-        h.put("seed", config.seed());
-        h.put("batchSize", config.batchSize());
-        h.put("optimizer", config.optimizer().kind().name());
-        h.put("servers", options.servers());
-        h.put("workers", options.workers());
-        h.put("consistency", options.consistency().id());
         h.put("staleness", options.staleness());
         h.put("provenance", Provenance.current());
         Map<String, Tensor> t = new LinkedHashMap<>();
