@@ -127,6 +127,10 @@ class ParameterServerIT {
             List<JsonNode> rounds = events(run, server, "step");
             assertEquals(20, rounds.size(), "server " + server + ": one line per bsp step");
             assertTrue(rounds.get(5).get("bytesReceived").get("2").asLong() > 4 * 1200, "a push carries half the model: " + rounds.get(5));
+            List<JsonNode> late = events(run, server, "staleness");
+            assertEquals(1, late.size(), "server " + server + " reports how late it applied pushes");
+            assertEquals(40, late.get(0).get("pushes").asLong(), late.get(0).toString());
+            assertEquals(0, late.get(0).get("maxUpdatesLate").asLong(), "bsp applies every push to the parameters it was computed on");
         }
         List<JsonNode> epochs = events(run, 2, "epoch");
         assertEquals(1, epochs.size(), "worker 0 evaluates after the (partial) epoch");

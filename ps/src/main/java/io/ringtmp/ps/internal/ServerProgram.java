@@ -76,6 +76,7 @@ public final class ServerProgram implements NodeProgram {
     private boolean resume;
     private Map<String, Object> identity;
     private boolean[] pulledYet;
+    private PushStaleness staleness;
     /** The slowest clock last looked at for a checkpoint. */
     private long checkedClock;
     private long computeNs;
@@ -112,6 +113,7 @@ public final class ServerProgram implements NodeProgram {
         resume = TrainingOptions.resume(ctx.spec());
         identity = ShardCheckpoints.identity(config, options, ranges, me);
         pulledYet = new boolean[options.workers()];
+        staleness = new PushStaleness(options.workers());
         // A resumed shard's values come from its checkpoint, once the workers have chosen the step.
         Tensor initial = resume ? Tensor.zeros(ranges.size(me)) : ranges.initialValues(model, Rng.derive(config.seed(), "model"), me);
         shard = new ServerShard(ranges, me, initial, config.optimizer(), options.consistency(), options.workers());
@@ -188,6 +190,9 @@ public final class ServerProgram implements NodeProgram {
                 if (gate == null) {
                     throw new IllegalStateException("worker " + w + " pushed step " + m.step() + " before any pull");
                 }
+                if (m.microbatch() == 0) {
+                    staleness.pushed(w, m.step(), shard.optimizerSteps(0));
+                }
                 long c0 = ctx.time().nanoTime();
                 boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
                 computeNs += ctx.time().nanoTime() - c0;
@@ -215,6 +220,8 @@ public final class ServerProgram implements NodeProgram {
             // final pull, after the last round, is not a round of its own.
             record(++round, ctx.time().nanoTime() - roundStart);
         }
+        ctx.metrics().event("staleness", staleness.fields());
+        ctx.say("server " + ctx.id() + ": " + staleness.describe());
         // The last answer must reach worker 0 before this node says goodbye and closes its links.
         for (CompletableFuture<Void> f : lastAnswer) {
             try {
@@ -291,6 +298,9 @@ public final class ServerProgram implements NodeProgram {
         long t0 = ctx.time().nanoTime();
         long runId = ctx.spec().runId();
         for (ConsistencyGate.ChunkRelease r : rs) {
+            if (r.chunk() == 0) {
+                staleness.answered(r.worker(), r.step(), shard.optimizerSteps(0));
+            }
             Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), r.chunk(), shard.chunkValues(r.chunk()), null);
             workerLinks[r.worker()].send(m);
             bytes.sent(options.workerNode(r.worker()), m);
@@ -338,6 +348,9 @@ public final class ServerProgram implements NodeProgram {
             }
         }
         for (ConsistencyGate.Release r : rs) {
+            if (r.fromChunk() == 0) {
+                staleness.answered(r.worker(), r.step(), shard.optimizerSteps(0));
+            }
             if (r.step() >= gate.totalSteps()) {
                 finalAnswered = true;
             }
