@@ -63,7 +63,7 @@ public final class BenchCommand implements Runnable {
                     + "next to one node and (--peer) the PyTorch data-parallel peer with the same process count.",
                     "Runs are real launches; their files go to --runs-dir."})
     static final class Ring implements Callable<Integer> {
-        @Option(names = "--workload", defaultValue = "W2", description = "W1, W2 or W2B (W2 with 4096 inputs: 4 equal stages) (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--workload", defaultValue = "W2", description = "W1, W2 or W2B (W2 with 6144 inputs: 4 stages of equal flops) (default: ${DEFAULT-VALUE}).")
         io.ringtmp.cli.bench.RingBench.Workload workload;
 
         @Option(names = "--nodes", split = ",", defaultValue = "4", description = "Node counts (default: ${DEFAULT-VALUE}).")
@@ -101,6 +101,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--node-cpu", defaultValue = "0", description = "Root: emulated devices with this many cores each (0: plain processes).")
         double nodeCpu;
 
+        @Option(names = "--trace", description = "Every node writes its timeline as trace-node-<id>.json (a Chrome trace) in its run's directory.")
+        boolean trace;
+
         @Option(names = "--runs-dir", defaultValue = "runs/bench-ring", description = "Where the runs go (default: ${DEFAULT-VALUE}).")
         Path runsDir;
 
@@ -111,13 +114,13 @@ public final class BenchCommand implements Runnable {
             if (single) {
                 // One node with every core: what the ring's K processes share.
                 results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, "auto", steps, warmup, Runtime.getRuntime().availableProcessors(),
-                        dir, LaunchCommand.nodeCommand(), null, System.out));
+                        dir, LaunchCommand.nodeCommand(), null, trace, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
-                            emu, System.out));
+                            emu, trace, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {
                     double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, k, peerIters, System.out);

@@ -100,6 +100,10 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--eval-batch", description = "ring: rows per evaluation batch (default: 500).")
     Integer evalBatch;
 
+    @Option(names = "--trace", description = "ring: every node writes its timeline (forwards, backwards, updates, waits) as "
+            + "trace-node-<id>.json, a Chrome trace, into the run directory.")
+    boolean trace;
+
     @Option(names = "--sizes", description = "linktest: tensor sizes (default: 4KiB,64KiB,512KiB,4MiB).")
     String sizes;
 
@@ -222,6 +226,9 @@ public final class LaunchCommand implements Callable<Integer> {
         put(o, RingOptions.PARTITION, partition);
         put(o, RingOptions.PROFILE, profile);
         put(o, RingOptions.EVAL_BATCH, evalBatch);
+        if (trace) {
+            o.put(RingOptions.TRACE, "true");
+        }
     }
 
     private static void put(Map<String, String> o, String key, Object value) {

@@ -145,6 +145,7 @@ class RingIT {
         o.put("lrSchedule", "cosine");
         o.put("dataDir", Path.of("..", "datasets").toAbsolutePath().toString());
         o.put("profile", "estimate");
+        o.put("trace", "true");
         ClusterSpec spec = spec(4, dir, "mlp:784-512-512-10", "mnist", o);
         List<Integer> codes = run(spec, dir);
         assertEquals(List.of(0, 0, 0, 0), codes, logs(dir, 4));
@@ -152,6 +153,19 @@ class RingIT {
         assertEquals(3, epochs.size(), logs(dir, 4));
         double acc = epochs.get(2).get("testAccuracy").asDouble();
         assertTrue(acc >= 0.970, "test accuracy after 3 epochs: " + acc + "\n" + logs(dir, 4));
+        // Every stage's timeline: one forward, one backward and one update per microbatch (async).
+        long microbatches = 4L * epochs.get(2).get("step").asLong();
+        for (int node = 0; node < 4; node++) {
+            Map<String, Long> count = new HashMap<>();
+            for (JsonNode e : new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("trace-node-" + node + ".json").toFile())
+                    .get("traceEvents")) {
+                count.merge(e.get("name").asText(), 1L, Long::sum);
+                assertTrue(!e.get("ph").asText().equals("X") || e.get("dur").asDouble() >= 0, e.toString());
+            }
+            for (String op : new String[]{"forward", "backward", "update"}) {
+                assertEquals(microbatches, count.getOrDefault(op, 0L), "node " + node + " " + op + "s: " + count);
+            }
+        }
     }
 
     @Test

@@ -19,14 +19,19 @@ import io.ringtmp.train.TrainConfig;
  * @param profile       {@code profile}: measure (time every layer on every node at start-up,
  *                      default) or estimate (from FLOP counts, instant)
  * @param evalBatch     {@code evalBatch}: rows per evaluation batch (default 500)
+ * @param trace         {@code trace}: true to write every node's timeline of forwards,
+ *                      backwards, updates and waits as {@code trace-node-<id>.json} (a Chrome
+ *                      trace) into the run directory (default false)
  */
-public record RingOptions(Schedule schedule, int microbatches, int inflight, String partition, String profile, int evalBatch) {
+public record RingOptions(Schedule schedule, int microbatches, int inflight, String partition, String profile, int evalBatch,
+                          boolean trace) {
     public static final String SCHEDULE = "schedule";
     public static final String MICROBATCHES = "microbatches";
     public static final String INFLIGHT = "inflight";
     public static final String PARTITION = "partition";
     public static final String PROFILE = "profile";
     public static final String EVAL_BATCH = "evalBatch";
+    public static final String TRACE = "trace";
 
     /** Reads and checks the options of a ring spec with K nodes. */
     public static RingOptions from(ClusterSpec spec) {
@@ -57,7 +62,11 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
         if (eval < 1) {
             throw new SpecException("evalBatch must be >= 1, got " + eval);
         }
-        return new RingOptions(sch, m, inflight, partition, profile, eval);
+        String trace = spec.option(TRACE, "false");
+        if (!trace.equals("true") && !trace.equals("false")) {
+            throw new SpecException("option " + TRACE + " must be true or false, got '" + trace + "'");
+        }
+        return new RingOptions(sch, m, inflight, partition, profile, eval, trace.equals("true"));
     }
 
     /** Rows per microbatch for {@code config}'s batch. */

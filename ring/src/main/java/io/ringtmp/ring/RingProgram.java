@@ -16,6 +16,7 @@ import io.ringtmp.node.NodeContext;
 import io.ringtmp.node.NodeMetrics;
 import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.ring.internal.OpTrace;
 import io.ringtmp.ring.internal.StageCheckpoints;
 import io.ringtmp.tensor.Blas;
 import io.ringtmp.tensor.Rng;
@@ -168,6 +169,8 @@ public final class RingProgram implements NodeProgram {
     private final LongAdder transferNs = new LongAdder();
     private final Map<Integer, long[]> lastLinkBytes = new HashMap<>();
     private boolean pausedForEval;
+    /** The loop's timeline when the {@code trace} option is on, else null. */
+    private OpTrace trace;
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -537,6 +540,9 @@ public final class RingProgram implements NodeProgram {
     private void train() throws InterruptedException {
         credits = opts.inflight();
         nextG = startStep * m;
+        if (opts.trace()) {
+            trace = new OpTrace(ctx.time().nanoTime());
+        }
         if (first && startStep >= totalSteps) {
             ctx.say("nothing to do: the checkpoint is at step " + startStep + " of " + totalSteps);
         }
@@ -572,6 +578,9 @@ public final class RingProgram implements NodeProgram {
                     idleSlotsFullNs += waited;
                 } else {
                     idleNoInputNs += waited;
+                }
+                if (trace != null) {
+                    trace.add(slotsFull ? OpTrace.Op.IDLE_SLOTS_FULL : OpTrace.Op.IDLE_NO_INPUT, -1, t0, t0 + waited);
                 }
             }
             intake(msg);
@@ -765,7 +774,11 @@ public final class RingProgram implements NodeProgram {
         forwardsInStep++;
         long t0 = ctx.time().nanoTime();
         Tensor out = stage.forward(slot, x);
-        computeNs += ctx.time().nanoTime() - t0;
+        long t1 = ctx.time().nanoTime();
+        computeNs += t1 - t0;
+        if (trace != null) {
+            trace.add(OpTrace.Op.FORWARD, g, t0, t1);
+        }
         if (!last) {
             sendTensor(ctx.successor(), MessageKind.ACTIVATION, g / m, (int) (g % m), out, labelBytes);
             return;
@@ -788,7 +801,11 @@ public final class RingProgram implements NodeProgram {
         Tensor out = lastOutputs.remove(g);
         long t0 = ctx.time().nanoTime();
         double loss = stage.lossAndBackward(slot, out, y, 0, 1f / config.batchSize());
-        computeNs += ctx.time().nanoTime() - t0;
+        long t1 = ctx.time().nanoTime();
+        computeNs += t1 - t0;
+        if (trace != null) {
+            trace.add(OpTrace.Op.BACKWARD, g, t0, t1);
+        }
         windowLoss += loss;
         byte[] credit = ByteBuffer.allocate(12).putDouble(loss).putInt(rows).array();
         if (first) {
@@ -808,7 +825,11 @@ public final class RingProgram implements NodeProgram {
         }
         long t0 = ctx.time().nanoTime();
         Tensor dIn = stage.backward(slot, dOut);
-        computeNs += ctx.time().nanoTime() - t0;
+        long t1 = ctx.time().nanoTime();
+        computeNs += t1 - t0;
+        if (trace != null) {
+            trace.add(OpTrace.Op.BACKWARD, g, t0, t1);
+        }
         finishBackward(g, slot, dIn);
     }
 
@@ -827,7 +848,7 @@ public final class RingProgram implements NodeProgram {
         if (opts.schedule().synchronous()) {
             if (backwardsInStep == m) {
                 stage.step(lrSchedule.lr(stepsDone));
-                computeNs += ctx.time().nanoTime() - t0;
+                traceUpdate(g, t0);
                 stepsDone++;
                 forwardsInStep = 0;
                 backwardsInStep = 0;
@@ -835,13 +856,22 @@ public final class RingProgram implements NodeProgram {
             }
         } else {
             stage.step(lrSchedule.lr(g / m), pending);
-            computeNs += ctx.time().nanoTime() - t0;
+            traceUpdate(g, t0);
             if (completedMicrobatches % m == 0) {
                 stepsDone = completedMicrobatches / m;
                 forwardsInStep = 0;
                 backwardsInStep = 0;
                 recordStep(stepsDone);
             }
+        }
+    }
+
+    /** Counts an update that began at {@code t0} as compute, and traces it. */
+    private void traceUpdate(long g, long t0) {
+        long t1 = ctx.time().nanoTime();
+        computeNs += t1 - t0;
+        if (trace != null) {
+            trace.add(OpTrace.Op.UPDATE, g, t0, t1);
         }
     }
 
@@ -982,6 +1012,11 @@ public final class RingProgram implements NodeProgram {
     }
 
     private void reportStage() {
+        if (trace != null) {
+            Path file = Path.of(spec.metricsDir()).resolve("trace-node-" + id + ".json");
+            trace.write(file, id, "stage " + id + " (node " + id + ")", m);
+            ctx.say("trace of " + trace.size() + " operations: " + file);
+        }
         ctx.say(String.format(Locale.ROOT, "stage %d (%s..%s, %,d of %,d parameters): %d updates done%s", id,
                 stage.layers().layers().get(0).name(), stage.layers().layers().get(stage.layers().layers().size() - 1).name(),
                 stage.layers().parameterCount(), modelParameters, stepsDone,

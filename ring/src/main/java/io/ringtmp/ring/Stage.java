@@ -36,6 +36,7 @@ public final class Stage {
     private final Tensor[][] stash;
     private long version;
     private long stashCopies;
+    private int stashBuffers;
     private final java.util.ArrayDeque<Tensor[]> stashPool = new java.util.ArrayDeque<>();
 
     /**
@@ -73,6 +74,16 @@ public final class Stage {
         }
         this.first = first;
         this.last = last;
+        if (this.stashing && !last) {
+            // Every weight version a stash may need, allocated (and its pages touched) now: at most
+            // one version per slot is pending at once. (The ring's last stage runs each backward
+            // right after its forward, so it never stashes; were it to, it would allocate then.) Growing the pool while training stalled a
+            // stage 0.5-0.8 s per new 67 MB version (humongous allocations, heap growth) under a
+            // half-core quota; the partitioner's memory model counts these versions already.
+            for (int v = 0; v < slotCount; v++) {
+                stashPool.add(newStashVersion());
+            }
+        }
     }
 
     public Sequential layers() {
@@ -113,14 +124,12 @@ public final class Stage {
         for (int s = 0; s < slots.length; s++) {
             if (pending[s] && slotVersion[s] == version && stash[s] == null) {
                 if (copy == null) {
-                    // Reuse a released version's buffers: weights are large, and a fresh copy per
-                    // update would be a humongous allocation (and its zeroing) per microbatch.
+                    // Reuse a released version's buffers (the constructor made one per slot): weights
+                    // are large, and a fresh copy per update would be a humongous allocation (and
+                    // its zeroing) per microbatch.
                     copy = stashPool.poll();
                     if (copy == null) {
-                        copy = new Tensor[params.size()];
-                        for (int i = 0; i < copy.length; i++) {
-                            copy[i] = Tensor.zeros(params.get(i).value().shape());
-                        }
+                        copy = newStashVersion();
                     }
                     for (int i = 0; i < copy.length; i++) {
                         copy[i].copyFrom(params.get(i).value());
@@ -130,6 +139,20 @@ public final class Stage {
                 stash[s] = copy;
             }
         }
+    }
+
+    private Tensor[] newStashVersion() {
+        Tensor[] copy = new Tensor[params.size()];
+        for (int i = 0; i < copy.length; i++) {
+            copy[i] = Tensor.zeros(params.get(i).value().shape());
+        }
+        stashBuffers++;
+        return copy;
+    }
+
+    /** Weight versions allocated for stashing (one per slot up front on a stashing stage but the last). */
+    int stashBuffers() {
+        return stashBuffers;
     }
 
     /** Backward of a slot, reading the weights its forward used when they have changed since. */

@@ -109,4 +109,34 @@ class StageTest {
         assertTrue(twin.layers().parameters().get(0).value().maxAbsDiff(stashing.layers().parameters().get(0).value()) > 0,
                 "the update changed the weights");
     }
+
+    @Test
+    void weightStashing_allocatesOneVersionPerSlotUpFrontAndNoneWhileTraining() {
+        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
+        OptimizerConfig sgd = OptimizerConfig.sgd(0.9, false, 0);
+        int slots = 3;
+        Stage stage = new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, false, true);
+        assertEquals(slots, stage.stashBuffers(), "one version per slot, before any microbatch");
+        Tensor x = Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
+        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        // Async steady state with every slot taken: forward into the free slot, then the oldest
+        // slot's backward and an update while the other slots are pending (each on another version).
+        boolean[] pending = new boolean[slots];
+        for (int s = 0; s < slots; s++) {
+            stage.forward(s, x);
+            pending[s] = true;
+        }
+        for (int mb = 0; mb < 20; mb++) {
+            int oldest = mb % slots;
+            stage.backward(oldest, dy);
+            pending[oldest] = false;
+            stage.step(0.01, pending);
+            stage.forward(oldest, x);
+            pending[oldest] = true;
+        }
+        assertTrue(stage.stashCopies() >= 20, "every update stashed a version: " + stage.stashCopies());
+        assertEquals(slots, stage.stashBuffers(), "no version allocated while training");
+        assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).stashBuffers(),
+                "the last stage, whose backward follows its forward at once, allocates none up front");
+    }
 }

@@ -39,11 +39,12 @@ public final class RingBench {
         W1("mlp:784-512-512-10", 128, 0.05),
         W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01),
         /**
-         * W2 made divisible into 4 equal stages (4096 inputs, so fc1 weighs as much as fc2..fc4):
-         * W2's own fc1 (784 inputs) is a fifth of a hidden layer, so 4 contiguous stages of W2
-         * cannot balance and its first stage idles by construction.
+         * W2 with 6144 inputs, so that its 4 contiguous stages can balance: the first stage
+         * computes no input gradient, so fc1's forward and backward are 2 products of
+         * 6144×4096, as many flops as the 3 products of 4096×4096 of each of fc2..fc4. W2's own
+         * fc1 (784 inputs) is an eighth of a hidden layer, so its first stage idles by construction.
          */
-        W2B("mlp:4096-4096-4096-4096-4096-10", 256, 0.01);
+        W2B("mlp:6144-4096-4096-4096-4096-10", 256, 0.01);
 
         final String model;
         final int batch;
@@ -72,7 +73,8 @@ public final class RingBench {
      * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
      */
     public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, String partition, int steps,
-                             int warmup, int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, PrintStream out)
+                             int warmup, int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, boolean trace,
+                             PrintStream out)
             throws Exception {
         Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m"));
         Map<String, String> o = new LinkedHashMap<>();
@@ -96,6 +98,9 @@ public final class RingBench {
             throw new IllegalArgumentException("--steps " + steps + " must exceed the warm-up " + warm + " and the drain " + cooldown);
         }
         o.put("evalBatch", "256");
+        if (trace) {
+            o.put(io.ringtmp.ring.RingOptions.TRACE, "true");
+        }
         o.put("threads", Integer.toString(threads));
         int n = w.batch * (steps + 1);
         String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + w.inputs() + "&classes=10&seed=1";
