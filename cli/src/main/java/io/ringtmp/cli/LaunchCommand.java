@@ -88,7 +88,7 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--microbatches", description = "ring: microbatches per mini-batch; must divide --batch (default: 4).")
     Integer microbatches;
 
-    @Option(names = "--inflight", description = "ring: credits, microbatches in the pipe at most (default: microbatches for gpipe, nodes otherwise).")
+    @Option(names = "--inflight", description = "ring: credits, microbatches in the pipe at most (default: microbatches for gpipe, nodes for 1f1b, twice the nodes for async).")
     Integer inflight;
 
     @Option(names = "--partition", description = "ring: auto or manual:N,N,... layers per stage (default: auto).")

@@ -33,6 +33,16 @@ class RingOptionsTest {
     }
 
     @Test
+    void defaultInflight_gpipeM_oneFOneBK_asyncTwiceK() {
+        assertEquals(8, RingOptions.from(spec(3, Map.of("schedule", "gpipe", "microbatches", "8"))).inflight());
+        assertEquals(3, RingOptions.from(spec(3, Map.of("schedule", "1f1b"))).inflight());
+        RingOptions async = RingOptions.from(spec(3, Map.of("schedule", "async")));
+        assertEquals(6, async.inflight());
+        assertEquals(List.of(6, 5, 4), List.of(async.slots(0, 3), async.slots(1, 3), async.slots(2, 3)));
+        assertEquals(4, RingOptions.from(spec(3, Map.of("schedule", "async", "inflight", "4"))).inflight(), "an explicit value wins");
+    }
+
+    @Test
     void slots_followTheScheduleAndStage() {
         RingOptions gpipe = RingOptions.from(spec(4, Map.of("schedule", "gpipe", "microbatches", "8")));
         assertEquals(8, gpipe.slots(0, 4));
