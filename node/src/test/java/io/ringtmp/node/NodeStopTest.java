@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,8 +53,12 @@ class NodeStopTest {
     private record Ended(int code, String log) {
     }
 
-    /** Runs nodes 0 and 1; node 0 runs {@code first}, node 1 waits for a stop. */
-    private static Ended[] run(Path dir, Function<NodeContext, NodeProgram> first, java.util.function.Consumer<Node> onNode0)
+    /**
+     * Runs nodes 0 and 1; node 0 runs {@code first} (given a latch that opens once node 1's
+     * program runs, i.e. once node 1 is connected), node 1 waits for a stop.
+     */
+    private static Ended[] run(Path dir, java.util.function.BiFunction<NodeContext, CountDownLatch, NodeProgram> first,
+                               java.util.function.Consumer<Node> onNode0)
             throws Exception {
         List<NodeSpec> nodes = List.of(NodeSpec.of(0, "127.0.0.1", freePort()), NodeSpec.of(1, "127.0.0.1", freePort()));
         ClusterSpec spec = new ClusterSpec(77, "a-secret-of-sixteen-chars", ClusterSpec.Mode.LINKTEST, Map.of(), null, null,
@@ -73,7 +76,7 @@ class NodeStopTest {
 
                 @Override
                 public NodeProgram create(NodeContext ctx) {
-                    return i == 0 ? first.apply(ctx) : waiting(ctx, started);
+                    return i == 0 ? first.apply(ctx, started) : waiting(ctx, started);
                 }
             };
             // Each node on its own thread (the common pool may have one thread on 2 cores).
@@ -100,13 +103,16 @@ class NodeStopTest {
 
     @Test
     void aNodesError_stopsItsNeighbourWithExit1(@TempDir Path dir) throws Exception {
-        Ended[] e = run(dir, ctx -> new NodeProgram() {
+        Ended[] e = run(dir, (ctx, node1Runs) -> new NodeProgram() {
             @Override
             public void onMessage(Message m) {
             }
 
             @Override
-            public boolean run() {
+            public boolean run() throws InterruptedException {
+                // Fail once node 1 runs: failing before node 1 has connected would leave it a
+                // neighbour that is gone (exit 3), not one that stopped after an error.
+                assertTrue(node1Runs.await(20, TimeUnit.SECONDS), "node 1 never ran");
                 throw new IllegalStateException("boom");
             }
         }, n -> { });
@@ -119,12 +125,13 @@ class NodeStopTest {
     void anOrderlyStop_stopsItsNeighbourWithExit0(@TempDir Path dir) throws Exception {
         CountDownLatch mine = new CountDownLatch(1);
         Node[] node0 = new Node[1];
-        Ended[] e = run(dir, ctx -> {
+        Ended[] e = run(dir, (ctx, node1Runs) -> {
             NodeProgram p = waiting(ctx, mine);
-            // SIGTERM, as the CLI's shutdown hook asks for it, once the program runs.
+            // SIGTERM, as the CLI's shutdown hook asks for it, once both programs run.
             Thread.ofVirtual().start(() -> {
                 try {
                     mine.await();
+                    node1Runs.await();
                     node0[0].requestStop("SIGTERM");
                 } catch (InterruptedException ignored) {
                     Thread.currentThread().interrupt();
