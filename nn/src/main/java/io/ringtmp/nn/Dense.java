@@ -65,14 +65,26 @@ public final class Dense implements Layer {
 
     @Override
     public void forward(Tensor x, Tensor y, Tensor state, boolean training) {
+        forwardWith(weight.value(), bias.value(), x, y);
+    }
+
+    /** Reads the given weight version in place; nothing is copied. */
+    @Override
+    public void forward(Tensor x, Tensor y, Tensor state, boolean training, List<Tensor> values) {
+        weight.value().requireSameShape("layer " + name + ": weights", values.get(0));
+        bias.value().requireSameShape("layer " + name + ": bias", values.get(1));
+        forwardWith(values.get(0), values.get(1), x, y);
+    }
+
+    private void forwardWith(Tensor w, Tensor bias, Tensor x, Tensor y) {
         // y starts as the bias in every row (row copies are memcpy), then the product adds x·W:
         // no separate pass over y.
-        float[] yd = y.data(), b = bias.value().data();
-        int bo = bias.value().offset();
+        float[] yd = y.data(), b = bias.data();
+        int bo = bias.offset();
         for (int r = 0, rows = y.rows(); r < rows; r++) {
             System.arraycopy(b, bo, yd, y.offset() + r * out, out);
         }
-        Blas.gemmInto(1f, x, false, weight.value(), false, 1f, y);
+        Blas.gemmInto(1f, x, false, w, false, 1f, y);
     }
 
     @Override

@@ -37,6 +37,32 @@ public interface Layer {
     void forward(Tensor x, Tensor y, Tensor state, boolean training);
 
     /**
+     * {@link #forward}, reading {@code values} (one per parameter, in {@link #parameters()}
+     * order) wherever it would read the parameters' values: one of several weight versions a
+     * pipeline stage keeps. The default copies the values in and back; a layer that reads its
+     * weights directly overrides it and copies nothing.
+     */
+    default void forward(Tensor x, Tensor y, Tensor state, boolean training, List<Tensor> values) {
+        List<Parameter> ps = parameters();
+        if (ps.isEmpty()) {
+            forward(x, y, state, training);
+            return;
+        }
+        List<Tensor> saved = new java.util.ArrayList<>(ps.size());
+        for (int i = 0; i < ps.size(); i++) {
+            saved.add(ps.get(i).value().copy());
+            ps.get(i).value().copyFrom(values.get(i));
+        }
+        try {
+            forward(x, y, state, training);
+        } finally {
+            for (int i = 0; i < ps.size(); i++) {
+                ps.get(i).value().copyFrom(saved.get(i));
+            }
+        }
+    }
+
+    /**
      * Given dL/dy, adds dL/dparameters to the gradients and writes dL/dx into {@code dx}
      * ({@code dx} may be null when nobody needs it, e.g. for the first layer).
      */

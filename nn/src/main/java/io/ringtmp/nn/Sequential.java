@@ -102,6 +102,18 @@ public final class Sequential {
      * {@code acts}. {@code x} must stay unchanged until {@link #backward} for this batch.
      */
     public Tensor forward(Tensor x, Activations acts, boolean training) {
+        return forward(x, acts, training, null);
+    }
+
+    /**
+     * {@link #forward(Tensor, Activations, boolean)} with {@code values} (one per parameter, in
+     * {@link #parameters()} order) read in place of the parameters' values: one of the weight
+     * versions a pipeline stage keeps. Null: the parameters' own values.
+     */
+    public Tensor forward(Tensor x, Activations acts, boolean training, List<Tensor> values) {
+        if (values != null && values.size() != parameters.size()) {
+            throw new IllegalArgumentException("values: " + values.size() + " tensors for " + parameters.size() + " parameters");
+        }
         int rows = x.rows();
         if (x.cols() != inputSize) {
             throw new ShapeException("model input " + x.shapeString() + " should have " + inputSize + " features per sample");
@@ -114,7 +126,13 @@ public final class Sequential {
         Tensor in = x.rank() == 2 ? x : x.reshape(rows, inputSize);
         for (int i = 0; i < layers.size(); i++) {
             Tensor out = acts.outputs[i].rows(0, rows);
-            layers.get(i).forward(in, out, acts.states[i].rows(0, rows), training);
+            Layer layer = layers.get(i);
+            if (values == null || layer.parameters().isEmpty()) {
+                layer.forward(in, out, acts.states[i].rows(0, rows), training);
+            } else {
+                layer.forward(in, out, acts.states[i].rows(0, rows), training,
+                        values.subList(firstParameter[i], firstParameter[i] + layer.parameters().size()));
+            }
             in = out;
         }
         return in;

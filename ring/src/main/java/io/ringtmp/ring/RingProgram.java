@@ -939,7 +939,7 @@ public final class RingProgram implements NodeProgram {
         if (evalActs == null) {
             evalActs = stage.layers().newActivations(opts.evalBatch());
         }
-        Tensor out = stage.layers().forward(x, evalActs, false);
+        Tensor out = stage.evalForward(x, evalActs);
         if (!last) {
             sendTensor(ctx.successor(), MessageKind.EVAL, msg.step(), msg.microbatch(), out, msg.bytes());
             return;
@@ -963,6 +963,7 @@ public final class RingProgram implements NodeProgram {
         if (checkpointDir == null) {
             return;
         }
+        stage.syncParameters(); // a save comes at a drained point: async's current weights may be another version
         StageCheckpoints.save(checkpointDir, id, stages, step, stage, config, opts, from, to);
     }
 

@@ -8,14 +8,19 @@ import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.tensor.ShapeException;
 import io.ringtmp.tensor.Tensor;
 
+import java.util.List;
+
 /**
  * One pipeline stage: a contiguous slice of the model, its optimiser, and a buffer slot per
  * microbatch in flight. The same object serves every schedule: gpipe and 1f1b accumulate the
  * gradients of a mini-batch's microbatches and call {@link #step} once; async steps after each
- * microbatch, with weight stashing ({@code stashing = true}): {@link #forward} records the weight
- * version it used, an update first copies the weights that pending slots used (once per
- * version), and {@link #backward} reads that copy in place of the weights (PipeDream; nothing is
- * copied back), so the update lands on the newest weights with a gradient that matches its forward.
+ * microbatch, with weight stashing ({@code stashing = true}, PipeDream): a stage keeps several
+ * weight versions, {@link #forward} records the version it used, and {@link #backward} reads
+ * that version, so a gradient always matches its forward. An update that finds the current
+ * version still in use by a pending slot writes the new weights into a free version instead of
+ * over the old ones (the old version stays as the stash: nothing is copied); otherwise it
+ * updates in place. The parameters' own values are one of the versions; {@link
+ * #syncParameters} brings the current weights back into them when no microbatch is pending.
  *
  * <p>Order of calls per microbatch: {@code forward(slot, x)}, then — on the last stage —
  * {@code lossAndBackward(slot, labels, ...)}, or — on the others — {@code backward(slot, dOut)}
@@ -32,12 +37,16 @@ public final class Stage {
     private final boolean last;
     private final boolean stashing;
     private final java.util.List<io.ringtmp.nn.Parameter> params;
-    private final long[] slotVersion;
-    private final Tensor[][] stash;
-    private long version;
+    /** The parameters' own values: one of the versions. */
+    private final List<Tensor> own;
+    /** The version forwards use now. */
+    private List<Tensor> current;
+    /** The version each slot's forward used, until its backward; null for a free slot. */
+    private final List<Tensor>[] slotWeights;
+    /** Versions no slot uses and that are not current. */
+    private final java.util.ArrayDeque<List<Tensor>> freeVersions = new java.util.ArrayDeque<>();
     private long stashCopies;
     private int stashBuffers;
-    private final java.util.ArrayDeque<Tensor[]> stashPool = new java.util.ArrayDeque<>();
 
     /**
      * @param layers        this stage's layers (built with {@code ModelSpec.build(seed, from, to)})
@@ -60,8 +69,11 @@ public final class Stage {
         this.layers = layers;
         this.params = layers.parameters();
         this.stashing = stashing && !first && !params.isEmpty(); // nothing to stash without weights
-        this.slotVersion = new long[slotCount];
-        this.stash = new Tensor[slotCount][];
+        this.own = params.stream().map(io.ringtmp.nn.Parameter::value).toList();
+        this.current = own;
+        @SuppressWarnings("unchecked")
+        List<Tensor>[] sw = new List[slotCount];
+        this.slotWeights = sw;
         this.optimizer = Optimizer.create(optimizer, layers.parameters());
         this.slots = new Activations[slotCount];
         this.dLogits = new Tensor[last ? slotCount : 0];
@@ -75,13 +87,16 @@ public final class Stage {
         this.first = first;
         this.last = last;
         if (this.stashing && !last) {
-            // Every weight version a stash may need, allocated (and its pages touched) now: at most
-            // one version per slot is pending at once. (The ring's last stage runs each backward
-            // right after its forward, so it never stashes; were it to, it would allocate then.) Growing the pool while training stalled a
-            // stage 0.5-0.8 s per new 67 MB version (humongous allocations, heap growth) under a
-            // half-core quota; the partitioner's memory model counts these versions already.
+            // Every weight version an update may need, allocated (and its pages touched) now:
+            // the pending slots use at most slotCount versions, the current one among them, so
+            // with the parameters' own values slotCount more always leave one free to update
+            // into. (The ring's last stage runs each backward right after its forward, so it
+            // never keeps a version; were it to, it would allocate then.) Growing the pool while
+            // training stalled a stage 0.5-0.8 s per new 67 MB version (humongous allocations,
+            // heap growth) under a half-core quota; the partitioner's memory model counts these
+            // versions already.
             for (int v = 0; v < slotCount; v++) {
-                stashPool.add(newStashVersion());
+                freeVersions.add(newVersion());
             }
         }
     }
@@ -96,8 +111,39 @@ public final class Stage {
 
     /** Runs the stage forward on microbatch input {@code x} in {@code slot}; returns the output (a view into the slot). */
     public Tensor forward(int slot, Tensor x) {
-        slotVersion[slot] = version;
-        return layers.forward(x, slots[slot], true);
+        slotWeights[slot] = current;
+        return layers.forward(x, slots[slot], true, current == own ? null : current);
+    }
+
+    /**
+     * Forward without training (evaluation) of {@code x} with the current weights, into
+     * {@code acts} (not a slot's).
+     */
+    public Tensor evalForward(Tensor x, Activations acts) {
+        return layers.forward(x, acts, false, current == own ? null : current);
+    }
+
+    /**
+     * Copies the current weights into the parameters' own values, where checkpoints and
+     * callers of {@link #layers()} read them, and makes those current again. Only when no
+     * microbatch is between forward and backward (the pipe is drained).
+     *
+     * @throws IllegalStateException when a slot is pending
+     */
+    public void syncParameters() {
+        for (int s = 0; s < slotWeights.length; s++) {
+            if (slotWeights[s] != null) {
+                throw new IllegalStateException("slot " + s + " is between forward and backward: weights cannot be synced now");
+            }
+        }
+        if (current != own) {
+            for (int i = 0; i < own.size(); i++) {
+                own.get(i).copyFrom(current.get(i));
+            }
+            freeVersions.removeIf(v -> v == own); // no pending slot: own was free
+            freeVersions.add(current);
+            current = own;
+        }
     }
 
     /** Slots this stage has. */
@@ -110,60 +156,51 @@ public final class Stage {
         return slots.length == 0 ? 0 : slots[0].bytes();
     }
 
-    /** Weight versions copied for stashing so far (async); 0 when no backward ever saw newer weights. */
+    /**
+     * Weight versions kept for pending backwards so far (async): updates that wrote the new
+     * weights into another version because a pending slot still used the current one.
+     */
     public long stashCopies() {
         return stashCopies;
     }
 
-    /**
-     * Before an update: every slot whose forward used the current weights and whose backward is
-     * still to come keeps a copy of them (copied once per version, shared by such slots).
-     */
-    private void stashBeforeUpdate(boolean[] pending) {
-        Tensor[] copy = null;
-        for (int s = 0; s < slots.length; s++) {
-            if (pending[s] && slotVersion[s] == version && stash[s] == null) {
-                if (copy == null) {
-                    // Reuse a released version's buffers (the constructor made one per slot): weights
-                    // are large, and a fresh copy per update would be a humongous allocation (and
-                    // its zeroing) per microbatch.
-                    copy = stashPool.poll();
-                    if (copy == null) {
-                        copy = newStashVersion();
-                    }
-                    for (int i = 0; i < copy.length; i++) {
-                        copy[i].copyFrom(params.get(i).value());
-                    }
-                    stashCopies++;
-                }
-                stash[s] = copy;
-            }
-        }
-    }
-
-    private Tensor[] newStashVersion() {
-        Tensor[] copy = new Tensor[params.size()];
-        for (int i = 0; i < copy.length; i++) {
-            copy[i] = Tensor.zeros(params.get(i).value().shape());
+    private List<Tensor> newVersion() {
+        List<Tensor> v = new java.util.ArrayList<>(params.size());
+        for (io.ringtmp.nn.Parameter p : params) {
+            v.add(Tensor.zeros(p.value().shape()));
         }
         stashBuffers++;
-        return copy;
+        return List.copyOf(v);
     }
 
-    /** Weight versions allocated for stashing (one per slot up front on a stashing stage but the last). */
+    /** Weight versions allocated besides the parameters' own (one per slot up front on a stashing stage but the last). */
     int stashBuffers() {
         return stashBuffers;
     }
 
-    /** Backward of a slot, reading the weights its forward used when they have changed since. */
+    /** The weights forwards use now (the parameters' own values, or another version after an async update). */
+    List<Tensor> currentWeights() {
+        return current;
+    }
+
+    /** Backward of a slot with the weights its forward used; frees that version when nothing else uses it. */
     private Tensor backwardWithStash(int slot, Tensor dOut) {
-        Tensor[] old = stash[slot];
-        stash[slot] = null;
-        Tensor dIn = layers.backward(dOut, slots[slot], !first, old == null ? null : java.util.Arrays.asList(old));
-        if (old != null && java.util.Arrays.stream(stash).noneMatch(o -> o == old)) {
-            stashPool.add(old); // no other pending slot uses this version any more
+        List<Tensor> w = slotWeights[slot];
+        slotWeights[slot] = null;
+        Tensor dIn = layers.backward(dOut, slots[slot], !first, w == own ? null : w);
+        if (w != null && w != current && !inUse(w)) {
+            freeVersions.add(w); // an older version no pending slot uses any more
         }
         return dIn;
+    }
+
+    private boolean inUse(List<Tensor> version) {
+        for (List<Tensor> w : slotWeights) {
+            if (w == version) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -199,20 +236,28 @@ public final class Stage {
         return inputGrad[slot];
     }
 
-    /** Applies the accumulated gradients (and zeroes them). */
+    /** Applies the accumulated gradients (and zeroes them) to the current weights, in place. */
     public void step(double lr) {
-        optimizer.step(lr);
-        version++;
+        optimizer.stepInto(lr, current == own ? null : current, current == own ? null : current);
     }
 
     /**
-     * Async: applies the accumulated gradients, first stashing the current weights for the
-     * slots in {@code pending} (forward done, backward to come) that used them.
+     * Async: applies the accumulated gradients. When a pending slot (forward done, backward to
+     * come) used the current weights, the new weights go to a free version and the current one
+     * stays as that slot's stash; otherwise the update is in place. {@code pending} is the
+     * caller's view of the slots and must agree with this stage's.
      */
     public void step(double lr, boolean[] pending) {
-        if (stashing) {
-            stashBeforeUpdate(pending);
+        if (!stashing || !inUse(current)) {
+            step(lr);
+            return;
         }
-        step(lr);
+        List<Tensor> into = freeVersions.poll();
+        if (into == null) {
+            into = newVersion();
+        }
+        optimizer.stepInto(lr, current == own ? null : current, into == own ? null : into);
+        current = into;
+        stashCopies++;
     }
 }

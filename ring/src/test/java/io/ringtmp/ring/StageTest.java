@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -100,12 +101,21 @@ class StageTest {
         Tensor expected = twin.backward(1, dy).copy(); // with the weights of x1's forward
         stashing.backward(0, dy);
         stashing.step(0.5, new boolean[]{false, true}); // slot 1 is between forward and backward
-        float[] updated = stashing.layers().parameters().get(0).value().toArray();
+        float[] updated = stashing.currentWeights().get(0).toArray();
         Tensor got = stashing.backward(1, dy);
         assertTrue(expected.maxAbsDiff(got) == 0, "the backward of slot 1 ran with its forward's weights");
-        assertTrue(java.util.Arrays.equals(updated, stashing.layers().parameters().get(0).value().toArray()),
-                "the newest weights are back in place after it");
         assertEquals(1, stashing.stashCopies());
+        // The same first microbatch on a stage without stashing, updated in place: the same weights, bit for bit.
+        Stage inPlace = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, false);
+        inPlace.forward(0, x0);
+        inPlace.backward(0, dy);
+        inPlace.step(0.5);
+        assertTrue(java.util.Arrays.equals(updated, inPlace.layers().parameters().get(0).value().toArray()),
+                "the update written into another version equals the in-place update");
+        stashing.syncParameters();
+        assertTrue(java.util.Arrays.equals(updated, stashing.layers().parameters().get(0).value().toArray()),
+                "after a sync the parameters hold the newest weights");
+        assertTrue(stashing.currentWeights().get(0) == stashing.layers().parameters().get(0).value(), "and are current again");
         assertTrue(twin.layers().parameters().get(0).value().maxAbsDiff(stashing.layers().parameters().get(0).value()) > 0,
                 "the update changed the weights");
     }
@@ -136,6 +146,7 @@ class StageTest {
         }
         assertTrue(stage.stashCopies() >= 20, "every update stashed a version: " + stage.stashCopies());
         assertEquals(slots, stage.stashBuffers(), "no version allocated while training");
+        assertThrows(IllegalStateException.class, stage::syncParameters, "slots are pending");
         assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).stashBuffers(),
                 "the last stage, whose backward follows its forward at once, allocates none up front");
     }

@@ -62,38 +62,60 @@ public final class Optimizer {
         return steps;
     }
 
-    /** Applies one update with learning rate {@code lr}. */
+    /** Applies one update with learning rate {@code lr}, in place. */
     public void step(double lr) {
+        stepInto(lr, null, null);
+    }
+
+    /**
+     * Applies one update with learning rate {@code lr}, reading the weights from {@code from}
+     * and writing the new weights to {@code into} (one tensor per parameter, in order, each of
+     * its parameter's shape); the parameters' own values are not touched unless they are among
+     * them. {@code from == into} updates those in place; null stands for the parameters' own
+     * values. The optimiser's state and the gradients are updated and consumed as by
+     * {@link #step}, and the new weights are bit for bit the ones {@code step} would make. A
+     * pipeline stage uses this to keep the weights an earlier forward used while the update
+     * goes to another buffer (weight stashing without a copy).
+     */
+    public void stepInto(double lr, List<Tensor> from, List<Tensor> into) {
+        if (from != null && from.size() != params.size() || into != null && into.size() != params.size()) {
+            throw new IllegalArgumentException("from/into hold " + (from == null ? "-" : from.size()) + "/" + (into == null ? "-" : into.size())
+                    + " tensors for " + params.size() + " parameters");
+        }
         steps++;
         for (int i = 0; i < params.size(); i++) {
             Parameter p = params.get(i);
+            Tensor wIn = from == null ? p.value() : from.get(i);
+            Tensor wOut = into == null ? p.value() : into.get(i);
+            p.value().requireSameShape("parameter " + p.name() + " weights to update from", wIn);
+            p.value().requireSameShape("parameter " + p.name() + " weights to update into", wOut);
             Tensor m = first.isEmpty() ? null : first.get(i);
             Tensor v = second.isEmpty() ? null : second.get(i);
             // Large parameters are updated by all compute threads: the update is memory-bound.
             int parts = p.size() >= PARALLEL_MIN ? Integer.MAX_VALUE : 1;
-            Parallel.forRange(p.size(), 1024, parts, (from, to) -> {
+            Parallel.forRange(p.size(), 1024, parts, (lo, hi) -> {
                 switch (config.kind()) {
-                    case SGD -> sgd(p, m, (float) lr, from, to);
-                    case ADAM -> adam(p, m, v, lr, from, to);
+                    case SGD -> sgd(p, wIn, wOut, m, (float) lr, lo, hi);
+                    case ADAM -> adam(p, wIn, wOut, m, v, lr, lo, hi);
                 }
             });
         }
     }
 
-    private void sgd(Parameter p, Tensor v, float lr, int from, int to) {
-        float[] w = p.value().data(), g = p.grad().data();
-        int wo = p.value().offset(), go = p.grad().offset();
+    private void sgd(Parameter p, Tensor wInT, Tensor wOutT, Tensor v, float lr, int from, int to) {
+        float[] w = wInT.data(), wOut = wOutT.data(), g = p.grad().data();
+        int wo = wInT.offset(), oo = wOutT.offset(), go = p.grad().offset();
         float wd = (float) config.weightDecay(), mu = (float) config.momentum();
         if (v == null) {
             for (int i = from; i < to; i++) {
-                w[wo + i] -= lr * (g[go + i] + wd * w[wo + i]);
+                wOut[oo + i] = w[wo + i] - lr * (g[go + i] + wd * w[wo + i]);
                 g[go + i] = 0f;
             }
             return;
         }
         float[] m = v.data();
-        if (wo == 0 && go == 0) {
-            sgdMomentum(w, g, m, lr, mu, wd, steps == 1, config.nesterov(), from, to);
+        if (wo == 0 && oo == 0 && go == 0) {
+            sgdMomentum(w, wOut, g, m, lr, mu, wd, steps == 1, config.nesterov(), from, to);
             return;
         }
         // Views with offsets (rare): the same update, index by index.
@@ -102,7 +124,7 @@ public final class Optimizer {
             g[go + i] = 0f;
             float vi = steps == 1 ? gi : mu * m[i] + gi;
             m[i] = vi;
-            w[wo + i] -= lr * (config.nesterov() ? gi + mu * vi : vi);
+            wOut[oo + i] = w[wo + i] - lr * (config.nesterov() ? gi + mu * vi : vi);
         }
     }
 
@@ -112,14 +134,14 @@ public final class Optimizer {
      * offsets it must assume the arrays may overlap), and the update is memory-bound and runs
      * on every parameter every step (measured 3.5-4.7x faster than the offset form).
      */
-    private static void sgdMomentum(float[] w, float[] g, float[] m, float lr, float mu, float wd, boolean first,
+    private static void sgdMomentum(float[] w, float[] wOut, float[] g, float[] m, float lr, float mu, float wd, boolean first,
                                     boolean nesterov, int from, int to) {
         if (first) {
             for (int i = from; i < to; i++) {
                 float gi = g[i] + wd * w[i];
                 g[i] = 0f;
                 m[i] = gi;
-                w[i] -= lr * (nesterov ? gi + mu * gi : gi);
+                wOut[i] = w[i] - lr * (nesterov ? gi + mu * gi : gi);
             }
         } else if (nesterov) {
             for (int i = from; i < to; i++) {
@@ -127,7 +149,7 @@ public final class Optimizer {
                 g[i] = 0f;
                 float vi = mu * m[i] + gi;
                 m[i] = vi;
-                w[i] -= lr * (gi + mu * vi);
+                wOut[i] = w[i] - lr * (gi + mu * vi);
             }
         } else {
             for (int i = from; i < to; i++) {
@@ -135,20 +157,20 @@ public final class Optimizer {
                 g[i] = 0f;
                 float vi = mu * m[i] + gi;
                 m[i] = vi;
-                w[i] -= lr * vi;
+                wOut[i] = w[i] - lr * vi;
             }
         }
     }
 
-    private void adam(Parameter p, Tensor mT, Tensor vT, double lr, int from, int to) {
-        float[] w = p.value().data(), g = p.grad().data(), m = mT.data(), v = vT.data();
-        int wo = p.value().offset(), go = p.grad().offset();
+    private void adam(Parameter p, Tensor wInT, Tensor wOutT, Tensor mT, Tensor vT, double lr, int from, int to) {
+        float[] w = wInT.data(), wOut = wOutT.data(), g = p.grad().data(), m = mT.data(), v = vT.data();
+        int wo = wInT.offset(), oo = wOutT.offset(), go = p.grad().offset();
         float b1 = (float) config.beta1(), b2 = (float) config.beta2(), eps = (float) config.epsilon();
         float wd = (float) config.weightDecay();
         double bc1 = 1 - Math.pow(config.beta1(), steps), bc2 = 1 - Math.pow(config.beta2(), steps);
         float stepSize = (float) (lr / bc1);
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
-        if (wo == 0 && go == 0) {
+        if (wo == 0 && oo == 0 && go == 0) {
             // Same-index form, so that the JIT vectorises it (see sgdMomentum).
             for (int i = from; i < to; i++) {
                 float gi = g[i] + wd * w[i];
@@ -157,7 +179,7 @@ public final class Optimizer {
                 float vi = b2 * v[i] + (1 - b2) * gi * gi;
                 m[i] = mi;
                 v[i] = vi;
-                w[i] -= stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
+                wOut[i] = w[i] - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
             }
             return;
         }
@@ -168,7 +190,7 @@ public final class Optimizer {
             float vi = b2 * v[i] + (1 - b2) * gi * gi;
             m[i] = mi;
             v[i] = vi;
-            w[wo + i] -= stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
+            wOut[oo + i] = w[wo + i] - stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Optimiser steps against values worked out by hand from the formulas in Optimizer's Javadoc. */
 class OptimizerTest {
@@ -110,5 +111,39 @@ class OptimizerTest {
         assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.sgd(1.5, false, 0));
         assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.sgd(0, true, 0));
         assertThrows(IllegalArgumentException.class, () -> OptimizerConfig.parse("rmsprop", 0, 0));
+    }
+
+    @Test
+    void stepInto_writesTheInPlaceUpdateBitForBitIntoAnotherBuffer_andLeavesTheOldWeights() {
+        io.ringtmp.tensor.Rng rng = new io.ringtmp.tensor.Rng(5);
+        int n = 70_000; // large enough for the threaded path
+        for (OptimizerConfig c : List.of(OptimizerConfig.sgd(0, false, 0.01), OptimizerConfig.sgd(0.9, false, 0.01),
+                OptimizerConfig.sgd(0.9, true, 0), OptimizerConfig.adam(0.9, 0.999, 1e-8, 0.01))) {
+            float[] w0 = new float[n];
+            for (int i = 0; i < n; i++) {
+                w0[i] = (float) rng.nextGaussian();
+            }
+            Parameter a = new Parameter("a", Tensor.of(w0.clone(), n), Tensor.zeros(n));
+            Parameter b = new Parameter("b", Tensor.of(w0.clone(), n), Tensor.zeros(n));
+            Optimizer inPlace = Optimizer.create(c, List.of(a));
+            Optimizer outOfPlace = Optimizer.create(c, List.of(b));
+            Tensor[] versions = {b.value(), Tensor.zeros(n), Tensor.zeros(n)};
+            int cur = 0;
+            for (int step = 0; step < 3; step++) {
+                for (int i = 0; i < n; i++) {
+                    float g = (float) rng.nextGaussian();
+                    a.grad().set(i, g);
+                    b.grad().set(i, g);
+                }
+                float[] before = versions[cur].toArray();
+                int next = (cur + 1) % versions.length;
+                inPlace.step(0.05);
+                outOfPlace.stepInto(0.05, List.of(versions[cur]), List.of(versions[next]));
+                assertTrue(java.util.Arrays.equals(a.value().toArray(), versions[next].toArray()), c + ", step " + step);
+                assertTrue(java.util.Arrays.equals(before, versions[cur].toArray()), "the old weights are untouched");
+                assertEquals(0f, b.grad().get(n - 1), "the gradient is consumed");
+                cur = next;
+            }
+        }
     }
 }
