@@ -1018,10 +1018,13 @@ public final class RingProgram implements NodeProgram {
             trace.write(file, id, "stage " + id + " (node " + id + ")", m);
             ctx.say("trace of " + trace.size() + " operations: " + file);
         }
-        ctx.say(String.format(Locale.ROOT, "stage %d (%s..%s, %,d of %,d parameters): %d updates done%s", id,
+        // async updates after every microbatch; the flushed schedules once per mini-batch.
+        String updates = opts.schedule().synchronous() ? String.format(Locale.ROOT, "%,d updates", stepsDone)
+                : String.format(Locale.ROOT, "%,d mini-batches in %,d updates", stepsDone, completedMicrobatches);
+        ctx.say(String.format(Locale.ROOT, "stage %d (%s..%s, %,d of %,d parameters): %s done%s", id,
                 stage.layers().layers().get(0).name(), stage.layers().layers().get(stage.layers().layers().size() - 1).name(),
-                stage.layers().parameterCount(), modelParameters, stepsDone,
-                stage.stashCopies() > 0 ? ", " + stage.stashCopies() + " weight versions stashed" : "")
+                stage.layers().parameterCount(), modelParameters, updates,
+                stage.stashCopies() > 0 ? ", " + stage.stashCopies() + " of them into a new weight version (the old one kept for pending backwards)" : "")
                 + String.format(Locale.ROOT, "; idle %.1f s with every slot taken (awaiting gradients), %.1f s with a slot free (awaiting %s)",
                 idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation"));
     }
