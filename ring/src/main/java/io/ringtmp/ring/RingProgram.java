@@ -126,7 +126,6 @@ public final class RingProgram implements NodeProgram {
     private final Map<Long, int[]> labels = new HashMap<>();
     private final Map<Long, Integer> slotOf = new HashMap<>();
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
-    private boolean[] pending;
     private final ArrayDeque<long[]> lossQueue = new ArrayDeque<>(); // gpipe, last stage: {g, slot}
     private final Map<Long, Tensor> lastOutputs = new HashMap<>();
     private int outstanding;
@@ -481,7 +480,6 @@ public final class RingProgram implements NodeProgram {
         stage = new Stage(config.model().build(modelSeed, from, to), config.optimizer(), rows, slots, first, last,
                 opts.schedule() == Schedule.ASYNC);
         modelParameters = Profiler.parameterCount(config.model());
-        pending = new boolean[slots];
         for (int s = 0; s < slots; s++) {
             freeSlots.add(s);
         }
@@ -768,7 +766,6 @@ public final class RingProgram implements NodeProgram {
     private void forward(long g, Tensor x, byte[] labelBytes) {
         int slot = freeSlots.poll();
         slotOf.put(g, slot);
-        pending[slot] = true;
         outstanding++;
         peakOutstanding = Math.max(peakOutstanding, outstanding);
         forwardsInStep++;
@@ -838,7 +835,6 @@ public final class RingProgram implements NodeProgram {
             sendTensor(ctx.predecessor(), MessageKind.GRADIENT, g / m, (int) (g % m), dIn, null);
         }
         slotOf.remove(g);
-        pending[slot] = false;
         freeSlots.add(slot);
         outstanding--;
         backwardsInStep++;
@@ -855,7 +851,7 @@ public final class RingProgram implements NodeProgram {
                 recordStep(stepsDone);
             }
         } else {
-            stage.step(lrSchedule.lr(g / m), pending);
+            stage.stepKeepingVersions(lrSchedule.lr(g / m));
             traceUpdate(g, t0);
             if (completedMicrobatches % m == 0) {
                 stepsDone = completedMicrobatches / m;

@@ -244,10 +244,9 @@ public final class Stage {
     /**
      * Async: applies the accumulated gradients. When a pending slot (forward done, backward to
      * come) used the current weights, the new weights go to a free version and the current one
-     * stays as that slot's stash; otherwise the update is in place. {@code pending} is the
-     * caller's view of the slots and must agree with this stage's.
+     * stays as that slot's stash; otherwise the update is in place.
      */
-    public void step(double lr, boolean[] pending) {
+    public void stepKeepingVersions(double lr) {
         if (!stashing || !inUse(current)) {
             step(lr);
             return;

@@ -100,7 +100,7 @@ class StageTest {
         twin.forward(1, x1);
         Tensor expected = twin.backward(1, dy).copy(); // with the weights of x1's forward
         stashing.backward(0, dy);
-        stashing.step(0.5, new boolean[]{false, true}); // slot 1 is between forward and backward
+        stashing.stepKeepingVersions(0.5); // slot 1 is between forward and backward
         float[] updated = stashing.currentWeights().get(0).toArray();
         Tensor got = stashing.backward(1, dy);
         assertTrue(expected.maxAbsDiff(got) == 0, "the backward of slot 1 ran with its forward's weights");
@@ -131,23 +131,52 @@ class StageTest {
         Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
         // Async steady state with every slot taken: forward into the free slot, then the oldest
         // slot's backward and an update while the other slots are pending (each on another version).
-        boolean[] pending = new boolean[slots];
         for (int s = 0; s < slots; s++) {
             stage.forward(s, x);
-            pending[s] = true;
         }
         for (int mb = 0; mb < 20; mb++) {
             int oldest = mb % slots;
             stage.backward(oldest, dy);
-            pending[oldest] = false;
-            stage.step(0.01, pending);
+            stage.stepKeepingVersions(0.01);
             stage.forward(oldest, x);
-            pending[oldest] = true;
         }
         assertTrue(stage.stashCopies() >= 20, "every update stashed a version: " + stage.stashCopies());
         assertEquals(slots, stage.stashBuffers(), "no version allocated while training");
         assertThrows(IllegalStateException.class, stage::syncParameters, "slots are pending");
         assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).stashBuffers(),
                 "the last stage, whose backward follows its forward at once, allocates none up front");
+    }
+
+    @Test
+    void syncParameters_atADrainedPoint_changesNothingThatFollows() {
+        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
+        OptimizerConfig sgd = OptimizerConfig.sgd(0.9, true, 0);
+        Stage synced = new Stage(spec.build(7, 2, 5), sgd, 2, 3, false, false, true);
+        Stage reference = new Stage(spec.build(7, 2, 5), sgd, 2, 3, false, false, true);
+        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        for (int round = 0; round < 3; round++) {
+            for (Stage st : List.of(synced, reference)) {
+                for (int s = 0; s < 3; s++) {
+                    st.forward(s, Tensor.of(new float[]{1, -2, 3, 0.5f + s, -1, 2, 0, 1, 1 + round, -1}, 2, 5));
+                }
+                for (int mb = 0; mb < 9; mb++) { // every slot pending at each update
+                    int oldest = mb % 3;
+                    st.backward(oldest, dy);
+                    st.stepKeepingVersions(0.05);
+                    st.forward(oldest, Tensor.of(new float[]{0.5f, mb, 3, -1, 0, 2, 1, 1, -2, round}, 2, 5));
+                }
+                for (int s = 0; s < 3; s++) { // drain
+                    st.backward((9 + s) % 3, dy);
+                    st.stepKeepingVersions(0.05);
+                }
+            }
+            synced.syncParameters(); // the reference never syncs until the end
+        }
+        reference.syncParameters();
+        for (int i = 0; i < synced.layers().parameters().size(); i++) {
+            assertTrue(java.util.Arrays.equals(reference.layers().parameters().get(i).value().toArray(),
+                    synced.layers().parameters().get(i).value().toArray()), "parameter " + i);
+        }
+        assertEquals(3, synced.stashBuffers(), "no version allocated");
     }
 }
