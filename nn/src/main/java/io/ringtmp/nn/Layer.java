@@ -43,23 +43,7 @@ public interface Layer {
      * weights directly overrides it and copies nothing.
      */
     default void forward(Tensor x, Tensor y, Tensor state, boolean training, List<Tensor> values) {
-        List<Parameter> ps = parameters();
-        if (ps.isEmpty()) {
-            forward(x, y, state, training);
-            return;
-        }
-        List<Tensor> saved = new java.util.ArrayList<>(ps.size());
-        for (int i = 0; i < ps.size(); i++) {
-            saved.add(ps.get(i).value().copy());
-            ps.get(i).value().copyFrom(values.get(i));
-        }
-        try {
-            forward(x, y, state, training);
-        } finally {
-            for (int i = 0; i < ps.size(); i++) {
-                ps.get(i).value().copyFrom(saved.get(i));
-            }
-        }
+        withValues(this, values, () -> forward(x, y, state, training));
     }
 
     /**
@@ -75,18 +59,19 @@ public interface Layer {
      * and back; a layer that reads its weights only for dx overrides it and copies nothing.
      */
     default void backward(Tensor x, Tensor y, Tensor state, Tensor dy, Tensor dx, List<Tensor> values) {
-        List<Parameter> ps = parameters();
-        if (ps.isEmpty()) {
-            backward(x, y, state, dy, dx);
-            return;
-        }
+        withValues(this, values, () -> backward(x, y, state, dy, dx));
+    }
+
+    /** Runs {@code pass} with {@code values} copied into the layer's parameters, and the parameters' own values back after it. */
+    private static void withValues(Layer layer, List<Tensor> values, Runnable pass) {
+        List<Parameter> ps = layer.parameters();
         List<Tensor> saved = new java.util.ArrayList<>(ps.size());
         for (int i = 0; i < ps.size(); i++) {
             saved.add(ps.get(i).value().copy());
             ps.get(i).value().copyFrom(values.get(i));
         }
         try {
-            backward(x, y, state, dy, dx);
+            pass.run();
         } finally {
             for (int i = 0; i < ps.size(); i++) {
                 ps.get(i).value().copyFrom(saved.get(i));
