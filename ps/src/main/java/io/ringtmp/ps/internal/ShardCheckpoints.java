@@ -8,6 +8,7 @@ import io.ringtmp.ps.ServerShard;
 import io.ringtmp.train.Checkpoint;
 import io.ringtmp.train.CheckpointException;
 import io.ringtmp.train.Provenance;
+import io.ringtmp.train.StepCheckpoints;
 import io.ringtmp.train.TrainConfig;
 
 import java.io.IOException;
@@ -20,8 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -46,7 +45,6 @@ import java.util.stream.Stream;
  * <p>Stateless; the methods touch only the files and shards they are given, on the caller's thread.
  */
 public final class ShardCheckpoints {
-    private static final Pattern NAME = Pattern.compile("step-(\\d+)\\.rtck");
     /** CONTROL payload prefix of a server's saved steps, e.g. {@code ps-saved 8,12}. */
     static final String SAVED = "ps-saved ";
     /** CONTROL payload prefix of a server that cannot resume, followed by why. */
@@ -64,7 +62,7 @@ public final class ShardCheckpoints {
 
     /** The checkpoint of server {@code server} at step {@code step}. */
     public static Path file(Path dir, int server, long step) {
-        return serverDir(dir, server).resolve(String.format("step-%09d.rtck", step));
+        return StepCheckpoints.file(serverDir(dir, server), step);
     }
 
     static Path serverDir(Path dir, int server) {
@@ -123,34 +121,8 @@ public final class ShardCheckpoints {
         h.put("provenance", Provenance.current());
         Path f = file(dir, server, step);
         Checkpoint.write(f, shard.toCheckpoint(h));
-        List<Long> steps = fileSteps(serverDir(dir, server));
-        for (int i = 0; i + keep < steps.size(); i++) {
-            try {
-                Files.deleteIfExists(file(dir, server, steps.get(i)));
-            } catch (IOException e) {
-                // An old checkpoint left behind costs disk, not correctness.
-            }
-        }
+        StepCheckpoints.keepNewest(serverDir(dir, server), keep);
         return f;
-    }
-
-    /** Steps of the checkpoint files in {@code d}, by name, oldest first (none when it is absent). */
-    private static List<Long> fileSteps(Path d) {
-        if (!Files.isDirectory(d)) {
-            return List.of();
-        }
-        TreeSet<Long> out = new TreeSet<>();
-        try (Stream<Path> files = Files.list(d)) {
-            for (Path f : files.toList()) {
-                Matcher m = NAME.matcher(f.getFileName().toString());
-                if (m.matches()) {
-                    out.add(Long.parseLong(m.group(1)));
-                }
-            }
-        } catch (IOException e) {
-            throw new CheckpointException("cannot list checkpoints in " + d + ": " + e.getMessage());
-        }
-        return new ArrayList<>(out);
     }
 
     /**
@@ -162,7 +134,7 @@ public final class ShardCheckpoints {
      */
     public static List<Long> savedSteps(Path dir, int server, Map<String, Object> identity, Consumer<String> log) {
         List<Long> out = new ArrayList<>();
-        for (long step : fileSteps(serverDir(dir, server))) {
+        for (long step : StepCheckpoints.steps(serverDir(dir, server))) {
             Path f = file(dir, server, step);
             Checkpoint cp;
             try {

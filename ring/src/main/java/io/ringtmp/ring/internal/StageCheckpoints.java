@@ -8,19 +8,15 @@ import io.ringtmp.tensor.Tensor;
 import io.ringtmp.train.Checkpoint;
 import io.ringtmp.train.CheckpointException;
 import io.ringtmp.train.Provenance;
+import io.ringtmp.train.StepCheckpoints;
 import io.ringtmp.train.TrainConfig;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Per-stage checkpoints of a ring run: {@code DIR/stage-<k>/step-<s>.rtck}, each the stage's
@@ -29,7 +25,6 @@ import java.util.stream.Stream;
  * step s, every node holds s or the one before it, and a resume finds a step all stages share.
  */
 public final class StageCheckpoints {
-    private static final Pattern NAME = Pattern.compile("step-(\\d+)\\.rtck");
 
     /** A saved stage: its step and layer range. */
     public record Saved(long step, int from, int to, Path file) {
@@ -39,7 +34,7 @@ public final class StageCheckpoints {
     }
 
     public static Path file(Path dir, int stage, long step) {
-        return dir.resolve("stage-" + stage).resolve(String.format("step-%09d.rtck", step));
+        return StepCheckpoints.file(dir.resolve("stage-" + stage), step);
     }
 
     public static void save(Path dir, int stageId, int stages, long step, Stage stage, TrainConfig config, RingOptions opts,
@@ -68,14 +63,8 @@ public final class StageCheckpoints {
             t.put("optimizer." + i, state.get(i));
         }
         Checkpoint.write(file(dir, stageId, step), new Checkpoint(h, t));
-        List<Saved> all = list(dir, stageId);
-        for (int i = 0; i + 2 < all.size(); i++) {
-            try {
-                Files.deleteIfExists(all.get(i).file());
-            } catch (IOException e) {
-                // An old checkpoint left behind costs disk, not correctness.
-            }
-        }
+        // By name: reading every saved file back to prune them would read the stage's weights twice per save.
+        StepCheckpoints.keepNewest(dir.resolve("stage-" + stageId), 2);
     }
 
     /** Stage {@code stageId}'s checkpoints in {@code dir}, oldest first (none when the directory is absent). */
@@ -84,27 +73,17 @@ public final class StageCheckpoints {
             return List.of();
         }
         Path d = dir.resolve("stage-" + stageId);
-        if (!Files.isDirectory(d)) {
-            return List.of();
-        }
         List<Saved> out = new ArrayList<>();
-        try (Stream<Path> files = Files.list(d)) {
-            for (Path f : files.toList()) {
-                Matcher mt = NAME.matcher(f.getFileName().toString());
-                if (!mt.matches()) {
-                    continue;
-                }
-                try {
-                    Checkpoint cp = Checkpoint.read(f);
-                    out.add(new Saved(((Number) cp.header().get("step")).longValue(), ((Number) cp.header().get("from")).intValue(),
-                            ((Number) cp.header().get("to")).intValue(), f));
-                } catch (CheckpointException e) {
-                    // A torn or foreign file is not a resumable step; the others may be.
-                    System.out.println("stage " + stageId + ": skipping " + f + ": " + e.getMessage());
-                }
+        for (long step : StepCheckpoints.steps(d)) {
+            Path f = StepCheckpoints.file(d, step);
+            try {
+                Checkpoint cp = Checkpoint.read(f);
+                out.add(new Saved(((Number) cp.header().get("step")).longValue(), ((Number) cp.header().get("from")).intValue(),
+                        ((Number) cp.header().get("to")).intValue(), f));
+            } catch (CheckpointException e) {
+                // A torn or foreign file is not a resumable step; the others may be.
+                System.out.println("stage " + stageId + ": skipping " + f + ": " + e.getMessage());
             }
-        } catch (IOException e) {
-            throw new CheckpointException("cannot list checkpoints in " + d + ": " + e.getMessage());
         }
         out.sort(Comparator.comparingLong(Saved::step));
         return out;
