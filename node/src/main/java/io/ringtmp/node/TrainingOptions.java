@@ -91,12 +91,18 @@ public final class TrainingOptions {
 
     /** Whether to restart from the checkpoints in {@code checkpointDir}, which it needs. */
     public static boolean resume(ClusterSpec spec) {
-        String v = spec.option(RESUME, "false");
-        if (!v.equals("true") && !v.equals("false")) {
-            throw new SpecException("option " + RESUME + " must be true or false, got '" + v + "'");
-        }
-        if (v.equals("true") && checkpointDir(spec) == null) {
+        boolean resume = flag(spec, RESUME);
+        if (resume && checkpointDir(spec) == null) {
             throw new SpecException("option " + RESUME + " needs option " + CHECKPOINT_DIR + " (where the nodes saved their checkpoints)");
+        }
+        return resume;
+    }
+
+    /** A true/false option, false when absent. */
+    public static boolean flag(ClusterSpec spec, String key) {
+        String v = spec.option(key, "false");
+        if (!v.equals("true") && !v.equals("false")) {
+            throw new SpecException("option " + key + " must be true or false, got '" + v + "'");
         }
         return v.equals("true");
     }

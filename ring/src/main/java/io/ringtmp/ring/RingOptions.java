@@ -62,11 +62,7 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
         if (eval < 1) {
             throw new SpecException("evalBatch must be >= 1, got " + eval);
         }
-        String trace = spec.option(TRACE, "false");
-        if (!trace.equals("true") && !trace.equals("false")) {
-            throw new SpecException("option " + TRACE + " must be true or false, got '" + trace + "'");
-        }
-        return new RingOptions(sch, m, inflight, partition, profile, eval, trace.equals("true"));
+        return new RingOptions(sch, m, inflight, partition, profile, eval, TrainingOptions.flag(spec, TRACE));
     }
 
     /** Rows per microbatch for {@code config}'s batch. */

@@ -43,6 +43,14 @@ class RingOptionsTest {
     }
 
     @Test
+    void trace_isOffByDefault_andTakesTrueOrFalseOnly() {
+        assertEquals(false, RingOptions.from(spec(2, Map.of())).trace());
+        assertEquals(true, RingOptions.from(spec(2, Map.of("trace", "true"))).trace());
+        assertTrue(assertThrows(SpecException.class, () -> RingOptions.from(spec(2, Map.of("trace", "yes"))))
+                .getMessage().contains("option trace must be true or false, got 'yes'"));
+    }
+
+    @Test
     void slots_followTheScheduleAndStage() {
         RingOptions gpipe = RingOptions.from(spec(4, Map.of("schedule", "gpipe", "microbatches", "8")));
         assertEquals(8, gpipe.slots(0, 4));
