@@ -1020,7 +1020,7 @@ public final class RingProgram implements NodeProgram {
         ctx.say(String.format(Locale.ROOT, "stage %d (%s..%s, %,d of %,d parameters): %s done%s", id,
                 stage.layers().layers().get(0).name(), stage.layers().layers().get(stage.layers().layers().size() - 1).name(),
                 stage.layers().parameterCount(), modelParameters, updates,
-                stage.stashCopies() > 0 ? ", " + stage.stashCopies() + " of them into a new weight version (the old one kept for pending backwards)" : "")
+                stage.versionsKept() > 0 ? ", " + stage.versionsKept() + " of them into a new weight version (the old one kept for pending backwards)" : "")
                 + String.format(Locale.ROOT, "; idle %.1f s with every slot taken (awaiting gradients), %.1f s with a slot free (awaiting %s)",
                 idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation"));
     }

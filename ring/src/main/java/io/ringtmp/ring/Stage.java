@@ -36,7 +36,7 @@ public final class Stage {
     private final boolean first;
     private final boolean last;
     private final boolean stashing;
-    private final java.util.List<io.ringtmp.nn.Parameter> params;
+    private final List<io.ringtmp.nn.Parameter> params;
     /** The parameters' own values: one of the versions. */
     private final List<Tensor> own;
     /** The version forwards use now. */
@@ -45,8 +45,8 @@ public final class Stage {
     private final List<Tensor>[] slotWeights;
     /** Versions no slot uses and that are not current. */
     private final java.util.ArrayDeque<List<Tensor>> freeVersions = new java.util.ArrayDeque<>();
-    private long stashCopies;
-    private int stashBuffers;
+    private long versionsKept;
+    private int versionsAllocated;
 
     /**
      * @param layers        this stage's layers (built with {@code ModelSpec.build(seed, from, to)})
@@ -112,7 +112,7 @@ public final class Stage {
     /** Runs the stage forward on microbatch input {@code x} in {@code slot}; returns the output (a view into the slot). */
     public Tensor forward(int slot, Tensor x) {
         slotWeights[slot] = current;
-        return layers.forward(x, slots[slot], true, current == own ? null : current);
+        return layers.forward(x, slots[slot], true, orNull(current));
     }
 
     /**
@@ -120,7 +120,7 @@ public final class Stage {
      * {@code acts} (not a slot's).
      */
     public Tensor evalForward(Tensor x, Activations acts) {
-        return layers.forward(x, acts, false, current == own ? null : current);
+        return layers.forward(x, acts, false, orNull(current));
     }
 
     /**
@@ -160,8 +160,13 @@ public final class Stage {
      * Weight versions kept for pending backwards so far (async): updates that wrote the new
      * weights into another version because a pending slot still used the current one.
      */
-    public long stashCopies() {
-        return stashCopies;
+    public long versionsKept() {
+        return versionsKept;
+    }
+
+    /** {@code version} as the layers and the optimiser take it: null for the parameters' own values (their plain path). */
+    private List<Tensor> orNull(List<Tensor> version) {
+        return version == own ? null : version;
     }
 
     private List<Tensor> newVersion() {
@@ -169,13 +174,13 @@ public final class Stage {
         for (io.ringtmp.nn.Parameter p : params) {
             v.add(Tensor.zeros(p.value().shape()));
         }
-        stashBuffers++;
+        versionsAllocated++;
         return List.copyOf(v);
     }
 
     /** Weight versions allocated besides the parameters' own (one per slot up front on a stashing stage but the last). */
-    int stashBuffers() {
-        return stashBuffers;
+    int versionsAllocated() {
+        return versionsAllocated;
     }
 
     /** The weights forwards use now (the parameters' own values, or another version after an async update). */
@@ -187,7 +192,7 @@ public final class Stage {
     private Tensor backwardWithStash(int slot, Tensor dOut) {
         List<Tensor> w = slotWeights[slot];
         slotWeights[slot] = null;
-        Tensor dIn = layers.backward(dOut, slots[slot], !first, w == own ? null : w);
+        Tensor dIn = layers.backward(dOut, slots[slot], !first, orNull(w));
         if (w != null && w != current && !inUse(w)) {
             freeVersions.add(w); // an older version no pending slot uses any more
         }
@@ -238,7 +243,7 @@ public final class Stage {
 
     /** Applies the accumulated gradients (and zeroes them) to the current weights, in place. */
     public void step(double lr) {
-        optimizer.stepInto(lr, current == own ? null : current, current == own ? null : current);
+        optimizer.stepInto(lr, orNull(current), orNull(current));
     }
 
     /**
@@ -255,8 +260,8 @@ public final class Stage {
         if (into == null) {
             into = newVersion();
         }
-        optimizer.stepInto(lr, current == own ? null : current, into == own ? null : into);
+        optimizer.stepInto(lr, orNull(current), orNull(into));
         current = into;
-        stashCopies++;
+        versionsKept++;
     }
 }

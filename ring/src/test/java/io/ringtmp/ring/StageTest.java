@@ -104,7 +104,7 @@ class StageTest {
         float[] updated = stashing.currentWeights().get(0).toArray();
         Tensor got = stashing.backward(1, dy);
         assertTrue(expected.maxAbsDiff(got) == 0, "the backward of slot 1 ran with its forward's weights");
-        assertEquals(1, stashing.stashCopies());
+        assertEquals(1, stashing.versionsKept());
         // The same first microbatch on a stage without stashing, updated in place: the same weights, bit for bit.
         Stage inPlace = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, false);
         inPlace.forward(0, x0);
@@ -126,7 +126,7 @@ class StageTest {
         OptimizerConfig sgd = OptimizerConfig.sgd(0.9, false, 0);
         int slots = 3;
         Stage stage = new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, false, true);
-        assertEquals(slots, stage.stashBuffers(), "one version per slot, before any microbatch");
+        assertEquals(slots, stage.versionsAllocated(), "one version per slot, before any microbatch");
         Tensor x = Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
         Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
         // Async steady state with every slot taken: forward into the free slot, then the oldest
@@ -140,10 +140,10 @@ class StageTest {
             stage.stepKeepingVersions(0.01);
             stage.forward(oldest, x);
         }
-        assertTrue(stage.stashCopies() >= 20, "every update stashed a version: " + stage.stashCopies());
-        assertEquals(slots, stage.stashBuffers(), "no version allocated while training");
+        assertTrue(stage.versionsKept() >= 20, "every update stashed a version: " + stage.versionsKept());
+        assertEquals(slots, stage.versionsAllocated(), "no version allocated while training");
         assertThrows(IllegalStateException.class, stage::syncParameters, "slots are pending");
-        assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).stashBuffers(),
+        assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).versionsAllocated(),
                 "the last stage, whose backward follows its forward at once, allocates none up front");
     }
 
@@ -177,6 +177,6 @@ class StageTest {
             assertTrue(java.util.Arrays.equals(reference.layers().parameters().get(i).value().toArray(),
                     synced.layers().parameters().get(i).value().toArray()), "parameter " + i);
         }
-        assertEquals(3, synced.stashBuffers(), "no version allocated");
+        assertEquals(3, synced.versionsAllocated(), "no version allocated");
     }
 }

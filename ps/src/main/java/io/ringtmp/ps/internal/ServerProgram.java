@@ -42,8 +42,8 @@ import java.util.concurrent.TimeUnit;
  * once. Under bsp the answer to a pull of step t streams: chunk c goes out as soon as its update
  * from the W pushes of step t-1 is applied, while the later chunks of those pushes are still
  * arriving ({@link ConsistencyGate#releasableChunks}); the workers send that pull before their
- * push of t-1, so it is waiting when the first chunk is done. The loop ends when every worker has pushed every step and worker 0's pull of the final
- * weights is answered.
+ * push of t-1, so it is waiting when the first chunk is done. The loop ends when every worker
+ * has pushed every step and worker 0's pull of the final weights is answered.
  *
  * <p>Checkpoints (with a {@code checkpointDir}): when the slowest worker's clock reaches t, a
  * multiple of {@code checkpointEvery} or the run's last step, the loop writes the shard as
@@ -296,14 +296,8 @@ public final class ServerProgram implements NodeProgram {
             return;
         }
         long t0 = ctx.time().nanoTime();
-        long runId = ctx.spec().runId();
         for (ConsistencyGate.ChunkRelease r : rs) {
-            if (r.chunk() == 0) {
-                staleness.answered(r.worker(), r.step(), shard.optimizerSteps(0));
-            }
-            Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), r.chunk(), shard.chunkValues(r.chunk()), null);
-            workerLinks[r.worker()].send(m);
-            bytes.sent(options.workerNode(r.worker()), m);
+            sendChunk(r.worker(), r.step(), r.chunk());
         }
         sendNs += ctx.time().nanoTime() - t0;
     }
@@ -336,26 +330,30 @@ public final class ServerProgram implements NodeProgram {
         }
         long t0 = ctx.time().nanoTime();
         lastAnswer.clear();
-        long runId = ctx.spec().runId();
         for (int c = 0; c < shard.chunkCount(); c++) {
             for (ConsistencyGate.Release r : rs) {
                 if (c < r.fromChunk()) {
                     continue; // already sent by answerChunks
                 }
-                Message m = new Message(MessageKind.PARAMS, ctx.id(), runId, r.step(), c, shard.chunkValues(c), null);
-                lastAnswer.add(workerLinks[r.worker()].send(m));
-                bytes.sent(options.workerNode(r.worker()), m);
+                lastAnswer.add(sendChunk(r.worker(), r.step(), c));
             }
         }
         for (ConsistencyGate.Release r : rs) {
-            if (r.fromChunk() == 0) {
-                staleness.answered(r.worker(), r.step(), shard.optimizerSteps(0));
-            }
             if (r.step() >= gate.totalSteps()) {
                 finalAnswered = true;
             }
         }
         sendNs += ctx.time().nanoTime() - t0;
+    }
+
+    /** Sends chunk {@code c} of the parameters of {@code step} to worker {@code w} (chunk 0 also dates the answer for the staleness report). */
+    private CompletableFuture<Void> sendChunk(int w, long step, int c) {
+        if (c == 0) {
+            staleness.answered(w, step, shard.optimizerSteps(0));
+        }
+        Message m = new Message(MessageKind.PARAMS, ctx.id(), ctx.spec().runId(), step, c, shard.chunkValues(c), null);
+        bytes.sent(options.workerNode(w), m);
+        return workerLinks[w].send(m);
     }
 
     private void record(long round, long wallNs) {
