@@ -16,6 +16,7 @@ import io.ringtmp.node.NodeContext;
 import io.ringtmp.node.NodeMetrics;
 import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.ring.internal.ComputeOrder;
 import io.ringtmp.ring.internal.OpTrace;
 import io.ringtmp.ring.internal.StageCheckpoints;
 import io.ringtmp.tensor.Blas;
@@ -61,8 +62,8 @@ import java.util.concurrent.atomic.LongAdder;
  * it holds a credit and a free activation slot, so at most {@code inflight} microbatches are in
  * the pipe and each stage holds at most its slot count of activations. Messages arrive on
  * transport threads and are queued; the loop prefers a backward (which frees memory) to a
- * forward, and the links send on their own I/O threads, so a stage computes microbatch m+1 while
- * m is on the wire.
+ * forward, but not twice in a row while a forward is ready ({@link ComputeOrder}), and the links
+ * send on their own I/O threads, so a stage computes microbatch m+1 while m is on the wire.
  *
  * <p><b>Schedules.</b> See {@link Schedule}: gpipe and 1f1b update every stage once per mini-batch
  * (node 0 starts mini-batch s+1 only after its own update of s, which comes after every other
@@ -123,6 +124,7 @@ public final class RingProgram implements NodeProgram {
     // Pipeline state.
     private final ArrayDeque<Message> forwards = new ArrayDeque<>();
     private final ArrayDeque<Message> backwards = new ArrayDeque<>();
+    private final ComputeOrder computeOrder = new ComputeOrder();
     private final Map<Long, int[]> labels = new HashMap<>();
     private final Map<Long, Integer> slotOf = new HashMap<>();
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
@@ -637,35 +639,43 @@ public final class RingProgram implements NodeProgram {
         }
     }
 
-    /** Does one piece of compute if any is possible; returns whether it did. */
+    /** Does one piece of compute if any is possible ({@link ComputeOrder} picks); returns whether it did. */
     private boolean act() {
-        if (!backwards.isEmpty()) {
-            Message g = backwards.poll();
-            backward(g.step() * m + g.microbatch(), g.tensor());
-            return true;
-        }
         if (last && opts.schedule() == Schedule.GPIPE && !lossQueue.isEmpty() && forwardsInStep == m) {
             long[] e = lossQueue.pollLast();
             lossAndBackward(e[0], (int) e[1]);
             return true;
         }
+        switch (computeOrder.next(!backwards.isEmpty(), forwardReady())) {
+            case BACKWARD -> {
+                Message g = backwards.poll();
+                backward(g.step() * m + g.microbatch(), g.tensor());
+            }
+            case FORWARD -> {
+                if (first) {
+                    start();
+                } else {
+                    Message a = forwards.poll();
+                    forward(a.step() * m + a.microbatch(), a.tensor(), a.bytes());
+                }
+            }
+            case NOTHING -> {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Whether a forward can run now: a free slot and, on node 0, a microbatch to start, elsewhere its activation. */
+    private boolean forwardReady() {
         if (freeSlots.isEmpty()) {
             return false;
         }
         if (first) {
-            if (canStart()) {
-                start();
-                return true;
-            }
-            return false;
+            return canStart();
         }
         Message a = forwards.peek();
-        if (a != null && (!opts.schedule().synchronous() || a.step() == stepsDone)) {
-            forwards.poll();
-            forward(a.step() * m + a.microbatch(), a.tensor(), a.bytes());
-            return true;
-        }
-        return false;
+        return a != null && (!opts.schedule().synchronous() || a.step() == stepsDone);
     }
 
     // ---- node 0: starting microbatches, boundaries
