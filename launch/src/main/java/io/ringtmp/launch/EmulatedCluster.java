@@ -1,6 +1,7 @@
 package io.ringtmp.launch;
 
 import io.ringtmp.launch.internal.CgroupV1;
+import io.ringtmp.launch.internal.CpuSlices;
 import io.ringtmp.launch.internal.Inventory;
 import io.ringtmp.launch.internal.Shell;
 import io.ringtmp.launch.internal.Subnets;
@@ -18,8 +19,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * N slow devices on a slow network, on one machine: each node in its own network namespace with
  * its own address, a link whose rate {@code tc tbf} caps in both directions, and cgroup v1 limits
- * on CPU and memory. Needs root, {@code ip}, {@code tc} and the cgroup v1 cpu and memory
- * controllers; see docs/emulation.md for what is and is not emulated.
+ * on CPU and memory, each CPU-capped node pinned to its own slice of the CPUs (cpuset) where the
+ * quotas fit. Needs root, {@code ip}, {@code tc} and the cgroup v1 cpu and memory controllers
+ * (cpuset where present); see docs/emulation.md for what is and is not emulated.
  *
  * <p>Topology: a hub namespace {@code rtmp-<tag>-hub} holds a bridge; node {@code i} lives in
  * {@code rtmp-<tag>-<i>}, its {@code eth0} paired with port {@code p<i>} on the bridge and
@@ -53,6 +55,8 @@ public final class EmulatedCluster implements AutoCloseable {
     private final String subnetPrefix;
     private final List<Path> cpuGroups = new ArrayList<>();
     private final List<Path> memoryGroups = new ArrayList<>();
+    private final List<Path> cpusetGroups = new ArrayList<>();
+    private List<String> cpuSets = List.of();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
 
@@ -90,7 +94,7 @@ public final class EmulatedCluster implements AutoCloseable {
         return c;
     }
 
-    private record Preflight(String ip, String tc, Optional<CgroupV1> cpu, Optional<CgroupV1> memory) {
+    private record Preflight(String ip, String tc, Optional<CgroupV1> cpu, Optional<CgroupV1> memory, Optional<CgroupV1> cpuset) {
     }
 
     private static Preflight preflight(EmulationConfig cfg) {
@@ -113,7 +117,9 @@ public final class EmulatedCluster implements AutoCloseable {
             throw new EmulationException("--emulate with --node-mem needs the cgroup v1 memory controller mounted"
                     + " (e.g. at /sys/fs/cgroup/memory): mount it or drop --node-mem");
         }
-        return new Preflight(ip, tc, cpu, memory);
+        // Pinning each node to its slice of the CPUs is best effort: without the cpuset controller the quotas still hold.
+        Optional<CgroupV1> cpuset = cfg.cpuCapped() ? CgroupV1.find("cpuset") : Optional.empty();
+        return new Preflight(ip, tc, cpu, memory, cpuset);
     }
 
     /** Whether this process's effective uid is 0, from /proc/self/status. */
@@ -132,6 +138,13 @@ public final class EmulatedCluster implements AutoCloseable {
     }
 
     private void build(Preflight pre) {
+        String mems = null;
+        if (pre.cpuset.isPresent()) {
+            Path own = pre.cpuset.get().groupDir("");
+            mems = CgroupV1.read(own, "cpuset.mems");
+            cpuSets = CpuSlices.assign(config.nodes(), config.nodeCpu(), CpuSlices.parse(CgroupV1.read(own, "cpuset.cpus")))
+                    .orElse(List.of());
+        }
         String hub = Inventory.hubName(tag);
         ipRun("create the hub namespace", "netns", "add", hub);
         ipRun("bring up the hub's loopback", "-n", hub, "link", "set", "lo", "up");
@@ -159,6 +172,12 @@ public final class EmulatedCluster implements AutoCloseable {
                 cpuGroups.add(g);
                 CgroupV1.write(g, "cpu.cfs_period_us", Long.toString(CFS_PERIOD_US));
                 CgroupV1.write(g, "cpu.cfs_quota_us", Long.toString(config.cpuQuotaUs()));
+            }
+            if (!cpuSets.isEmpty()) {
+                Path g = pre.cpuset.get().create(ns);
+                cpusetGroups.add(g);
+                CgroupV1.write(g, "cpuset.mems", mems);  // v1 takes no task before both are set
+                CgroupV1.write(g, "cpuset.cpus", cpuSets.get(i));
             }
             if (pre.memory.isPresent()) {
                 Path g = pre.memory.get().create(ns);
@@ -216,7 +235,10 @@ public final class EmulatedCluster implements AutoCloseable {
         return Inventory.nodeName(tag, node);
     }
 
-    /** The cgroup directories node {@code node}'s processes join (cpu and/or memory; empty when neither is capped). */
+    /**
+     * The cgroup directories node {@code node}'s processes join, in this order: cpu, memory,
+     * cpuset (each only when used; empty when neither CPU nor memory is capped).
+     */
     public List<Path> cgroupDirs(int node) {
         checkNode(node);
         List<Path> dirs = new ArrayList<>();
@@ -226,7 +248,20 @@ public final class EmulatedCluster implements AutoCloseable {
         if (!memoryGroups.isEmpty()) {
             dirs.add(memoryGroups.get(node));
         }
+        if (!cpusetGroups.isEmpty()) {
+            dirs.add(cpusetGroups.get(node));
+        }
         return dirs;
+    }
+
+    /**
+     * The CPUs node {@code node} is pinned to, as a cpuset list ("0", "0-1"), or empty when the
+     * nodes are not pinned (CPU uncapped, no cpuset controller, or quotas that add up to more
+     * than the launcher's CPUs); see {@link CpuSlices}.
+     */
+    public Optional<String> cpusOf(int node) {
+        checkNode(node);
+        return cpuSets.isEmpty() ? Optional.empty() : Optional.of(cpuSets.get(node));
     }
 
     /**

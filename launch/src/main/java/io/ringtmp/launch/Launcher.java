@@ -96,7 +96,7 @@ public final class Launcher {
             Path specFile = runDir.resolve("cluster.json");
             spec.write(specFile);
             out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s; spec and metrics in %s%n", Long.toHexString(runId),
-                    o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + ")", runDir);
+                    o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")", runDir);
 
             List<Thread> pumps = new ArrayList<>();
             for (int i = 0; i < o.nodes(); i++) {
@@ -150,6 +150,18 @@ public final class Launcher {
         return (e.linkCapped() ? e.linkMbit() + " Mbit/s links" : "uncapped links")
                 + ", " + (e.cpuCapped() ? e.nodeCpu() + " cores" : "uncapped CPU")
                 + ", " + (e.memoryCapped() ? (e.nodeMemBytes() >> 20) + " MiB heap" : "uncapped memory") + " per node";
+    }
+
+    /** ", nodes on CPUs 0 0 1 1" when the emulated nodes are pinned, else "". */
+    static String pinning(EmulatedCluster emu) {
+        if (emu.cpusOf(0).isEmpty()) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(", nodes on CPUs");
+        for (int i = 0; i < emu.nodes(); i++) {
+            b.append(' ').append(emu.cpusOf(i).orElseThrow());
+        }
+        return b.toString();
     }
 
     private static Thread pumpToFile(Process p, Path file) {

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -104,11 +105,19 @@ class EmulatedClusterIT {
                 assertTrue(run("tc", "-n", ns, "qdisc", "show", "dev", "eth0").contains("tbf"));
                 assertTrue(run("tc", "-n", hub, "qdisc", "show", "dev", "p" + i).contains("rate 40Mbit"));
                 List<Path> dirs = c.cgroupDirs(i);
-                assertEquals(2, dirs.size(), dirs.toString());
                 groups.addAll(dirs);
                 assertEquals("2500", read(dirs.get(0).resolve("cpu.cfs_quota_us")));
                 assertEquals("10000", read(dirs.get(0).resolve("cpu.cfs_period_us")));
                 assertEquals(Long.toString(cfg.memoryLimitBytes()), read(dirs.get(1).resolve("memory.limit_in_bytes")));
+                if (Files.isDirectory(Path.of("/sys/fs/cgroup/cpuset"))) {
+                    // 3 nodes x 0.25 core fit on the first CPU the launcher may use: all three are pinned to it.
+                    assertEquals(3, dirs.size(), dirs.toString());
+                    String first = read(dirs.get(2).getParent().resolve("cpuset.cpus")).split("[,-]")[0];
+                    assertEquals(first, read(dirs.get(2).resolve("cpuset.cpus")));
+                    assertEquals(Optional.of(first), c.cpusOf(i));
+                } else {
+                    assertEquals(2, dirs.size(), dirs.toString());
+                }
             }
         }
         assertEquals(List.of(), remains(tag, groups));
@@ -203,6 +212,12 @@ class EmulatedClusterIT {
                 Path cpuGroup = c.cgroupDirs(0).get(0);
                 assertTrue(read(cpuGroup.resolve("cgroup.procs")).lines().anyMatch(l -> l.equals(Long.toString(pid))),
                         "the wrapped process is in the node's cpu cgroup");
+                if (c.cpusOf(0).isPresent()) {
+                    String allowed = Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                            .filter(l -> l.startsWith("Cpus_allowed_list:")).findFirst().orElseThrow();
+                    assertEquals(c.cpusOf(0).get(), allowed.substring(allowed.indexOf(':') + 1).strip(),
+                            "the wrapped process runs only on the node's CPUs");
+                }
                 long ticksPerSecond = Long.parseLong(run("getconf", "CLK_TCK").strip());
                 long t0 = System.nanoTime();
                 long cpu0 = cpuTicks(pid);
@@ -287,7 +302,7 @@ class EmulatedClusterIT {
 
     private static List<Path> cgroupsNamed(String tag) throws IOException {
         List<Path> groups = new ArrayList<>();
-        for (String controller : List.of("cpu", "memory")) {
+        for (String controller : List.of("cpu", "memory", "cpuset")) {
             for (int i = 0; i < 2; i++) {
                 String name = "rtmp-" + tag + "-" + i;
                 try (var s = Files.find(Path.of("/sys/fs/cgroup", controller), 4,

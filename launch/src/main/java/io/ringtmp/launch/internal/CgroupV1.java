@@ -11,7 +11,7 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * One cgroup v1 controller hierarchy (cpu, memory). Our groups are created below the cgroup this
+ * One cgroup v1 controller hierarchy (cpu, memory, cpuset). Our groups are created below the cgroup this
  * JVM itself sits in, so whatever limits the launcher already lives under (a CI job's memory cap)
  * still hold for the nodes. Stateless apart from the two paths; any thread.
  */
@@ -87,6 +87,15 @@ public final class CgroupV1 {
             throw new UncheckedIOException("cannot create cgroup " + dir + ": " + e.getMessage(), e);
         }
         return dir;
+    }
+
+    /** Reads a control file of a group, stripped. */
+    public static String read(Path dir, String file) {
+        try {
+            return Files.readString(dir.resolve(file), StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + dir.resolve(file) + ": " + e.getMessage(), e);
+        }
     }
 
     /** Writes one value into a control file of a group. */

@@ -25,7 +25,7 @@ public final class Inventory {
     public static final String HUB_SUFFIX = "hub";
     private static final Pattern TAG = Pattern.compile("[a-z0-9]{1,16}");
     private static final Path OWNER_DIR = Path.of("/run/ringtmp");
-    private static final List<String> CONTROLLERS = List.of("cpu", "memory");
+    private static final List<String> CONTROLLERS = List.of("cpu", "memory", "cpuset");
 
     private Inventory() {
     }
@@ -74,7 +74,7 @@ public final class Inventory {
         return names;
     }
 
-    /** cgroup directories named {@code rtmp-*} in the cpu and memory hierarchies, deepest first. */
+    /** cgroup directories named {@code rtmp-*} in the cpu, memory and cpuset hierarchies, deepest first. */
     public static List<Path> cgroups() {
         List<Path> dirs = new ArrayList<>();
         for (String c : CONTROLLERS) {
