@@ -4,6 +4,7 @@ import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TensorBuffers;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
 
@@ -46,6 +47,8 @@ public final class Node implements AutoCloseable {
     private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
     private Transport transport;
+    /** Received tensors' arrays, reused when the program gives them back (a few per shape: one per slot in flight). */
+    private final TensorBuffers buffers = TensorBuffers.pooled(16);
 
     /**
      * @param programs creates the program of the spec's mode (e.g. {@link LinkTest#FACTORY})
@@ -128,7 +131,7 @@ public final class Node implements AutoCloseable {
             }
         };
         transport = Transport.start(TransportConfig.of(id, me.host(), me.port(), spec.runId(),
-                spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096), handler);
+                spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096), handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
@@ -158,7 +161,7 @@ public final class Node implements AutoCloseable {
         log.println("node " + id + ": links up to " + links.keySet());
         Link succLink = links.get(succ);
         Link predLink = links.get(pred);
-        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, Map.copyOf(links), metrics, time, log, stop);
+        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, Map.copyOf(links), metrics, time, log, stop, buffers);
         List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
         detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours, peer -> {
             long silent = detector.silentMs(peer);

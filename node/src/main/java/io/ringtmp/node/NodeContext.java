@@ -1,6 +1,7 @@
 package io.ringtmp.node;
 
 import io.ringtmp.transport.Link;
+import io.ringtmp.transport.TensorBuffers;
 
 import java.io.PrintStream;
 
@@ -18,10 +19,12 @@ import java.io.PrintStream;
  * @param time        the clock
  * @param log         where to print progress lines
  * @param stop        set when the run must end early
+ * @param buffers     where received tensors' arrays come from: a program may give a received
+ *                    tensor back once it holds no reference it will read again
  */
 public record NodeContext(ClusterSpec spec, int id, Link successor, Link predecessor,
                           java.util.Map<Integer, Link> links, NodeMetrics metrics, Time time,
-                          PrintStream log, StopSignal stop) {
+                          PrintStream log, StopSignal stop, TensorBuffers buffers) {
     public int successorId() {
         return spec.successor(id);
     }

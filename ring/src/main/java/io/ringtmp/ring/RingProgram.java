@@ -144,6 +144,7 @@ public final class RingProgram implements NodeProgram {
     private int[] permutation;
     private int permutationEpoch = -1;
     private Tensor[] slotInputs;
+    private Tensor[] received;       // other nodes: the activation each slot's forward read, given back after its backward
     private long nextG;
     private int credits;
     private double epochLoss;
@@ -485,6 +486,7 @@ public final class RingProgram implements NodeProgram {
         for (int s = 0; s < slots; s++) {
             freeSlots.add(s);
         }
+        received = new Tensor[slots];
         if (first) {
             slotInputs = new Tensor[slots];
             for (int s = 0; s < slots; s++) {
@@ -776,6 +778,9 @@ public final class RingProgram implements NodeProgram {
     private void forward(long g, Tensor x, byte[] labelBytes) {
         int slot = freeSlots.poll();
         slotOf.put(g, slot);
+        if (!first) {
+            received[slot] = x; // the layers read it again in the slot's backward
+        }
         outstanding++;
         peakOutstanding = Math.max(peakOutstanding, outstanding);
         forwardsInStep++;
@@ -838,6 +843,7 @@ public final class RingProgram implements NodeProgram {
             trace.add(OpTrace.Op.BACKWARD, g, t0, t1);
         }
         finishBackward(g, slot, dIn);
+        ctx.buffers().give(dOut); // dIn (which a layer may have made a view of it) is sent, that is copied, by now
     }
 
     private void finishBackward(long g, int slot, Tensor dIn) {
@@ -845,6 +851,8 @@ public final class RingProgram implements NodeProgram {
             sendTensor(ctx.predecessor(), MessageKind.GRADIENT, g / m, (int) (g % m), dIn, null);
         }
         slotOf.remove(g);
+        ctx.buffers().give(received[slot]); // the slot's forward input: nothing reads it after the backward
+        received[slot] = null;
         freeSlots.add(slot);
         outstanding--;
         backwardsInStep++;
@@ -948,6 +956,7 @@ public final class RingProgram implements NodeProgram {
         Tensor out = stage.evalForward(x, evalActs);
         if (!last) {
             sendTensor(ctx.successor(), MessageKind.EVAL, msg.step(), msg.microbatch(), out, msg.bytes());
+            giveReceived(x); // out, which may be a view of x, is sent, that is copied
             return;
         }
         int[] y = decodeLabels(msg.bytes(), x.rows());
@@ -960,6 +969,14 @@ public final class RingProgram implements NodeProgram {
         } else {
             byte[] r = ByteBuffer.allocate(16).putDouble(loss).putLong(correct).array();
             ctx.successor().send(new Message(MessageKind.LOSS, id, spec.runId(), msg.step(), msg.microbatch(), null, r));
+        }
+        giveReceived(x);
+    }
+
+    /** Gives a tensor that arrived from the predecessor back to the transport's buffers; node 0's own inputs stay. */
+    private void giveReceived(Tensor x) {
+        if (!first) {
+            ctx.buffers().give(x);
         }
     }
 
@@ -1032,6 +1049,17 @@ public final class RingProgram implements NodeProgram {
                 stage.layers().parameterCount(), modelParameters, updates,
                 stage.versionsKept() > 0 ? ", " + stage.versionsKept() + " of them into a new weight version (the old one kept for pending backwards)" : "")
                 + String.format(Locale.ROOT, "; idle %.1f s with every slot taken (awaiting gradients), %.1f s with a slot free (awaiting %s)",
-                idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation"));
+                idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation")
+                + String.format(Locale.ROOT, "; %,d tensors received, %,d of them into reused arrays",
+                ctx.buffers().taken(), ctx.buffers().reused()));
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("miniBatches", stepsDone);
+        f.put("microbatches", completedMicrobatches);
+        f.put("versionsKept", stage.versionsKept());
+        f.put("idleSlotsFullMs", idleSlotsFullNs / 1e6);
+        f.put("idleNoInputMs", idleNoInputNs / 1e6);
+        f.put("tensorsReceived", ctx.buffers().taken());
+        f.put("tensorsIntoReusedArrays", ctx.buffers().reused());
+        ctx.metrics().event("stage-end", f);
     }
 }

@@ -10,8 +10,9 @@ import java.util.Objects;
  *
  * <p>Ownership: a message handed to {@link Link#send} is copied into a transport buffer before
  * {@code send} returns, so the caller keeps its tensor and byte array and may reuse them at once.
- * A message delivered to {@link MessageHandler#onMessage} holds a new float[]-backed tensor and a
- * new byte array that belong to the receiver; nothing is pooled or released.
+ * A message delivered to {@link MessageHandler#onMessage} holds a float[]-backed tensor and a
+ * new byte array that belong to the receiver; the tensor's array comes from the transport's
+ * {@link TensorBuffers}, and the receiver may give it back there once done with it.
  *
  * @param kind       what the message is for
  * @param sender     node id of the sender; {@link Link#send} stamps the transport's own id on the

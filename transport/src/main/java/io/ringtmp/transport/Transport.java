@@ -57,6 +57,7 @@ public final class Transport implements AutoCloseable {
 
     private final TransportConfig cfg;
     private final MessageHandler handler;
+    private final TensorBuffers buffers;
     private final EventLoopGroup group;
     private final Channel serverChannel;
     private final HubImpl hub = new HubImpl();
@@ -66,9 +67,10 @@ public final class Transport implements AutoCloseable {
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closed;
 
-    private Transport(TransportConfig cfg, MessageHandler handler) {
+    private Transport(TransportConfig cfg, MessageHandler handler, TensorBuffers buffers) {
         this.cfg = cfg;
         this.handler = handler;
+        this.buffers = buffers;
         this.secret = cfg.secret();
         this.group = new MultiThreadIoEventLoopGroup(cfg.ioThreads(),
                 new DefaultThreadFactory(THREAD_PREFIX + cfg.nodeId(), true), NioIoHandler.newFactory());
@@ -93,9 +95,18 @@ public final class Transport implements AutoCloseable {
 
     /** Binds {@code cfg.bindHost():cfg.port()} and starts accepting authenticated peers. */
     public static Transport start(TransportConfig cfg, MessageHandler handler) {
+        return start(cfg, handler, TensorBuffers.unpooled());
+    }
+
+    /**
+     * Like {@link #start(TransportConfig, MessageHandler)}, decoding received tensors into arrays
+     * from {@code buffers}, to which the handler may give them back when done with them.
+     */
+    public static Transport start(TransportConfig cfg, MessageHandler handler, TensorBuffers buffers) {
         Objects.requireNonNull(cfg, "cfg");
         Objects.requireNonNull(handler, "handler");
-        return new Transport(cfg, handler);
+        Objects.requireNonNull(buffers, "buffers");
+        return new Transport(cfg, handler, buffers);
     }
 
     public TransportConfig config() {
@@ -269,6 +280,11 @@ public final class Transport implements AutoCloseable {
                 links.merge(peerId, l, (old, neu) -> old.isOpen() ? old : neu);
             }
             return l;
+        }
+
+        @Override
+        public TensorBuffers buffers() {
+            return buffers;
         }
 
         @Override

@@ -28,6 +28,8 @@ import static io.ringtmp.transport.TestSupport.awaitCondition;
 import static io.ringtmp.transport.TestSupport.cfg;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -113,6 +115,35 @@ class TransportTest {
         assertNull(empty.tensor());
         assertArrayEquals(new byte[0], empty.bytes());
         assertEquals(List.of(), List.copyOf(inbox.rejected));
+    }
+
+    @Test
+    void receive_givenBackArray_decodesTheNextTensorOfItsLengthIntoIt() throws Exception {
+        var inbox = new TestSupport.Inbox();
+        TensorBuffers buffers = TensorBuffers.pooled(4);
+        Transport b = Transport.start(cfg(1), inbox, buffers);
+        open.add(b);
+        Transport a = start(cfg(0), new TestSupport.Inbox());
+        Link link = a.connect(1, "127.0.0.1", b.boundPort());
+        Random r = new Random(2);
+        Tensor first = randomTensor(r, 64, 512);
+        link.send(Message.tensor(MessageKind.GRADIENT, 0, RUN, 1, 0, first)).get(10, TimeUnit.SECONDS);
+        Message m1 = inbox.take();
+        assertBitExact(first, m1.tensor());
+        float[] array = m1.tensor().data();
+        buffers.give(m1.tensor());
+        Tensor second = randomTensor(r, 512, 64); // same length, other shape
+        link.send(Message.tensor(MessageKind.GRADIENT, 0, RUN, 2, 0, second)).get(10, TimeUnit.SECONDS);
+        Message m2 = inbox.take();
+        assertSame(array, m2.tensor().data(), "the given-back array was reused");
+        assertBitExact(second, m2.tensor());
+        Tensor other = randomTensor(r, 100, 100);
+        link.send(Message.tensor(MessageKind.GRADIENT, 0, RUN, 3, 0, other)).get(10, TimeUnit.SECONDS);
+        Message m3 = inbox.take();
+        assertNotSame(array, m3.tensor().data(), "another length gets its own array");
+        assertBitExact(other, m3.tensor());
+        assertEquals(3, buffers.taken());
+        assertEquals(1, buffers.reused());
     }
 
     @Test

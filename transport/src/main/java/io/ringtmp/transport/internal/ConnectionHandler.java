@@ -176,7 +176,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
     private void enterData(ChannelHandlerContext ctx) {
         handshakeTimeout.cancel(false);
         phase = Phase.DATA;
-        decoder = new FrameDecoder(hub.config().maxMessageBytes(), hub.config().runId(), this);
+        decoder = new FrameDecoder(hub.config().maxMessageBytes(), hub.config().runId(), hub.buffers(), this);
         link = hub.authenticated(peerId, ctx.channel(), outbound);
         LOG.log(System.Logger.Level.DEBUG, "node {0}: authenticated node {1} ({2})", hub.config().nodeId(), peerId,
                 outbound ? "outbound" : "inbound");

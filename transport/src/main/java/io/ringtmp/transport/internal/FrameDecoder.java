@@ -3,6 +3,7 @@ package io.ringtmp.transport.internal;
 import io.ringtmp.tensor.Tensor;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TensorBuffers;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -11,8 +12,8 @@ import java.util.zip.CRC32C;
 
 /**
  * Decodes a byte stream of {@link Frames} as it arrives, chunk by chunk, without gathering a
- * frame first: floats go straight from the network buffer into the new tensor's float[] (one
- * copy), the CRC32C is updated as they pass. Checks happen before allocation: a frame longer
+ * frame first: floats go straight from the network buffer into the tensor's float[] (one copy;
+ * the array comes from {@link TensorBuffers}, new or given back), the CRC32C is updated as they pass. Checks happen before allocation: a frame longer
  * than {@code maxBodyBytes} or with an inconsistent header is fatal (the stream cannot be trusted
  * to resync, so the caller closes the connection); a frame with a bad CRC or another run id is
  * read to its end, dropped and reported, and the stream continues.
@@ -32,6 +33,7 @@ public final class FrameDecoder {
 
     private final long maxBodyBytes;
     private final long runId;
+    private final TensorBuffers buffers;
     private final Sink sink;
     private final byte[] scratch = new byte[Frames.HEADER_BYTES];
     private final ByteBuffer scratchBuf = ByteBuffer.wrap(scratch).order(ByteOrder.LITTLE_ENDIAN);
@@ -58,9 +60,16 @@ public final class FrameDecoder {
     private byte[] bytes;
     private int bytesPos;
 
+    /** Decodes tensors into new arrays. */
     public FrameDecoder(long maxBodyBytes, long runId, Sink sink) {
+        this(maxBodyBytes, runId, TensorBuffers.unpooled(), sink);
+    }
+
+    /** Decodes tensors into arrays taken from {@code buffers}. */
+    public FrameDecoder(long maxBodyBytes, long runId, TensorBuffers buffers, Sink sink) {
         this.maxBodyBytes = maxBodyBytes;
         this.runId = runId;
+        this.buffers = buffers;
         this.sink = sink;
     }
 
@@ -188,7 +197,7 @@ public final class FrameDecoder {
         floatPos = 0;
         pendingFill = 0;
         bytesPos = 0;
-        floats = rank > 0 && dropReason == null ? new float[(int) elements] : null;
+        floats = rank > 0 && dropReason == null ? buffers.take((int) elements) : null;
         bytes = bytesLength >= 0 && dropReason == null ? new byte[bytesLength] : null;
         state = rank > 0 ? State.FLOATS : State.BYTES;
         if (rank == 0 && bytesLength <= 0) {
@@ -247,6 +256,7 @@ public final class FrameDecoder {
         state = State.LENGTH;
         fill = 0;
         if (actual != expectedCrc) {
+            buffers.give(floats);
             sink.onDropped(String.format("frame %s from node %d step %d: CRC32C 0x%08x does not match the header's 0x%08x",
                     kind, sender, step, actual, expectedCrc));
         } else if (dropReason != null) {

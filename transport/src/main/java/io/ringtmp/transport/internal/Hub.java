@@ -2,6 +2,7 @@ package io.ringtmp.transport.internal;
 
 import io.netty.channel.Channel;
 import io.ringtmp.transport.Message;
+import io.ringtmp.transport.TensorBuffers;
 import io.ringtmp.transport.TransportConfig;
 
 import java.security.SecureRandom;
@@ -22,6 +23,9 @@ public interface Hub {
     NettyLink authenticated(int peerId, Channel ch, boolean outbound);
 
     void deliver(Message m);
+
+    /** Where received tensors' arrays come from. */
+    TensorBuffers buffers();
 
     void rejected(int peerId, String reason);
 
