@@ -87,14 +87,13 @@ class StageTest {
 
     @Test
     void weightStashing_backwardUsesTheWeightsItsForwardUsed_updateLandsOnTheNewest() {
-        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
         OptimizerConfig sgd = OptimizerConfig.sgd(0, false, 0);
         // A middle stage (fc2 relu2 fc3) that stashes, and a twin that sees no update between forward and backward.
-        Stage stashing = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, true);
-        Stage twin = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, false);
-        Tensor x0 = Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
+        Stage stashing = fc2ToFc3Stage(sgd, 2, false, true);
+        Stage twin = fc2ToFc3Stage(sgd, 2, false, false);
+        Tensor x0 = input();
         Tensor x1 = Tensor.of(new float[]{0.3f, 2, -1, 1, 0, -0.5f, 1, 2, 0, 1}, 2, 5);
-        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        Tensor dy = outputGradient();
         stashing.forward(0, x0);
         stashing.forward(1, x1);
         twin.forward(1, x1);
@@ -106,7 +105,7 @@ class StageTest {
         assertTrue(expected.maxAbsDiff(got) == 0, "the backward of slot 1 ran with its forward's weights");
         assertEquals(1, stashing.versionsKept());
         // The same first microbatch on a stage without stashing, updated in place: the same weights, bit for bit.
-        Stage inPlace = new Stage(spec.build(7, 2, 5), sgd, 2, 2, false, false, false);
+        Stage inPlace = fc2ToFc3Stage(sgd, 2, false, false);
         inPlace.forward(0, x0);
         inPlace.backward(0, dy);
         inPlace.step(0.5);
@@ -122,13 +121,12 @@ class StageTest {
 
     @Test
     void weightStashing_allocatesOneVersionPerSlotUpFrontAndNoneWhileTraining() {
-        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
         OptimizerConfig sgd = OptimizerConfig.sgd(0.9, false, 0);
         int slots = 3;
-        Stage stage = new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, false, true);
+        Stage stage = fc2ToFc3Stage(sgd, slots, false, true);
         assertEquals(slots, stage.versionsAllocated(), "one version per slot, before any microbatch");
-        Tensor x = Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
-        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        Tensor x = input();
+        Tensor dy = outputGradient();
         // Async steady state with every slot taken: forward into the free slot, then the oldest
         // slot's backward and an update while the other slots are pending (each on another version).
         for (int s = 0; s < slots; s++) {
@@ -143,17 +141,16 @@ class StageTest {
         assertTrue(stage.versionsKept() >= 20, "every update stashed a version: " + stage.versionsKept());
         assertEquals(slots, stage.versionsAllocated(), "no version allocated while training");
         assertThrows(IllegalStateException.class, stage::syncParameters, "slots are pending");
-        assertEquals(0, new Stage(spec.build(7, 2, 5), sgd, 2, slots, false, true, true).versionsAllocated(),
+        assertEquals(0, fc2ToFc3Stage(sgd, slots, true, true).versionsAllocated(),
                 "the last stage, whose backward follows its forward at once, allocates none up front");
     }
 
     @Test
     void syncParameters_atADrainedPoint_changesNothingThatFollows() {
-        ModelSpec spec = ModelSpec.parse("mlp:6-5-4-3");
         OptimizerConfig sgd = OptimizerConfig.sgd(0.9, true, 0);
-        Stage synced = new Stage(spec.build(7, 2, 5), sgd, 2, 3, false, false, true);
-        Stage reference = new Stage(spec.build(7, 2, 5), sgd, 2, 3, false, false, true);
-        Tensor dy = Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
+        Stage synced = fc2ToFc3Stage(sgd, 3, false, true);
+        Stage reference = fc2ToFc3Stage(sgd, 3, false, true);
+        Tensor dy = outputGradient();
         for (int round = 0; round < 3; round++) {
             for (Stage st : List.of(synced, reference)) {
                 for (int s = 0; s < 3; s++) {
@@ -178,5 +175,20 @@ class StageTest {
                     synced.layers().parameters().get(i).value().toArray()), "parameter " + i);
         }
         assertEquals(3, synced.versionsAllocated(), "no version allocated");
+    }
+
+    /** fc2 relu2 fc3 (layers 2..4) of mlp:6-5-4-3 as a stage of 2-row microbatches, not the first. */
+    private static Stage fc2ToFc3Stage(OptimizerConfig optimizer, int slots, boolean last, boolean stashing) {
+        return new Stage(ModelSpec.parse("mlp:6-5-4-3").build(7, 2, 5), optimizer, 2, slots, false, last, stashing);
+    }
+
+    /** A 2-row input of that stage (5 features). */
+    private static Tensor input() {
+        return Tensor.of(new float[]{1, -2, 3, 0.5f, -1, 2, 0, 1, 1, -1}, 2, 5);
+    }
+
+    /** A gradient of that stage's 2 x 3 output. */
+    private static Tensor outputGradient() {
+        return Tensor.of(new float[]{0.1f, -0.2f, 0.3f, -0.1f, 0.2f, 0.05f}, 2, 3);
     }
 }
