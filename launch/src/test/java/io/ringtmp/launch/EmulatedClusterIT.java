@@ -257,7 +257,13 @@ class EmulatedClusterIT {
     @ValueSource(strings = {"TERM", "INT"})
     void signal_launcherWithOpenCluster_tearsEverythingDown(String signal) throws Exception {
         String tag = newTag();
-        try (Child launcher = Child.start(Child.java(NetProbe.class, "cluster", tag))) {
+        // A shell without job control starts background commands with SIGINT ignored, their
+        // children inherit that, and a JVM started with SIGINT ignored never handles it: a test
+        // run from such a shell would send Ctrl-C to a launcher that cannot hear it. The launcher
+        // here starts with SIGINT's default action, as at a terminal.
+        List<String> cmd = new ArrayList<>(List.of("env", "--default-signal=INT"));
+        cmd.addAll(Child.java(NetProbe.class, "cluster", tag));
+        try (Child launcher = Child.start(cmd)) {
             long sleeper = Long.parseLong(launcher.await("READY", 30_000).split(" ")[1]);
             assertTrue(run("ip", "netns", "list").contains("rtmp-" + tag + "-0"));
             assertTrue(ProcessHandle.of(sleeper).isPresent(), "the node process runs before SIG" + signal);
