@@ -62,6 +62,14 @@ class ParameterServerMnistIT {
         List<JsonNode> epochs = ParameterServerIT.events(dir.resolve("run"), servers, "epoch");
         assertEquals(3, epochs.size(), ParameterServerIT.log(dir, servers));
         System.out.println(consistency + ", " + servers + " servers, 4 workers: " + epochs);
+        // Workers give each PARAMS chunk back once it is in the model, servers each PUSH chunk once
+        // it is summed: all but the first pull's and push's arrays are decoded into again.
+        for (int node = 0; node < servers + 4; node++) {
+            JsonNode end = ParameterServerIT.events(dir.resolve("run"), node, "end").get(0);
+            long received = end.get("tensorsReceived").asLong();
+            assertTrue(received >= 3 * 468 && end.get("tensorsIntoReusedArrays").asLong() >= 0.95 * received,
+                    "node " + node + ": " + end);
+        }
         return epochs.get(2).get("testAccuracy").asDouble();
     }
 

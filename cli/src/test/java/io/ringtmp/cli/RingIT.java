@@ -167,7 +167,7 @@ class RingIT {
             }
             // Received activations and gradients (32 x 512 and wider at this cut) go back to the
             // transport after their backward and are decoded into again: all but the first few.
-            JsonNode end = events(dir, node, "stage-end").get(0);
+            JsonNode end = events(dir, node, "end").get(0);
             long received = end.get("tensorsReceived").asLong();
             assertTrue(received >= microbatches && end.get("tensorsIntoReusedArrays").asLong() >= 0.95 * received,
                     "node " + node + ": " + end);

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,8 +48,14 @@ public final class Node implements AutoCloseable {
     private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
     private Transport transport;
-    /** Received tensors' arrays, reused when the program gives them back (a few per shape: one per slot in flight). */
-    private final TensorBuffers buffers = TensorBuffers.pooled(16);
+    /**
+     * Received tensors' arrays, reused when the program gives them back. An array enters the
+     * pool only when given back, so it never holds more than were alive at once: a ring stage a
+     * few per shape (one per slot in flight), a parameter-server worker a whole pull (W2: 205
+     * chunks of 1 MiB), which arrives while the worker computes. The cap bounds what stays
+     * after an unusual burst.
+     */
+    private final TensorBuffers buffers = TensorBuffers.pooled(256);
 
     /**
      * @param programs creates the program of the spec's mode (e.g. {@link LinkTest#FACTORY})
@@ -218,17 +225,13 @@ public final class Node implements AutoCloseable {
                 }
             }
         }
+        log.println(String.format(Locale.ROOT, "node %d: %,d tensors received, %,d of them into reused arrays",
+                id, buffers.taken(), buffers.reused()));
         if (error != null) {
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("completed", false);
-            f.put("reason", "error: " + error.getMessage());
-            metrics.event("end", f);
+            endEvent(false, "error: " + error.getMessage());
             throw error;
         }
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("completed", ok);
-        f.put("reason", stop.reason() != null ? stop.reason() : ok ? "completed" : "failed");
-        metrics.event("end", f);
+        endEvent(ok, stop.reason() != null ? stop.reason() : ok ? "completed" : "failed");
         if (stop.failed()) {
             log.println("node " + id + " stopping: " + stop.reason());
             return EXIT_PEER_FAILED;
@@ -242,6 +245,15 @@ public final class Node implements AutoCloseable {
             return 0;
         }
         return ok ? 0 : 1;
+    }
+
+    private void endEvent(boolean completed, String reason) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("completed", completed);
+        f.put("reason", reason);
+        f.put("tensorsReceived", buffers.taken());
+        f.put("tensorsIntoReusedArrays", buffers.reused());
+        metrics.event("end", f);
     }
 
     @Override

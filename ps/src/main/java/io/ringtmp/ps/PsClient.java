@@ -8,6 +8,7 @@ import io.ringtmp.tensor.Tensor;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TensorBuffers;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -23,7 +24,7 @@ import java.util.concurrent.TimeUnit;
  * all in the model, {@link #push} sends the model's gradients.
  *
  * <pre>{@code
- * PsClient ps = new PsClient(myId, runId, ranges, serverLinks, model.parameters(), totalSteps, scheduleSteps, time);
+ * PsClient ps = new PsClient(myId, runId, ranges, serverLinks, model.parameters(), totalSteps, scheduleSteps, time, ctx.buffers());
  * // onMessage(m) of the node program: ps.onMessage(m)
  * ps.pull(0);
  * for (long t = 0; t < totalSteps; t++) {
@@ -58,6 +59,7 @@ public final class PsClient {
     private final List<Tensor> grads;
     private final long totalSteps;
     private final Time time;
+    private final TensorBuffers buffers;
     private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
     private final ByteCounters bytes;
     private final Tensor scratch;
@@ -78,9 +80,11 @@ public final class PsClient {
      * @param totalSteps    the run's steps, sent with every pull
      * @param scheduleSteps the steps the learning-rate schedule spans (the configured epochs'
      *                      steps, as in the single-node trainer), sent with every pull
+     * @param buffers       where each PARAMS chunk's array goes back once it is copied into the
+     *                      model (the transport decodes the next chunk of its length into it)
      */
     public PsClient(int nodeId, long runId, KeyRanges ranges, List<Link> servers, List<Parameter> parameters,
-                    long totalSteps, long scheduleSteps, Time time) {
+                    long totalSteps, long scheduleSteps, Time time, TensorBuffers buffers) {
         if (servers.size() != ranges.servers()) {
             throw new IllegalArgumentException("layout has " + ranges.servers() + " servers, got " + servers.size() + " links");
         }
@@ -92,6 +96,7 @@ public final class PsClient {
         this.grads = parameters.stream().map(Parameter::grad).toList();
         this.totalSteps = totalSteps;
         this.time = time;
+        this.buffers = buffers;
         this.scratch = Tensor.zeros(ranges.maxChunkSize());
         this.chunksPerPull = ranges.chunkCount();
         List<Integer> ids = new ArrayList<>();
@@ -163,6 +168,7 @@ public final class PsClient {
                         + (m.microbatch() >= 0 && m.microbatch() < cs.size() ? "and this one holds " + cs.get(m.microbatch()).size() : ""));
             }
             ranges.scatter(m.tensor(), cs.get(m.microbatch()).from(), values);
+            buffers.give(m.tensor()); // copied into the model's values: nothing reads it again
             chunksIn++;
             recvNs += time.nanoTime() - t1;
         }

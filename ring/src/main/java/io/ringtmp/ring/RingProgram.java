@@ -1049,17 +1049,13 @@ public final class RingProgram implements NodeProgram {
                 stage.layers().parameterCount(), modelParameters, updates,
                 stage.versionsKept() > 0 ? ", " + stage.versionsKept() + " of them into a new weight version (the old one kept for pending backwards)" : "")
                 + String.format(Locale.ROOT, "; idle %.1f s with every slot taken (awaiting gradients), %.1f s with a slot free (awaiting %s)",
-                idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation")
-                + String.format(Locale.ROOT, "; %,d tensors received, %,d of them into reused arrays",
-                ctx.buffers().taken(), ctx.buffers().reused()));
+                idleSlotsFullNs / 1e9, idleNoInputNs / 1e9, first ? "a credit" : "an activation"));
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("miniBatches", stepsDone);
         f.put("microbatches", completedMicrobatches);
         f.put("versionsKept", stage.versionsKept());
         f.put("idleSlotsFullMs", idleSlotsFullNs / 1e6);
         f.put("idleNoInputMs", idleNoInputNs / 1e6);
-        f.put("tensorsReceived", ctx.buffers().taken());
-        f.put("tensorsIntoReusedArrays", ctx.buffers().reused());
         ctx.metrics().event("stage-end", f);
     }
 }

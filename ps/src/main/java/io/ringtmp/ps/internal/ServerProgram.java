@@ -195,6 +195,7 @@ public final class ServerProgram implements NodeProgram {
                 }
                 long c0 = ctx.time().nanoTime();
                 boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
+                ctx.buffers().give(m.tensor()); // summed into the shard's chunk gradient: nothing reads it again
                 computeNs += ctx.time().nanoTime() - c0;
                 // Bsp: this chunk's update may be complete, so send it to the pulls of the next step
                 // at once, while the later chunks are still arriving.

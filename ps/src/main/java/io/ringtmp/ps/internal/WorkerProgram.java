@@ -193,7 +193,7 @@ public final class WorkerProgram implements NodeProgram {
         for (int s = 0; s < options.servers(); s++) {
             serverLinks.add(ctx.link(s));
         }
-        PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time());
+        PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time(), ctx.buffers());
         client = ps;
         EpochOrder order = new EpochOrder(Rng.derive(config.seed(), "data"), train.size());
         Activations acts = model.newActivations(rows);
