@@ -98,8 +98,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--peer-iters", defaultValue = "300", description = "Timed iterations of the peer (default: ${DEFAULT-VALUE}).")
         int peerIters;
 
-        @Option(names = "--node-cpu", defaultValue = "0", description = "Root: emulated devices with this many cores each (0: plain processes).")
-        double nodeCpu;
+        @Option(names = "--node-cpu", defaultValue = "0", split = ",", description = "Root: emulated devices with this many cores each,"
+                + " or one value per node, e.g. 0.25,0.5,0.5,0.5 (0: plain processes).")
+        List<Double> nodeCpu;
 
         @Option(names = "--trace", description = "Every node writes its timeline as trace-node-<id>.json (a Chrome trace) in its run's directory.")
         boolean trace;
@@ -117,7 +118,7 @@ public final class BenchCommand implements Runnable {
                         dir, LaunchCommand.nodeCommand(), null, trace, System.out));
             }
             for (int k : nodes) {
-                io.ringtmp.launch.EmulationConfig emu = nodeCpu > 0 ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
+                io.ringtmp.launch.EmulationConfig emu = nodeCpu.equals(List.of(0.0)) ? null : new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0);
                 for (String s : schedules) {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
                             emu, trace, System.out));

@@ -143,8 +143,9 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--link-mbit", defaultValue = "0", description = "--emulate: link bandwidth cap per node in Mbit/s (0: none).")
     double linkMbit;
 
-    @Option(names = "--node-cpu", defaultValue = "0", description = "--emulate: CPU per node in cores, e.g. 0.25 (0: none).")
-    double nodeCpu;
+    @Option(names = "--node-cpu", defaultValue = "0", split = ",", description = "--emulate: CPU per node in cores, e.g. 0.25, or one value per node"
+            + " (a heterogeneous cluster), e.g. 0.25,0.5,0.5,0.5 (0: none).")
+    List<Double> nodeCpu;
 
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
@@ -195,7 +196,7 @@ public final class LaunchCommand implements Callable<Integer> {
             Programs.forMode(m).maxMessageBytes(new ClusterSpec(1, "option-check-secret-0000", m, opts, model, data, 0, 0,
                     runsDir.toString(), probe));
         }
-        if (!emulate && (linkMbit != 0 || nodeCpu != 0 || nodeMem != null)) {
+        if (!emulate && (linkMbit != 0 || !nodeCpu.equals(List.of(0.0)) || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;

@@ -142,7 +142,7 @@ public final class EmulatedCluster implements AutoCloseable {
         if (pre.cpuset.isPresent()) {
             Path own = pre.cpuset.get().groupDir("");
             mems = CgroupV1.read(own, "cpuset.mems");
-            cpuSets = CpuSlices.assign(config.nodes(), config.nodeCpu(), CpuSlices.parse(CgroupV1.read(own, "cpuset.cpus")))
+            cpuSets = CpuSlices.assign(config.nodeCpu(), CpuSlices.parse(CgroupV1.read(own, "cpuset.cpus")))
                     .orElse(List.of());
         }
         String hub = Inventory.hubName(tag);
@@ -171,7 +171,7 @@ public final class EmulatedCluster implements AutoCloseable {
                 Path g = pre.cpu.get().create(ns);
                 cpuGroups.add(g);
                 CgroupV1.write(g, "cpu.cfs_period_us", Long.toString(CFS_PERIOD_US));
-                CgroupV1.write(g, "cpu.cfs_quota_us", Long.toString(config.cpuQuotaUs()));
+                CgroupV1.write(g, "cpu.cfs_quota_us", Long.toString(config.cpuQuotaUs(i)));
             }
             if (!cpuSets.isEmpty()) {
                 Path g = pre.cpuset.get().create(ns);

@@ -2,6 +2,7 @@ package io.ringtmp.launch;
 
 import io.ringtmp.node.CpuQuota;
 
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -16,10 +17,12 @@ import java.util.Locale;
  *
  * @param nodes        number of nodes, 1 to {@value #MAX_NODES}
  * @param linkMbit     each node's link rate in Mbit/s (10^6 bit/s), in both directions; 0 = uncapped
- * @param nodeCpu      CPU cores per node as a CFS quota (0.25 = a quarter of one core); 0 = uncapped
+ * @param nodeCpu      CPU cores of each node as a CFS quota (0.25 = a quarter of one core): one value
+ *                     for every node, or one per node (a heterogeneous cluster: a slower device gets
+ *                     a smaller quota); 0 = uncapped, for every node or none
  * @param nodeMemBytes heap per node in bytes; 0 = uncapped
  */
-public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long nodeMemBytes) {
+public record EmulationConfig(int nodes, double linkMbit, List<Double> nodeCpu, long nodeMemBytes) {
     /** Addresses come from one /24, and the bridge keeps one for itself. */
     public static final int MAX_NODES = 250;
     /** Below this, tbf's granularity and TCP's behaviour make the cap meaningless. */
@@ -45,14 +48,29 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
             throw new IllegalArgumentException("link-mbit must be 0 (uncapped) or in [" + MIN_LINK_MBIT + ", "
                     + MAX_LINK_MBIT + "] Mbit/s, got " + linkMbit);
         }
-        if (!(nodeCpu == 0 || (nodeCpu >= MIN_NODE_CPU && nodeCpu <= MAX_NODE_CPU))) {
-            throw new IllegalArgumentException("node-cpu must be 0 (uncapped) or in [" + MIN_NODE_CPU + ", "
-                    + MAX_NODE_CPU + "] cores, got " + nodeCpu);
+        if (nodeCpu == null || nodeCpu.isEmpty() || (nodeCpu.size() != 1 && nodeCpu.size() != nodes)) {
+            throw new IllegalArgumentException("node-cpu needs one value for every node or one per node (" + nodes
+                    + "), got " + (nodeCpu == null ? 0 : nodeCpu.size()) + ": " + nodeCpu);
         }
+        for (Double c : nodeCpu) {
+            if (c == null || !(c == 0 || (c >= MIN_NODE_CPU && c <= MAX_NODE_CPU))) {
+                throw new IllegalArgumentException("node-cpu must be 0 (uncapped) or in [" + MIN_NODE_CPU + ", "
+                        + MAX_NODE_CPU + "] cores, got " + c);
+            }
+        }
+        if (nodeCpu.contains(0.0) && nodeCpu.stream().anyMatch(c -> c > 0)) {
+            throw new IllegalArgumentException("node-cpu caps every node or none (0), got " + nodeCpu);
+        }
+        nodeCpu = List.copyOf(nodeCpu.size() == nodes ? nodeCpu : java.util.Collections.nCopies(nodes, nodeCpu.get(0)));
         if (nodeMemBytes != 0 && nodeMemBytes < MIN_NODE_MEM_BYTES) {
             throw new IllegalArgumentException("node-mem must be 0 (uncapped) or at least " + (MIN_NODE_MEM_BYTES >> 20)
                     + " MiB, got " + nodeMemBytes + " bytes");
         }
+    }
+
+    /** Every node with the same CPU quota ({@code nodeCpu} cores; 0 = uncapped). */
+    public EmulationConfig(int nodes, double linkMbit, double nodeCpu, long nodeMemBytes) {
+        this(nodes, linkMbit, List.of(nodeCpu), nodeMemBytes);
     }
 
     /** Nodes with no caps at all: namespaces and addresses only. */
@@ -65,7 +83,18 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
     }
 
     public boolean cpuCapped() {
-        return nodeCpu > 0;
+        return nodeCpu.get(0) > 0;
+    }
+
+    /** Node {@code node}'s CPU quota in cores; 0 when uncapped. */
+    public double nodeCpu(int node) {
+        return nodeCpu.get(node);
+    }
+
+    /** The quotas as written: "0.5" when every node has the same, else "0.25,0.5,0.5". */
+    public String describeCpu() {
+        List<String> each = nodeCpu.stream().map(c -> BigDecimal.valueOf(c).stripTrailingZeros().toPlainString()).toList();
+        return each.stream().distinct().count() == 1 ? each.get(0) : String.join(",", each);
     }
 
     public boolean memoryCapped() {
@@ -87,9 +116,9 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
         return Math.max((long) Math.ceil(linkBitsPerSecond() / 8.0 / 250), 2L * 1514);
     }
 
-    /** The CFS quota per period ({@value EmulatedCluster#CFS_PERIOD_US} µs) in microseconds; 0 when uncapped. */
-    public long cpuQuotaUs() {
-        return Math.round(nodeCpu * EmulatedCluster.CFS_PERIOD_US);
+    /** Node {@code node}'s CFS quota per period ({@value EmulatedCluster#CFS_PERIOD_US} µs) in microseconds; 0 when uncapped. */
+    public long cpuQuotaUs(int node) {
+        return Math.round(nodeCpu(node) * EmulatedCluster.CFS_PERIOD_US);
     }
 
     /** Cap on the JVM's direct buffers (Netty), a quarter of the heap; 0 when memory is uncapped. */
@@ -107,21 +136,21 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
     }
 
     /**
-     * JVM options a node process needs to live within these caps: heap and direct-memory limits
+     * JVM options node {@code node}'s process needs to live within these caps: heap and direct-memory limits
      * that fit the memory cgroup, and the processor count the CPU quota stands for. The JVM cannot
      * see the quota itself: {@code ip netns exec} remounts /sys, hiding the cgroup mounts from it;
      * so the quota is also passed as the {@link CpuQuota#PROPERTY} system property, for the ring's
      * profiler.
      */
-    public List<String> jvmOptions() {
+    public List<String> jvmOptions(int node) {
         List<String> options = new ArrayList<>();
         if (memoryCapped()) {
             options.add("-Xmx" + nodeMemBytes);
             options.add("-XX:MaxDirectMemorySize=" + maxDirectMemoryBytes());
         }
         if (cpuCapped()) {
-            options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(nodeCpu)));
-            options.add("-D" + CpuQuota.PROPERTY + "=" + nodeCpu);
+            options.add("-XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(nodeCpu(node))));
+            options.add("-D" + CpuQuota.PROPERTY + "=" + nodeCpu(node));
         }
         return List.copyOf(options);
     }
@@ -160,7 +189,7 @@ public record EmulationConfig(int nodes, double linkMbit, double nodeCpu, long n
     public String toString() {
         return String.format(Locale.ROOT, "%d nodes, link %s, cpu %s, heap %s", nodes,
                 linkCapped() ? linkMbit + " Mbit/s" : "uncapped",
-                cpuCapped() ? nodeCpu + " cores" : "uncapped",
+                cpuCapped() ? describeCpu() + " cores" : "uncapped",
                 memoryCapped() ? (nodeMemBytes >> 20) + " MiB" : "uncapped");
     }
 }

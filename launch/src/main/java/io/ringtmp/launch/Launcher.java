@@ -103,7 +103,7 @@ public final class Launcher {
                 List<String> cmd = new ArrayList<>(o.nodeCommand());
                 if (emu != null) {
                     // The JVM cannot see its namespace's cgroup limits: tell it its heap, direct memory and cores.
-                    cmd.addAll(1, o.emulation().jvmOptions());
+                    cmd.addAll(1, o.emulation().jvmOptions(i));
                 }
                 cmd.addAll(List.of("--spec", specFile.toAbsolutePath().toString(), "--id", Integer.toString(i)));
                 ProcessBuilder pb = new ProcessBuilder(emu == null ? cmd : emu.wrap(i, cmd));
@@ -148,7 +148,7 @@ public final class Launcher {
 
     static String describe(EmulationConfig e) {
         return (e.linkCapped() ? e.linkMbit() + " Mbit/s links" : "uncapped links")
-                + ", " + (e.cpuCapped() ? e.nodeCpu() + " cores" : "uncapped CPU")
+                + ", " + (e.cpuCapped() ? e.describeCpu() + " cores" : "uncapped CPU")
                 + ", " + (e.memoryCapped() ? (e.nodeMemBytes() >> 20) + " MiB heap" : "uncapped memory") + " per node";
     }
 

@@ -89,7 +89,8 @@ class EmulatedClusterIT {
     @Test
     void create_threeNodes_everythingExistsWhileOpenAndNothingAfterClose() throws IOException {
         String tag = newTag();
-        EmulationConfig cfg = new EmulationConfig(3, 40, 0.25, 128L << 20);
+        // A heterogeneous cluster: node 1 has twice the CPU of the others.
+        EmulationConfig cfg = new EmulationConfig(3, 40, List.of(0.25, 0.5, 0.25), 128L << 20);
         List<Path> groups = new ArrayList<>();
         try (EmulatedCluster c = EmulatedCluster.create(tag, cfg)) {
             String namespaces = run("ip", "netns", "list");
@@ -106,11 +107,11 @@ class EmulatedClusterIT {
                 assertTrue(run("tc", "-n", hub, "qdisc", "show", "dev", "p" + i).contains("rate 40Mbit"));
                 List<Path> dirs = c.cgroupDirs(i);
                 groups.addAll(dirs);
-                assertEquals("2500", read(dirs.get(0).resolve("cpu.cfs_quota_us")));
+                assertEquals(i == 1 ? "5000" : "2500", read(dirs.get(0).resolve("cpu.cfs_quota_us")));
                 assertEquals("10000", read(dirs.get(0).resolve("cpu.cfs_period_us")));
                 assertEquals(Long.toString(cfg.memoryLimitBytes()), read(dirs.get(1).resolve("memory.limit_in_bytes")));
                 if (Files.isDirectory(Path.of("/sys/fs/cgroup/cpuset"))) {
-                    // 3 nodes x 0.25 core fit on the first CPU the launcher may use: all three are pinned to it.
+                    // 0.25 + 0.5 + 0.25 cores fit on the first CPU the launcher may use: all three are pinned to it.
                     assertEquals(3, dirs.size(), dirs.toString());
                     String first = read(dirs.get(2).getParent().resolve("cpuset.cpus")).split("[,-]")[0];
                     assertEquals(first, read(dirs.get(2).resolve("cpuset.cpus")));
@@ -169,7 +170,7 @@ class EmulatedClusterIT {
         String before = hostNetwork();
         // Memory and CPU capped too: node JVMs start and talk with the flags jvmOptions() gives them.
         try (EmulatedCluster c = EmulatedCluster.create(newTag(), new EmulationConfig(2, 0, 0.5, 96L << 20))) {
-            List<String> opts = c.config().jvmOptions();
+            List<String> opts = c.config().jvmOptions(0);
             try (Child server = Child.start(c.wrap(1, Child.java(opts, NetProbe.class, "echo", c.address(1), "7000")))) {
                 server.await("READY", 20_000);
                 try (Child client = Child.start(c.wrap(0, Child.java(opts, NetProbe.class, "ping", c.address(1), "7000", "hello ring")))) {

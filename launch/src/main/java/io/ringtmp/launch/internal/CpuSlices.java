@@ -7,8 +7,8 @@ import java.util.TreeSet;
 
 /**
  * Which CPUs each emulated node may run on: the nodes' quotas laid end to end over the
- * machine's CPUs, so that node i's share is the interval [i·C, (i+1)·C) of "core units" and it
- * runs on the CPUs that interval touches. At 0.5 core per node on 2 CPUs, nodes 0 and 1 share
+ * machine's CPUs, so that node i's share is the interval [C_0 + ... + C_{i-1}, C_0 + ... + C_i)
+ * of "core units" and it runs on the CPUs that interval touches. At 0.5 core per node on 2 CPUs, nodes 0 and 1 share
  * CPU 0 and nodes 2 and 3 CPU 1: a device stays on its core (its caches stay warm, the
  * scheduler does not move it) and two devices that share a core each get their quota of it.
  * When the quotas add up to more than the CPUs there are, no slicing is fair: none is made.
@@ -21,18 +21,21 @@ public final class CpuSlices {
     }
 
     /**
-     * The cpuset list ({@code "0"}, {@code "0-1"}, {@code "1,3"}) of each of {@code nodes} nodes
-     * with {@code nodeCpu} cores each over {@code cpus} (the CPU numbers the launcher may use, in
-     * order); empty when {@code nodes · nodeCpu} exceeds {@code cpus.size()}.
+     * The cpuset list ({@code "0"}, {@code "0-1"}, {@code "1,3"}) of each node, node i having
+     * {@code nodeCpu.get(i)} cores, over {@code cpus} (the CPU numbers the launcher may use, in
+     * order); empty when the quotas add up to more than {@code cpus.size()}.
      */
-    public static Optional<List<String>> assign(int nodes, double nodeCpu, List<Integer> cpus) {
-        if (nodes < 1 || !(nodeCpu > 0) || cpus.isEmpty() || nodes * nodeCpu > cpus.size() + EPS) {
+    public static Optional<List<String>> assign(List<Double> nodeCpu, List<Integer> cpus) {
+        double total = nodeCpu.stream().mapToDouble(Double::doubleValue).sum();
+        if (nodeCpu.isEmpty() || nodeCpu.stream().anyMatch(c -> !(c > 0)) || cpus.isEmpty() || total > cpus.size() + EPS) {
             return Optional.empty();
         }
-        List<String> sets = new ArrayList<>(nodes);
-        for (int i = 0; i < nodes; i++) {
-            int from = (int) Math.floor(i * nodeCpu + EPS);
-            int to = (int) Math.ceil((i + 1) * nodeCpu - EPS); // exclusive
+        List<String> sets = new ArrayList<>(nodeCpu.size());
+        double start = 0;
+        for (double c : nodeCpu) {
+            int from = (int) Math.floor(start + EPS);
+            int to = (int) Math.ceil(start + c - EPS); // exclusive
+            start += c;
             TreeSet<Integer> mine = new TreeSet<>();
             for (int k = from; k < Math.max(to, from + 1); k++) {
                 mine.add(cpus.get(Math.min(k, cpus.size() - 1)));
