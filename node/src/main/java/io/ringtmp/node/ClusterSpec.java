@@ -39,10 +39,16 @@ import java.util.regex.Pattern;
  * @param failureTimeoutMs silence after which a neighbour is declared failed
  * @param metricsDir       where each node writes its metrics (relative to the working directory)
  * @param nodes            the nodes, in ring order of their ids
+ * @param joinTimeoutMs    how long a starting node keeps trying to reach each neighbour (0: the
+ *                         default, {@value #DEFAULT_JOIN_TIMEOUT_MS} ms): the nodes of a cluster
+ *                         are started one by one, by hand or by a scheduler, in any order
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ClusterSpec(long runId, String secret, Mode mode, Map<String, String> options, String model, String data,
-                          int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes) {
+                          int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes, int joinTimeoutMs) {
+    /** Two minutes: starting a node on each machine by hand, or a slow device's JVM, fits in it. */
+    public static final int DEFAULT_JOIN_TIMEOUT_MS = 120_000;
+
     /** What a cluster can do. */
     public enum Mode {
         /** Every node streams tensors to its successor and reports MB/s and latency per link. */
@@ -94,6 +100,12 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
         if (failureTimeoutMs == 0) {
             failureTimeoutMs = 5000;
         }
+        if (joinTimeoutMs == 0) {
+            joinTimeoutMs = DEFAULT_JOIN_TIMEOUT_MS;
+        }
+        if (joinTimeoutMs < 0) {
+            throw new SpecException("joinTimeoutMs must be positive (0: the default " + DEFAULT_JOIN_TIMEOUT_MS + " ms), got " + joinTimeoutMs);
+        }
         if (metricsDir == null) {
             metricsDir = "runs/" + Long.toHexString(runId);
         }
@@ -102,6 +114,12 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
             throw new SpecException("mode " + mode.id() + " trains: the spec needs a model and data");
         }
         checkModelFitsData(model, data);
+    }
+
+    /** A spec with the default join timeout. */
+    public ClusterSpec(long runId, String secret, Mode mode, Map<String, String> options, String model, String data,
+                       int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes) {
+        this(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, metricsDir, nodes, 0);
     }
 
     /** A model whose input or output width does not match the data is refused before any node starts. */

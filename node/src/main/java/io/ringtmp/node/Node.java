@@ -137,8 +137,10 @@ public final class Node implements AutoCloseable {
                 metrics.event("message-rejected", f);
             }
         };
-        transport = Transport.start(TransportConfig.of(id, me.host(), me.port(), spec.runId(),
-                spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096), handler, buffers);
+        TransportConfig tc = TransportConfig.of(id, me.host(), me.port(), spec.runId(),
+                spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096);
+        tc = tc.withTimeouts(tc.sendTimeoutMs(), spec.joinTimeoutMs(), tc.handshakeTimeoutMs());
+        transport = Transport.start(tc, handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));

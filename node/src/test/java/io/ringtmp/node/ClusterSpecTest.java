@@ -40,6 +40,14 @@ class ClusterSpecTest {
     }
 
     @Test
+    void joinTimeout_defaultsToTwoMinutes_setOrRejected() {
+        String one = "{\"id\":0,\"host\":\"a\",\"port\":1}";
+        assertEquals(ClusterSpec.DEFAULT_JOIN_TIMEOUT_MS, ClusterSpec.parse(spec(one, ""), "x").joinTimeoutMs());
+        assertEquals(30_000, ClusterSpec.parse(spec(one, ", \"joinTimeoutMs\": 30000"), "x").joinTimeoutMs());
+        assertRejected(spec(one, ", \"joinTimeoutMs\": -1"), "joinTimeoutMs must be positive");
+    }
+
+    @Test
     void duplicateIds_areRejected() {
         assertRejected(spec("{\"id\":0,\"host\":\"a\",\"port\":1},{\"id\":0,\"host\":\"b\",\"port\":2}", ""), "duplicate node id 0");
     }
