@@ -123,9 +123,21 @@ public final class Transport implements AutoCloseable {
     }
 
     /**
+     * Whether a failed connect may succeed later, when the peer has started: refused or unanswered
+     * (a {@link ConnectException}, Netty's connect timeout included), no route to the host (a
+     * machine still booting), or a name that does not resolve yet (a pod's DNS record appears
+     * once the pod runs).
+     */
+    static boolean peerNotUpYet(Throwable cause) {
+        return cause instanceof ConnectException || cause instanceof java.net.NoRouteToHostException
+                || cause instanceof java.net.UnknownHostException;
+    }
+
+    /**
      * Opens and authenticates a connection to node {@code peerId}, retrying with backoff (50 ms
-     * doubling to 1 s) while the peer refuses TCP connections, for up to
-     * {@link TransportConfig#connectTimeoutMs()}. Returns the authenticated link, also registered
+     * doubling to 1 s) while the peer is not up yet ({@link #peerNotUpYet}: it refuses TCP
+     * connections, does not answer them, is not routable, or its name does not resolve yet), for
+     * up to {@link TransportConfig#connectTimeoutMs()}. Returns the authenticated link, also registered
      * as {@link #link}{@code (peerId)}.
      *
      * @throws TransportException transient when the peer did not come up in time or the connection
@@ -159,8 +171,7 @@ public final class Transport implements AutoCloseable {
             ChannelFuture cf = b.connect(host, port).awaitUninterruptibly();
             if (!cf.isSuccess()) {
                 Throwable cause = cf.cause();
-                boolean refused = cause instanceof ConnectException;
-                if (!refused || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
+                if (!peerNotUpYet(cause) || System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs) > deadline) {
                     throw new TransportException("node " + cfg.nodeId() + ": peer " + peerId + " at " + host + ":" + port
                             + " not reachable after " + attempts + " attempts: " + cause, true, cause);
                 }

@@ -299,6 +299,16 @@ class TransportTest {
     }
 
     @Test
+    void connect_peerNotUpYet_retriedOnlyForWhatStartingPeersCause() {
+        assertTrue(Transport.peerNotUpYet(new java.net.ConnectException("Connection refused")));
+        assertTrue(Transport.peerNotUpYet(new io.netty.channel.ConnectTimeoutException("connection timed out")));
+        assertTrue(Transport.peerNotUpYet(new java.net.NoRouteToHostException("No route to host")));
+        assertTrue(Transport.peerNotUpYet(new java.net.UnknownHostException("ringtmp-3.ringtmp.default.svc")));
+        assertFalse(Transport.peerNotUpYet(new java.io.IOException("Connection reset by peer")));
+        assertFalse(Transport.peerNotUpYet(new IllegalArgumentException("port out of range")));
+    }
+
+    @Test
     void decode_oversizedFrame_rejectsAndKeepsNode() throws Exception {
         var inbox = new TestSupport.Inbox();
         Transport b = start(cfg(1), inbox);
