@@ -113,6 +113,37 @@ class ClusterIT {
     }
 
     @Test
+    void neighbourStartedLater_isWaitedFor_andTheRunCompletes(@TempDir Path dir) throws Exception {
+        ClusterSpec base = spec(2, dir, Map.of("sizes", "4KiB", "seconds", "0.2", "pings", "5"), 200, 5000);
+        // A join window of 8 s: node 0 says it is waiting every 2 s.
+        ClusterSpec s = new ClusterSpec(base.runId(), base.secret(), base.mode(), base.options(), null, null, base.heartbeatMs(),
+                base.failureTimeoutMs(), base.metricsDir(), base.nodes(), 8000);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        Process first = startNode(f, 0, dir.resolve("out-0.log"));
+        Process second = null;
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!Files.readString(dir.resolve("out-0.log")).contains("waiting for neighbour 1")) {
+                assertTrue(System.nanoTime() < deadline && first.isAlive(), "node 0 did not say it waits: "
+                        + Files.readString(dir.resolve("out-0.log")));
+                Thread.sleep(50);
+            }
+            assertTrue(Files.readString(dir.resolve("out-0.log")).contains("gives up after 8 s"));
+            second = startNode(f, 1, dir.resolve("out-1.log"));
+            for (Process p : List.of(first, second)) {
+                assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+                assertEquals(0, p.exitValue(), Files.readString(dir.resolve("out-0.log")) + Files.readString(dir.resolve("out-1.log")));
+            }
+        } finally {
+            first.destroyForcibly();
+            if (second != null) {
+                second.destroyForcibly();
+            }
+        }
+    }
+
+    @Test
     void killedNeighbour_isDetectedWithinTheTimeout(@TempDir Path dir) throws Exception {
         int timeoutMs = 1500, heartbeatMs = 200;
         ClusterSpec s = spec(3, dir, Map.of("sizes", "4KiB", "seconds", "60", "pings", "5"), heartbeatMs, timeoutMs);
