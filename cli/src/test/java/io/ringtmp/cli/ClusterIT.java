@@ -115,9 +115,9 @@ class ClusterIT {
     @Test
     void neighbourStartedLater_isWaitedFor_andTheRunCompletes(@TempDir Path dir) throws Exception {
         ClusterSpec base = spec(2, dir, Map.of("sizes", "4KiB", "seconds", "0.2", "pings", "5"), 200, 5000);
-        // A join window of 8 s: node 0 says it is waiting every 2 s.
+        // A join window of 20 s: node 0 says it is waiting every 5 s, and node 1 has 15 s more to start.
         ClusterSpec s = new ClusterSpec(base.runId(), base.secret(), base.mode(), base.options(), null, null, base.heartbeatMs(),
-                base.failureTimeoutMs(), base.metricsDir(), base.nodes(), 8000);
+                base.failureTimeoutMs(), base.metricsDir(), base.nodes(), 20_000);
         Path f = dir.resolve("cluster.json");
         s.write(f);
         Process first = startNode(f, 0, dir.resolve("out-0.log"));
@@ -129,7 +129,7 @@ class ClusterIT {
                         + Files.readString(dir.resolve("out-0.log")));
                 Thread.sleep(50);
             }
-            assertTrue(Files.readString(dir.resolve("out-0.log")).contains("gives up after 8 s"));
+            assertTrue(Files.readString(dir.resolve("out-0.log")).contains("gives up after 20 s"));
             second = startNode(f, 1, dir.resolve("out-1.log"));
             for (Process p : List.of(first, second)) {
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS));
