@@ -118,7 +118,8 @@ public final class BenchCommand implements Runnable {
                         dir, LaunchCommand.nodeCommand(), null, trace, System.out));
             }
             for (int k : nodes) {
-                io.ringtmp.launch.EmulationConfig emu = nodeCpu.equals(List.of(0.0)) ? null : new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0);
+                io.ringtmp.launch.EmulationConfig emu = io.ringtmp.launch.EmulationConfig.capsCpu(nodeCpu)
+                        ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
                             emu, trace, System.out));

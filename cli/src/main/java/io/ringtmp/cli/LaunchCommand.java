@@ -196,7 +196,7 @@ public final class LaunchCommand implements Callable<Integer> {
             Programs.forMode(m).maxMessageBytes(new ClusterSpec(1, "option-check-secret-0000", m, opts, model, data, 0, 0,
                     runsDir.toString(), probe));
         }
-        if (!emulate && (linkMbit != 0 || !nodeCpu.equals(List.of(0.0)) || nodeMem != null)) {
+        if (!emulate && (linkMbit != 0 || EmulationConfig.capsCpu(nodeCpu) || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;

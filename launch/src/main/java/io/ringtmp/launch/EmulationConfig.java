@@ -73,6 +73,11 @@ public record EmulationConfig(int nodes, double linkMbit, List<Double> nodeCpu, 
         this(nodes, linkMbit, List.of(nodeCpu), nodeMemBytes);
     }
 
+    /** Whether {@code --node-cpu} values ask for a CPU cap at all (every value 0: none). */
+    public static boolean capsCpu(List<Double> nodeCpu) {
+        return nodeCpu.stream().anyMatch(c -> c != 0);
+    }
+
     /** Nodes with no caps at all: namespaces and addresses only. */
     public static EmulationConfig uncapped(int nodes) {
         return new EmulationConfig(nodes, 0, 0, 0);

@@ -42,6 +42,7 @@ class EmulationConfigTest {
         EmulationConfig same = new EmulationConfig(3, 0, 0.5, 0);
         assertEquals(List.of(0.5, 0.5, 0.5), same.nodeCpu());
         assertEquals("0.5", same.describeCpu());
+        assertTrue(EmulationConfig.capsCpu(List.of(0.25)) && !EmulationConfig.capsCpu(List.of(0.0)) && !EmulationConfig.capsCpu(List.of(0.0, 0.0)));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(3, 0, List.of(0.5, 0.5), 0))
                 .getMessage().contains("one value for every node or one per node (3), got 2"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> new EmulationConfig(2, 0, List.of(0.5, 0.0), 0))

@@ -147,11 +147,11 @@ public final class Node implements AutoCloseable {
         peers.addAll(programs.extraPeers(spec, id));
         for (int peer : peers) {
             // A neighbour may be started much later (by hand, on another machine): say so while waiting.
-            long waitStart = System.nanoTime();
+            long waitStart = time.nanoTime();
             long every = Math.min(10_000, Math.max(1, spec.joinTimeoutMs() / 4));
             java.util.concurrent.ScheduledFuture<?> waiting = heartbeats.scheduleAtFixedRate(() -> log.println(String.format(Locale.ROOT,
                     "node %d: waiting for neighbour %d at %s (%.0f s so far; gives up after %.0f s)", id, peer, spec.node(peer).address(),
-                    (System.nanoTime() - waitStart) / 1e9, spec.joinTimeoutMs() / 1e3)), every, every, TimeUnit.MILLISECONDS);
+                    (time.nanoTime() - waitStart) / 1e9, spec.joinTimeoutMs() / 1e3)), every, every, TimeUnit.MILLISECONDS);
             try {
                 links.put(peer, transport.connect(peer, spec.node(peer).host(), spec.node(peer).port()));
             } catch (io.ringtmp.transport.TransportException e) {
