@@ -188,6 +188,7 @@ public final class RingProgram implements NodeProgram {
         this.checkpointDir = TrainingOptions.checkpointDir(spec);
         this.checkpointEvery = TrainingOptions.checkpointEvery(spec);
         Blas.setThreads(config.threads());
+        ctx.say("node " + ctx.id() + " " + Blas.describe());
     }
 
     /** The widest activation of {@code model} (its input included). */

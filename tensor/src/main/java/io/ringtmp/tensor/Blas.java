@@ -3,16 +3,24 @@ package io.ringtmp.tensor;
 import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.JavaBLAS;
 import io.ringtmp.tensor.internal.Gemm;
+import io.ringtmp.tensor.internal.GemmProbe;
+import io.ringtmp.tensor.internal.NativeBlasLibrary;
 import io.ringtmp.tensor.internal.NetlibGemm;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The matrix-product facade every layer uses.
  *
  * <p>The kernel is chosen once per process: native OpenBLAS through netlib's JNI where the
- * library is installed, otherwise RingTMP's own Vector API kernel, and netlib's pure-Java sgemm
+ * library is installed (found by its own name, {@code libopenblas.so.0}, not through whatever
+ * {@code libblas.so.3} points at: {@link NativeBlasLibrary}); another native BLAS only when a
+ * short start-up sgemm probe finds it at least as fast as the Java kernel (the reference BLAS is
+ * 20-50 times slower, and {@link #warning()} then says so and what to install); otherwise
+ * RingTMP's own Vector API kernel, and netlib's pure-Java sgemm
  * only when the {@code jdk.incubator.vector} module is missing (see {@link Backend});
  * {@link #describe()} says which, and every command prints it. The system property
  * {@value #PROPERTY} overrides the choice: {@code native}, {@code java} (the Vector API kernel),
@@ -37,6 +45,8 @@ public final class Blas {
         JAVA_NETLIB
     }
 
+    /** netlib's switch for native loading. */
+    private static final String ALLOW_NATIVE = "dev.ludovic.netlib.blas.allowNative";
     /** The system property that forces a backend: native, java, netlib-java or auto. */
     public static final String PROPERTY = "ringtmp.blas";
 
@@ -59,11 +69,29 @@ public final class Blas {
         String note = "";
         switch (wanted) {
             case "auto", "" -> {
-                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
-                Gemm vector = netlib.isNative() ? null : vectorGemmOrNull();
-                if (netlib.isNative()) {
+                NetlibGemm netlib = loadNetlib();
+                Gemm vector = vectorGemmOrNull();
+                if (netlib.isNative() && (netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS || vector == null)) {
                     gemm = netlib;
                     backend = Backend.NATIVE;
+                } else if (netlib.isNative()) {
+                    // Not OpenBLAS: perhaps the reference BLAS. Measure it against the Java kernel.
+                    io.ringtmp.tensor.internal.VectorGemm.warmUp();
+                    double nativeRate = GemmProbe.gflops(netlib);
+                    double vectorRate = GemmProbe.gflops(vector);
+                    String rates = String.format(java.util.Locale.ROOT, "%s (%s) ran a %dx%dx%d product at %.1f GFLOP/s, "
+                                    + "RingTMP's Java kernel at %.1f", netlib.library().name(), netlib.library().file(), 128, 256, 256,
+                            nativeRate, vectorRate);
+                    if (nativeRate >= vectorRate) {
+                        gemm = netlib;
+                        backend = Backend.NATIVE;
+                        note = rates + "; OpenBLAS (apt-get install libopenblas0-pthread) may be faster still";
+                    } else {
+                        gemm = vector;
+                        backend = Backend.JAVA_VECTOR;
+                        note = "SLOW NATIVE BLAS: " + rates + ", so the Java kernel is used; install OpenBLAS "
+                                + "(apt-get install libopenblas0-pthread) for full speed";
+                    }
                 } else if (vector != null) {
                     gemm = vector;
                     backend = Backend.JAVA_VECTOR;
@@ -75,10 +103,10 @@ public final class Blas {
                 }
             }
             case "native" -> {
-                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
+                NetlibGemm netlib = loadNetlib();
                 if (!netlib.isNative()) {
                     throw new IllegalStateException(PROPERTY + "=native but netlib found no native BLAS "
-                            + "(libblas.so.3); install OpenBLAS (apt-get install libopenblas0-pthread) or use "
+                            + "(libopenblas.so.0 or libblas.so.3); install OpenBLAS (apt-get install libopenblas0-pthread) or use "
                             + PROPERTY + "=java");
                 }
                 gemm = netlib;
@@ -111,6 +139,39 @@ public final class Blas {
     }
 
     /**
+     * netlib's BLAS, its JNI shim pointed at OpenBLAS by name ({@link NativeBlasLibrary#locate})
+     * unless the user named a library with netlib's own properties. Where no native library is
+     * found, native loading is turned off so that the shim does not print its dlopen failure.
+     */
+    private static NetlibGemm loadNetlib() {
+        Path requested;
+        String userPath = System.getProperty(NativeBlasLibrary.PATH_PROPERTY);
+        String userName = System.getProperty(NativeBlasLibrary.NAME_PROPERTY);
+        if (userPath != null) {
+            requested = Path.of(userPath);
+        } else if (userName != null) {
+            requested = Path.of(userName.startsWith("lib") ? userName : "lib" + userName + ".so");
+        } else {
+            Optional<Path> found = NativeBlasLibrary.locate(NativeBlasLibrary.loaderDirectories());
+            if (found.isPresent()) {
+                requested = found.get();
+                System.setProperty(NativeBlasLibrary.PATH_PROPERTY, requested.toString());
+            } else {
+                requested = null;
+                if (System.getProperty(ALLOW_NATIVE) == null) {
+                    System.setProperty(ALLOW_NATIVE, "false");
+                }
+            }
+        }
+        BLAS blas = BLAS.getInstance();
+        NetlibGemm probe = new NetlibGemm(blas);
+        if (!probe.isNative()) {
+            return probe;
+        }
+        return new NetlibGemm(blas, NativeBlasLibrary.identify(requested == null ? Path.of("libblas.so.3") : requested));
+    }
+
+    /**
      * The Vector API kernel, or null when the incubator module is absent. Loaded by name so that
      * this class still links on a JVM started without --add-modules=jdk.incubator.vector.
      */
@@ -133,7 +194,7 @@ public final class Blas {
     static Gemm kernelOrNull(Backend kind) {
         return switch (kind) {
             case NATIVE -> {
-                NetlibGemm netlib = new NetlibGemm(BLAS.getInstance());
+                NetlibGemm netlib = loadNetlib();
                 yield netlib.isNative() ? netlib : null;
             }
             case JAVA_VECTOR -> vectorGemmOrNull();
@@ -174,7 +235,7 @@ public final class Blas {
                     : "WARNING: no native BLAS found; install OpenBLAS (apt-get install libopenblas0-pthread): "
                     + "netlib's Java sgemm falls to a few GFLOP/s on large layers");
         }
-        if (BACKEND == Backend.JAVA_VECTOR) {
+        if (BACKEND == Backend.JAVA_VECTOR && !CHOICE_NOTE.startsWith("SLOW")) {
             w.add(JAVA_VECTOR_NOTE);
         }
         String core = System.getenv("OPENBLAS_CORETYPE");

@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.ringtmp.tensor.internal.NativeBlasLibrary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -24,6 +26,7 @@ class BlasChoiceTest {
             try {
                 System.out.println("backend=" + Blas.backend());
                 System.out.println("warning=" + Blas.warning());
+                System.out.println(Blas.describe());
             } catch (ExceptionInInitializerError e) {
                 System.out.println("failed=" + e.getCause().getMessage());
             }
@@ -76,5 +79,35 @@ class BlasChoiceTest {
         assertTrue(out.contains("backend=JAVA_NETLIB"), out);
         out = run(true, "-Dringtmp.blas=fast");
         assertEquals(true, out.contains("failed=") && out.contains("'fast'"), out);
+    }
+
+    /** Debian's reference BLAS (libblas3), which numpy, torch, R and Octave pull in; {@code ringtmp test} installs it. */
+    private static final Path REFERENCE_BLAS = Path.of("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3");
+
+    @Test
+    void referenceBlas_isMeasuredFoundSlow_andTheJavaKernelIsUsedWithOneLineSayingWhatToInstall() throws Exception {
+        assertTrue(Files.isReadable(REFERENCE_BLAS), REFERENCE_BLAS + " is missing: install libblas3 "
+                + "(./ringtmp test does so as root) so that this test can load the slow reference BLAS");
+        String out = run(true, "-Ddev.ludovic.netlib.blas.nativeLibPath=" + REFERENCE_BLAS);
+        assertTrue(out.contains("backend=JAVA_VECTOR"), out);
+        String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(line.contains("SLOW NATIVE BLAS: reference BLAS 3."), line);
+        assertTrue(line.contains("libblas.so.3"), "names the file loaded: " + line);
+        assertTrue(line.contains("apt-get install libopenblas0-pthread"), "says what to install: " + line);
+    }
+
+    private static boolean openBlasInstalled() {
+        return NativeBlasLibrary.locate(NativeBlasLibrary.loaderDirectories())
+                .filter(p -> p.getFileName().toString().startsWith("libopenblas")).isPresent();
+    }
+
+    @Test
+    void openBlas_isFoundByItsOwnName_andUsed() throws Exception {
+        assertTrue(openBlasInstalled(), "libopenblas.so.0 is missing: install libopenblas0-pthread "
+                + "(./ringtmp test does so as root)");
+        String out = run(true);
+        assertTrue(out.contains("backend=NATIVE"), out);
+        String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(line.matches("BLAS: OpenBLAS [0-9.]+.* kernels.*\\(/\\S*libopenblas\\S*\\.so, through netlib's JNI\\).*"), line);
     }
 }

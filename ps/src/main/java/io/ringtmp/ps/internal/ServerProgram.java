@@ -105,6 +105,7 @@ public final class ServerProgram implements NodeProgram {
     public boolean run() throws InterruptedException {
         config = TrainingOptions.config(ctx.spec());
         Blas.setThreads(config.threads());
+        ctx.say("node " + ctx.id() + " " + Blas.describe());
         ModelSpec model = config.model();
         int me = ctx.id();
         ranges = new KeyRanges(KeyRanges.parameterSizes(model), options.servers(), options.chunkFloats());

@@ -158,6 +158,7 @@ public final class WorkerProgram implements NodeProgram {
     private boolean train() throws InterruptedException {
         TrainConfig config = TrainingOptions.config(ctx.spec());
         Blas.setThreads(config.threads());
+        ctx.say("node " + ctx.id() + " " + Blas.describe());
         int w = options.workerIndex(ctx.id());
         boolean evaluator = w == 0;
         TrainTest data = DataSources.open(ctx.spec().data(), TrainingOptions.dataDir(ctx.spec()), ctx::say);

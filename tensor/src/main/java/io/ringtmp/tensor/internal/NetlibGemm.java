@@ -5,9 +5,23 @@ import dev.ludovic.netlib.blas.BLAS;
 /** sgemm through dev.ludovic.netlib: native (JNI to OpenBLAS) or netlib's own Java code. */
 public final class NetlibGemm implements Gemm {
     private final BLAS blas;
+    /** The native library netlib loaded, or null for netlib's Java code. */
+    private final NativeBlasLibrary library;
 
-    public NetlibGemm(BLAS blas) {
+    /** netlib's {@code blas}; {@code library} names what its JNI shim loaded (null when it is Java). */
+    public NetlibGemm(BLAS blas, NativeBlasLibrary library) {
         this.blas = blas;
+        this.library = library;
+    }
+
+    /** netlib's Java code, or a native BLAS whose file is not known. */
+    public NetlibGemm(BLAS blas) {
+        this(blas, null);
+    }
+
+    /** The native library in use, or null. */
+    public NativeBlasLibrary library() {
+        return library;
     }
 
     /** True when netlib found a native BLAS (its JNI shim loaded libblas.so.3). */
@@ -27,7 +41,13 @@ public final class NetlibGemm implements Gemm {
 
     @Override
     public String description() {
-        return isNative() ? "native BLAS via netlib " + blas.getClass().getSimpleName()
-                : "netlib pure-Java " + blas.getClass().getSimpleName();
+        if (!isNative()) {
+            return "netlib pure-Java " + blas.getClass().getSimpleName();
+        }
+        if (library == null) {
+            return "native BLAS via netlib " + blas.getClass().getSimpleName();
+        }
+        String k = library.kernels();
+        return library.name() + (k.isEmpty() ? "" : ", " + k) + " (" + library.file() + ", through netlib's JNI)";
     }
 }
