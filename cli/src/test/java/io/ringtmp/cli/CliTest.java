@@ -39,6 +39,14 @@ class CliTest {
     }
 
     @Test
+    void blas_printsTheLibraryInUse() {
+        Run r = run("blas");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("BLAS: "), r.out());
+        assertTrue(r.out().contains("OpenBLAS") || r.out().contains("Vector API"), r.out());
+    }
+
+    @Test
     void everyCommand_hasHelp() {
         CommandLine root = Main.commandLine();
         for (CommandLine sub : root.getSubcommands().values()) {
