@@ -300,10 +300,16 @@ class EmulatedClusterIT {
     void create_notRoot_refusedWithOneLineSayingSo() throws Exception {
         assumeTrue(Shell.which("setpriv").isPresent(), "needs setpriv (util-linux) to run a child as nobody");
         List<String> cmd = new ArrayList<>(List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"));
-        cmd.addAll(Child.java(NetProbe.class, "cluster", newTag()));
-        try (Child child = Child.start(cmd)) {
-            assertEquals("EMULATION --emulate needs root: run as root or drop --emulate", child.await("EMULATION", 20_000));
-            assertEquals(2, child.process().waitFor());
+        // The checkout may be private (a clone in root's home or in mktemp -d): nobody reads copies.
+        Path readable = Files.createTempDirectory("ringtmp-nobody-");
+        try {
+            cmd.addAll(Child.javaReadableByAll(readable, NetProbe.class, "cluster", newTag()));
+            try (Child child = Child.start(cmd, readable)) {
+                assertEquals("EMULATION --emulate needs root: run as root or drop --emulate", child.await("EMULATION", 20_000));
+                assertEquals(2, child.process().waitFor());
+            }
+        } finally {
+            deleteTree(readable);
         }
     }
 
@@ -323,5 +329,13 @@ class EmulatedClusterIT {
 
     private static String read(Path p) throws IOException {
         return Files.readString(p).strip();
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }
