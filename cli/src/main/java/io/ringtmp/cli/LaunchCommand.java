@@ -150,7 +150,8 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
 
-    @Option(names = "--verbose", description = "Print every node's output (prefixed [node i]) instead of a progress bar; always so without a terminal.")
+    @Option(names = "--verbose", description = "Print every node's output (prefixed [node i]) instead of the progress view (partition, a bar per epoch, "
+            + "accuracy); always so without a terminal. Without it, each node's output is in node-<i>.log in the run directory.")
     boolean verbose;
 
     @Option(names = "--cleanup", description = "Remove network namespaces and cgroups left by emulated runs whose launcher was killed, then exit.")
@@ -201,7 +202,7 @@ public final class LaunchCommand implements Callable<Integer> {
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
         return Launcher.launch(new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose && !training), System.out);
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose), System.out);
     }
 
     private void putTraining(Map<String, String> o) {
@@ -262,6 +263,10 @@ public final class LaunchCommand implements Callable<Integer> {
             if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
                 cmd.add(a);
             }
+        }
+        // The launcher itself runs without the Vector API module (no JVM warning on its screen); nodes need it.
+        if (cmd.stream().noneMatch(a -> a.startsWith("--add-modules"))) {
+            cmd.add("--add-modules=jdk.incubator.vector");
         }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));

@@ -12,8 +12,8 @@ public final class Main implements Runnable {
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        // netlib announces its choice through java.util.logging; RingTMP prints it in its own words.
-        java.util.logging.Logger.getLogger("dev.ludovic.netlib").setLevel(java.util.logging.Level.WARNING);
+        // Quiet by default: netlib announces its choice at INFO, and RingTMP prints it in its own words.
+        Logging.configure();
         System.exit(commandLine().execute(args));
     }
 

@@ -1,5 +1,6 @@
 package io.ringtmp.cli;
 
+import io.ringtmp.launch.ProgressBars;
 import io.ringtmp.train.TrainListener;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -21,9 +22,9 @@ final class ProgressListener implements TrainListener, AutoCloseable {
 
     ProgressListener(PrintStream out, long totalSteps, long doneSteps) {
         this.out = out;
-        this.bar = System.console() == null ? null : new ProgressBarBuilder()
+        this.bar = System.console() == null ? null : ProgressBars.start(new ProgressBarBuilder()
                 .setTaskName("train").setInitialMax(totalSteps).setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(250).setUnit(" steps", 1).continuousUpdate().build();
+                .setUpdateIntervalMillis(250).setUnit(" steps", 1).continuousUpdate(), ProgressBars.consumer(System.err));
         if (bar != null) {
             bar.stepTo(doneSteps);
         }

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Starts the N node processes of a run on this machine, optionally each in an emulated device
@@ -48,9 +49,10 @@ public final class Launcher {
      * @param emulation        emulated devices, or null to run on loopback
      * @param heartbeatMs      heartbeat interval (0: the spec's default)
      * @param failureTimeoutMs silence after which a neighbour is failed (0: the spec's default)
-     * @param progressBar      show one progress bar for the run and send the nodes' output to
-     *                         {@code node-<i>.log} in the run directory (for a terminal); otherwise
-     *                         print the nodes' lines prefixed with {@code [node i]}
+     * @param progressBar      for a terminal: show the run's progress (training: the partition, a
+     *                         bar per epoch and the accuracy after each; link test: one bar) and send
+     *                         the nodes' output to {@code node-<i>.log} in the run directory;
+     *                         otherwise print the nodes' lines prefixed with {@code [node i]}
      */
     public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                           Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
@@ -65,6 +67,7 @@ public final class Launcher {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Port every node listens on inside its own emulated network namespace. */
     static final int EMULATED_PORT = 7070;
+    private static final int TAIL_LINES = 5;
 
     private Launcher() {
     }
@@ -95,8 +98,9 @@ public final class Launcher {
                     o.heartbeatMs(), o.failureTimeoutMs(), runDir.toString(), nodes);
             Path specFile = runDir.resolve("cluster.json");
             spec.write(specFile);
-            out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s; spec and metrics in %s%n", Long.toHexString(runId),
-                    o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")", runDir);
+            out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s%n", Long.toHexString(runId),
+                    o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")");
+            out.println("  spec, metrics" + (o.progressBar() ? " and node logs: " : ": ") + runDir);
 
             List<Thread> pumps = new ArrayList<>();
             for (int i = 0; i < o.nodes(); i++) {
@@ -115,25 +119,35 @@ public final class Launcher {
                 }
                 pumps.add(o.progressBar() ? pumpToFile(p, runDir.resolve("node-" + i + ".log")) : pump(p, "[node " + i + "] ", out));
             }
-            RunProgress bar = o.progressBar() ? RunProgress.start(spec, procs) : null;
+            boolean training = o.mode() != ClusterSpec.Mode.LINKTEST;
+            TrainingView view = o.progressBar() && training ? TrainingView.start(runDir, o.nodes(), out, 0) : null;
+            RunProgress bar = o.progressBar() && !training ? RunProgress.start(spec, procs) : null;
             int code;
             try {
-                code = waitAll(procs, spec, out);
+                code = waitAll(procs, spec, view == null ? out::println : view::println);
             } finally {
+                for (Thread t : pumps) {
+                    t.join(2000);
+                }
+                if (view != null) {
+                    view.close();
+                }
                 if (bar != null) {
                     bar.close();
                 }
-            }
-            for (Thread t : pumps) {
-                t.join(2000);
             }
             List<Integer> codes = new ArrayList<>();
             for (Process p : procs) {
                 codes.add(p.isAlive() ? -1 : p.exitValue());
             }
-            summarize(spec, runDir, codes, out);
+            summarize(spec, runDir, codes, view == null, out);
             if (o.progressBar()) {
-                out.println("node output: " + runDir.resolve("node-<i>.log"));
+                for (int i = 0; i < codes.size(); i++) {
+                    if (codes.get(i) != 0) {
+                        tailOfLog(runDir.resolve("node-" + i + ".log"), i, out);
+                    }
+                }
+                out.println("node logs: " + runDir.resolve("node-<i>.log"));
             }
             return code;
         } finally {
@@ -162,6 +176,16 @@ public final class Launcher {
             b.append(' ').append(emu.cpusOf(i).orElseThrow());
         }
         return b.toString();
+    }
+
+    /** The last lines of a failed node's log, where it says why. */
+    private static void tailOfLog(Path log, int node, PrintStream out) throws IOException {
+        if (!Files.exists(log)) {
+            return;
+        }
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).toList();
+        out.println("node " + node + ", the end of its log:");
+        lines.subList(Math.max(0, lines.size() - TAIL_LINES), lines.size()).forEach(l -> out.println("  " + l));
     }
 
     private static Thread pumpToFile(Process p, Path file) {
@@ -198,7 +222,7 @@ public final class Launcher {
     }
 
     /** Waits for every node; once one fails, the others get time to notice and stop, then are ended. */
-    private static int waitAll(List<Process> procs, ClusterSpec spec, PrintStream out) throws InterruptedException {
+    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out) throws InterruptedException {
         int code = 0;
         long graceNs = -1;
         while (true) {
@@ -209,7 +233,7 @@ public final class Launcher {
                     running = true;
                 } else if (p.exitValue() != 0 && code == 0) {
                     code = p.exitValue();
-                    out.println("node " + i + " exited with " + code);
+                    out.accept("node " + i + " exited with " + code);
                     graceNs = System.nanoTime() + (spec.failureTimeoutMs() + 5000L) * 1_000_000L;
                 }
             }
@@ -217,7 +241,7 @@ public final class Launcher {
                 return code;
             }
             if (graceNs > 0 && System.nanoTime() > graceNs) {
-                out.println("ending the remaining nodes");
+                out.accept("ending the remaining nodes");
                 for (Process p : procs) {
                     p.destroy();
                 }
@@ -282,7 +306,7 @@ public final class Launcher {
      * {@code summary.json}: run id, mode, each node's exit code, and every result and failure
      * event of every node.
      */
-    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, PrintStream out) throws IOException {
+    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, boolean listEpochs, PrintStream out) throws IOException {
         List<JsonNode> merged = new ArrayList<>();
         Map<String, String> throughput = new TreeMap<>();
         Map<String, String> rtt = new TreeMap<>();
@@ -334,7 +358,7 @@ public final class Launcher {
             throughput.values().forEach(out::println);
             rtt.values().forEach(out::println);
         }
-        if (!epochs.isEmpty()) {
+        if (listEpochs && !epochs.isEmpty()) {
             out.println("training results (node 0):");
             epochs.forEach(out::println);
         }

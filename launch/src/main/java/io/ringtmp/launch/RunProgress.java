@@ -27,8 +27,8 @@ final class RunProgress implements AutoCloseable {
                     * Double.parseDouble(spec.option("seconds", "2")) * 1000) + 2000;
             case RING, PS -> 0;
         };
-        ProgressBar bar = new ProgressBarBuilder().setTaskName("run " + spec.mode().id()).setInitialMax(expectedMs / 100)
-                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).hideEta().build();
+        ProgressBar bar = ProgressBars.start(new ProgressBarBuilder().setTaskName("run " + spec.mode().id()).setInitialMax(expectedMs / 100)
+                .setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(200).hideEta(), ProgressBars.consumer(System.err));
         long t0 = System.nanoTime();
         Thread ticker = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {

@@ -59,6 +59,7 @@ public final class NodeMetrics implements AutoCloseable {
         }
     }
 
+    private static final long FLUSH_EVERY_NS = 250_000_000L;
     private final int nodeId;
     private final Path file;
     private final BufferedWriter out;
@@ -69,6 +70,7 @@ public final class NodeMetrics implements AutoCloseable {
     private final Timer send;
     private final Timer recv;
     private HttpServer http;
+    private long lastFlushNs = System.nanoTime();
 
     public NodeMetrics(int nodeId, Path dir, Time time) {
         this.nodeId = nodeId;
@@ -146,6 +148,19 @@ public final class NodeMetrics implements AutoCloseable {
         write(m, false);
     }
 
+    /**
+     * Records the {@code training} event, written once by the node that reports epochs (ring
+     * node 0, parameter-server worker 0) before its first step: what a progress view needs.
+     */
+    public void training(int epochs, long stepsPerEpoch, long startStep, long totalSteps) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("epochs", epochs);
+        f.put("stepsPerEpoch", stepsPerEpoch);
+        f.put("startStep", startStep);
+        f.put("totalSteps", totalSteps);
+        event("training", f);
+    }
+
     /** Records an event line, e.g. {@code peer-failed} or a link-test result; flushed at once. */
     public void event(String name, Map<String, ?> fields) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -160,8 +175,11 @@ public final class NodeMetrics implements AutoCloseable {
         try {
             out.write(JSON.writeValueAsString(m));
             out.newLine();
-            if (flush) {
+            long now = System.nanoTime();
+            // Step lines are flushed at most every 250 ms: a reader (the launcher's progress view) follows the file.
+            if (flush || now - lastFlushNs > FLUSH_EVERY_NS) {
                 out.flush();
+                lastFlushNs = now;
             }
         } catch (IOException e) {
             System.err.println("node " + nodeId + ": cannot write metrics to " + file + ": " + e.getMessage());

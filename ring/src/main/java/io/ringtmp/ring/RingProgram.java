@@ -387,7 +387,9 @@ public final class RingProgram implements NodeProgram {
             f.put("schedule", opts.schedule().id());
             f.put("microbatches", m);
             f.put("inflight", opts.inflight());
+            f.put("stages", String.valueOf(plan.get("describe")).strip().lines().map(String::strip).toList());
             ctx.metrics().event("partition", f);
+            ctx.metrics().training(config.epochs(), stepsPerEpoch, startStep, totalSteps);
             if (startStep > 0) {
                 ctx.say("resumed every stage from its checkpoint of step " + startStep);
             }

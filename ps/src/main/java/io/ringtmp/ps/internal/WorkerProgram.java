@@ -204,6 +204,9 @@ public final class WorkerProgram implements NodeProgram {
         long parameterBytes = 4L * model.parameterCount();
         ctx.say(String.format(Locale.ROOT, "worker %d: %d of every %d rows, %d steps (%d per epoch), %d servers, %s",
                 w, rows, batch, total, stepsPerEpoch, options.servers(), options.consistency().id()));
+        if (evaluator) {
+            ctx.metrics().training(config.epochs(), stepsPerEpoch, start, total);
+        }
 
         // Only worker 0 pulls past the last step: the final weights, once every push is in.
         if (start < total || evaluator) {
