@@ -7,6 +7,7 @@ import io.ringtmp.transport.MessageKind;
 import io.ringtmp.transport.TensorBuffers;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
+import io.ringtmp.transport.TransportException;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -27,13 +29,19 @@ import java.util.concurrent.TimeUnit;
  * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out, LinkTest.FACTORY).run()} returns the exit code: 0
  * when the mode completed (or SIGTERM ended it after its current step, on this node or on
  * another), 3 when a neighbour failed, 1 on an error (on this node, or on another node that
- * stopped the run). Threads: the caller's thread runs the mode; a scheduler thread
+ * stopped the run, or a peer that broke the protocol); a bug or bad input is thrown, with its
+ * stack trace, after the neighbours are told. The node, not its program, handles link errors,
+ * protocol errors and stops ({@link NodeProgram#run}). Threads: the caller's thread runs the mode; a scheduler thread
  * sends heartbeats and runs the failure detector; transport I/O threads deliver messages.
  */
 public final class Node implements AutoCloseable {
     /** Exit code when a neighbour failed. */
     public static final int EXIT_PEER_FAILED = 3;
-    /** What a node that stops after an error tells its neighbours (orderly stops say "abort"). */
+    /** What a node tells its neighbours when it leaves after a completed run (or a failed neighbour). */
+    static final String BYE = "bye";
+    /** What a node tells its neighbours when it was stopped early in order (SIGTERM, here or passed on). */
+    static final String ABORT = "abort";
+    /** What a node that stops after an error tells its neighbours. */
     static final String ABORT_AFTER_ERROR = "abort-error";
 
     private final ClusterSpec spec;
@@ -94,22 +102,9 @@ public final class Node implements AutoCloseable {
                 if (d != null) {
                     d.heard(m.sender());
                 }
-                if (m.kind() == MessageKind.CONTROL && m.bytes() != null) {
-                    String word = new String(m.bytes(), StandardCharsets.US_ASCII);
-                    if (word.startsWith("bye") || word.startsWith("abort")) {
-                        // A neighbour leaving is not a failure: stop watching it. One that was
-                        // stopped early ends the run for its neighbours too: orderly after a
-                        // SIGTERM ("abort"), as an error after an error ("abort-error").
-                        if (d != null) {
-                            d.forget(m.sender());
-                        }
-                        if (word.startsWith(ABORT_AFTER_ERROR)) {
-                            stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
-                        } else if (word.startsWith("abort")) {
-                            stop.stop("neighbour " + m.sender() + " stopped early", false);
-                        }
-                        return;
-                    }
+                if (m.kind() == MessageKind.NODE) {
+                    onNodeWord(m, d);
+                    return;
                 }
                 if (m.kind() == MessageKind.HEARTBEAT) {
                     return;
@@ -164,7 +159,7 @@ public final class Node implements AutoCloseable {
                 metrics.event("peer-failed", f);
                 for (Link l : links.values()) {
                     try {
-                        l.send(Message.control(MessageKind.CONTROL, id, spec.runId(), 0, "abort".getBytes(StandardCharsets.US_ASCII)))
+                        l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, ABORT.getBytes(StandardCharsets.US_ASCII)))
                                 .get(1, TimeUnit.SECONDS);
                     } catch (Exception ignored) {
                         // Best effort: the others' failure detectors cover the rest.
@@ -176,9 +171,10 @@ public final class Node implements AutoCloseable {
             }
         }
         log.println("node " + id + ": links up to " + links.keySet());
-        Link succLink = links.get(succ);
-        Link predLink = links.get(pred);
-        NodeContext ctx = new NodeContext(spec, id, succLink, predLink, Map.copyOf(links), metrics, time, log, stop, buffers);
+        Map<Integer, Link> programLinks = new LinkedHashMap<>();
+        links.forEach((peer, l) -> programLinks.put(peer, new ProgramLink(l)));
+        NodeContext ctx = new NodeContext(spec, id, programLinks.get(succ), programLinks.get(pred), Map.copyOf(programLinks), metrics,
+                time, log, stop, buffers);
         List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
         detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours, peer -> {
             long silent = detector.silentMs(peer);
@@ -187,7 +183,10 @@ public final class Node implements AutoCloseable {
             f.put("peer", peer);
             f.put("silentMs", silent);
             metrics.event("peer-failed", f);
-            stop.stop("neighbour " + peer + " failed", true);
+            NodeProgram running = program;
+            if (running == null || !running.onPeerFailed(peer)) {
+                stop.stop("neighbour " + peer + " failed", true);
+            }
         });
         heartbeats.scheduleAtFixedRate(() -> {
             // The check comes first: a send to a dead neighbour fails, and must not skip it.
@@ -210,26 +209,35 @@ public final class Node implements AutoCloseable {
             early.clear();
             program = p;
         }
-        boolean ok;
+        boolean ok = false;
         RuntimeException error = null;
+        String protocolError = null;
         try {
             ok = p.run();
+        } catch (StoppedException e) {
+            // The stop's reason decides the exit code below.
+        } catch (TransportException | CompletionException e) {
+            log.println("link error: " + e.getMessage() + "; waiting for the failure detector");
+            stop.await(2L * spec.failureTimeoutMs());
+        } catch (ProtocolException e) {
+            protocolError = e.getMessage();
+            log.println("node " + id + " stopping: " + protocolError);
         } catch (RuntimeException e) {
-            // Tell the neighbours at once (abort) rather than let them wait for the failure timeout.
+            // A bug here, or bad input (spec, data, checkpoint): the neighbours are told at once
+            // (abort-error) rather than left to wait for the failure timeout.
             error = e;
-            ok = false;
         }
         // "bye" after a completed run (or a failed neighbour: the others detect that themselves);
         // when this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed
         // on), "abort-error" after an error (here or passed on), so that its neighbours stop too
         // and exit as this node does.
-        String word = ok || stop.failed() ? "bye" : stop.stopped() && !stop.erred() ? "abort" : ABORT_AFTER_ERROR;
+        String word = ok || stop.failed() ? BYE : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
         byte[] bye = word.getBytes(StandardCharsets.US_ASCII);
         for (int peer : neighbours) {
             Link l = links.get(peer);
             if (!detector.isFailed(peer)) {
                 try {
-                    l.send(Message.control(MessageKind.CONTROL, id, spec.runId(), 0, bye)).get(1, TimeUnit.SECONDS);
+                    l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, bye)).get(1, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     // The neighbour may already be gone; it no longer needs the goodbye.
                 }
@@ -240,6 +248,10 @@ public final class Node implements AutoCloseable {
         if (error != null) {
             endEvent(false, "error: " + error.getMessage());
             throw error;
+        }
+        if (protocolError != null) {
+            endEvent(false, protocolError);
+            return 1;
         }
         endEvent(ok, stop.reason() != null ? stop.reason() : ok ? "completed" : "failed");
         if (stop.failed()) {
@@ -255,6 +267,24 @@ public final class Node implements AutoCloseable {
             return 0;
         }
         return ok ? 0 : 1;
+    }
+
+    /**
+     * A neighbour leaving is not a failure: stop watching it. One that was stopped early ends the
+     * run for its neighbours too: orderly after a SIGTERM ({@code abort}), as an error after an
+     * error ({@code abort-error}).
+     */
+    private void onNodeWord(Message m, FailureDetector d) {
+        String word = m.bytes() == null ? "" : new String(m.bytes(), StandardCharsets.US_ASCII);
+        if (d != null) {
+            d.forget(m.sender());
+        }
+        switch (word) {
+            case BYE -> { }
+            case ABORT -> stop.stop("neighbour " + m.sender() + " stopped early", false);
+            case ABORT_AFTER_ERROR -> stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
+            default -> log.println("ignored an unknown node word from node " + m.sender() + ": " + word);
+        }
     }
 
     private void endEvent(boolean completed, String reason) {

@@ -18,8 +18,24 @@ public interface NodeProgram {
     /** Handles one message from a neighbour; called on a transport I/O thread; must not block or throw. */
     void onMessage(Message m);
 
-    /** Runs the program; returns true when it completed its work. */
+    /**
+     * Runs the program; returns true when it completed its work. What ends it early is the
+     * node's to handle, so a program lets these through: {@link StoppedException} (from its
+     * {@link Inbox}: the run must stop), a link's {@code TransportException} or
+     * {@code CompletionException} (the node waits for the failure detector), a
+     * {@link ProtocolException} (a peer broke the protocol: one line, exit 1). Any other
+     * exception is bad input or a bug, reported with its stack trace.
+     */
     boolean run() throws InterruptedException;
+
+    /**
+     * Told, on the node's heartbeat thread, that neighbour {@code peer} was declared failed; must
+     * not block. Returns whether the program takes the failure over (failover); by default it
+     * does not, and the node stops the run with exit 3.
+     */
+    default boolean onPeerFailed(int peer) {
+        return false;
+    }
 
     /** Creates a mode's program for a node. */
     interface Factory {

@@ -1,5 +1,7 @@
 package io.ringtmp.ps;
 
+import io.ringtmp.node.Inbox;
+import io.ringtmp.node.ProtocolException;
 import io.ringtmp.node.StopSignal;
 import io.ringtmp.node.Time;
 import io.ringtmp.nn.Parameter;
@@ -15,8 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A worker's handle on the parameter servers, in ps-lite's terms: {@link #pull} asks every
@@ -24,11 +24,11 @@ import java.util.concurrent.TimeUnit;
  * all in the model, {@link #push} sends the model's gradients.
  *
  * <pre>{@code
- * PsClient ps = new PsClient(myId, runId, ranges, serverLinks, model.parameters(), totalSteps, scheduleSteps, time, ctx.buffers());
+ * PsClient ps = new PsClient(myId, runId, ranges, serverLinks, model.parameters(), totalSteps, scheduleSteps, time, ctx.buffers(), ctx.stop());
  * // onMessage(m) of the node program: ps.onMessage(m)
  * ps.pull(0);
  * for (long t = 0; t < totalSteps; t++) {
- *     ps.awaitParams(t, stop);              // the model now holds the parameters of step t
+ *     ps.awaitParams(t);                    // the model now holds the parameters of step t
  *     ps.pull(t + 1);                       // asp, ssp: fetched while computing; bsp: a standing request,
  *                                           // answered chunk by chunk as the W pushes of t are applied
  *     ... forward, backward (adds to the gradients) ...
@@ -60,7 +60,7 @@ public final class PsClient {
     private final long totalSteps;
     private final Time time;
     private final TensorBuffers buffers;
-    private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+    private final Inbox inbox;
     private final ByteCounters bytes;
     private final Tensor scratch;
     private final int chunksPerPull;
@@ -82,9 +82,10 @@ public final class PsClient {
      *                      steps, as in the single-node trainer), sent with every pull
      * @param buffers       where each PARAMS chunk's array goes back once it is copied into the
      *                      model (the transport decodes the next chunk of its length into it)
+     * @param stop          ends a wait for parameters with {@link io.ringtmp.node.StoppedException}
      */
     public PsClient(int nodeId, long runId, KeyRanges ranges, List<Link> servers, List<Parameter> parameters,
-                    long totalSteps, long scheduleSteps, Time time, TensorBuffers buffers) {
+                    long totalSteps, long scheduleSteps, Time time, TensorBuffers buffers, StopSignal stop) {
         if (servers.size() != ranges.servers()) {
             throw new IllegalArgumentException("layout has " + ranges.servers() + " servers, got " + servers.size() + " links");
         }
@@ -97,6 +98,7 @@ public final class PsClient {
         this.totalSteps = totalSteps;
         this.time = time;
         this.buffers = buffers;
+        this.inbox = new Inbox(stop);
         this.scratch = Tensor.zeros(ranges.maxChunkSize());
         this.chunksPerPull = ranges.chunkCount();
         List<Integer> ids = new ArrayList<>();
@@ -111,7 +113,7 @@ public final class PsClient {
     public void onMessage(Message m) {
         if (m.kind() == MessageKind.PARAMS) {
             bytes.received(m);
-            inbox.offer(m);
+            inbox.add(m);
         }
     }
 
@@ -135,35 +137,30 @@ public final class PsClient {
      * Waits until every chunk of the pull of {@code step} is in the model's values (at once when
      * it already is). Time blocked counts as idle, copying as recv.
      *
-     * @return false when {@code stop} was signalled while waiting
-     * @throws IllegalStateException when {@code step} was not pulled, or a server sends something else
+     * @throws io.ringtmp.node.StoppedException when the run is stopped while waiting
+     * @throws ProtocolException when a server sends parameters of another step or chunk
+     * @throws IllegalStateException when {@code step} was not pulled (a bug of the caller)
      */
-    public boolean awaitParams(long step, StopSignal stop) throws InterruptedException {
+    public void awaitParams(long step) throws InterruptedException {
         if (completeStep == step) {
-            return true;
+            return;
         }
         if (pulledStep != step) {
             throw new IllegalStateException("awaiting the parameters of step " + step + ", but the last pull was of step " + pulledStep);
         }
         while (chunksIn < chunksPerPull) {
             long t0 = time.nanoTime();
-            Message m = inbox.poll(100, TimeUnit.MILLISECONDS);
+            Message m = inbox.take();
             long t1 = time.nanoTime();
             idleNs += t1 - t0;
-            if (m == null) {
-                if (stop.stopped()) {
-                    return false;
-                }
-                continue;
-            }
             if (m.step() != step || m.sender() < 0 || m.sender() >= servers.size()) {
-                throw new IllegalStateException("node " + m.sender() + " sent the parameters of step " + m.step()
+                throw new ProtocolException(m.sender(), "sent the parameters of step " + m.step()
                         + " while this worker waits for step " + step);
             }
             List<KeyRanges.Chunk> cs = ranges.chunks(m.sender());
             if (m.microbatch() < 0 || m.microbatch() >= cs.size() || m.tensor() == null
                     || m.tensor().size() != cs.get(m.microbatch()).size()) {
-                throw new IllegalStateException("server " + m.sender() + " sent chunk " + m.microbatch() + " of "
+                throw new ProtocolException(m.sender(), "sent chunk " + m.microbatch() + " of "
                         + (m.tensor() == null ? 0 : m.tensor().size()) + " floats; its range has " + cs.size() + " chunks "
                         + (m.microbatch() >= 0 && m.microbatch() < cs.size() ? "and this one holds " + cs.get(m.microbatch()).size() : ""));
             }
@@ -173,7 +170,6 @@ public final class PsClient {
             recvNs += time.nanoTime() - t1;
         }
         completeStep = step;
-        return true;
     }
 
     /**

@@ -16,7 +16,13 @@ public enum MessageKind {
     /** A server's answer to a PULL: one chunk of its shard's parameter values. */
     PARAMS,
     /** A worker's gradient for one chunk of a server's shard. */
-    PUSH;
+    PUSH,
+    /**
+     * The node runtime's own words (a neighbour leaving: {@code bye}, {@code abort},
+     * {@code abort-error}); handled by the node, never delivered to its program, and refused
+     * when a program tries to send one.
+     */
+    NODE;
 
     private static final MessageKind[] VALUES = values();
 

@@ -1,6 +1,8 @@
 package io.ringtmp.ps.internal;
 
+import io.ringtmp.node.Inbox;
 import io.ringtmp.node.NodeContext;
+import io.ringtmp.node.ProtocolException;
 import io.ringtmp.node.NodeMetrics;
 import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
@@ -18,7 +20,6 @@ import io.ringtmp.train.TrainConfig;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
-import io.ringtmp.transport.TransportException;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -27,8 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -50,7 +49,7 @@ import java.util.concurrent.TimeUnit;
  * {@link ShardCheckpoints#file step t} before it answers any pull (a step to be saved does not
  * stream: no chunk of it goes out before the save), and so before any worker can push step t
  * anywhere under bsp. Resume: the server first sends every worker the steps it
- * saved (a CONTROL message, {@link ShardCheckpoints#listing}); the first pull it gets names the
+ * saved (a {@link PsControl.Saved}); the first pull it gets names the
  * step the workers chose, whose shard it then restores; every worker's first pull must be of
  * that step (of step 0 in a run that does not resume).
  *
@@ -61,7 +60,7 @@ import java.util.concurrent.TimeUnit;
 public final class ServerProgram implements NodeProgram {
     private final NodeContext ctx;
     private final PsOptions options;
-    private final LinkedBlockingQueue<Message> inbox = new LinkedBlockingQueue<>();
+    private final Inbox inbox;
     private final List<CompletableFuture<Void>> lastAnswer = new ArrayList<>();
     private ServerShard shard;
     private KeyRanges ranges;
@@ -86,6 +85,7 @@ public final class ServerProgram implements NodeProgram {
     public ServerProgram(NodeContext ctx, PsOptions options) {
         this.ctx = ctx;
         this.options = options;
+        this.inbox = new Inbox(ctx.stop());
         List<Integer> workers = new ArrayList<>();
         for (int w = 0; w < options.workers(); w++) {
             workers.add(options.workerNode(w));
@@ -97,7 +97,7 @@ public final class ServerProgram implements NodeProgram {
     public void onMessage(Message m) {
         if (m.kind() == MessageKind.PULL || m.kind() == MessageKind.PUSH) {
             bytes.received(m);
-            inbox.offer(m);
+            inbox.add(m);
         }
     }
 
@@ -131,13 +131,6 @@ public final class ServerProgram implements NodeProgram {
                 return false;
             }
             return loop();
-        } catch (TransportException | CompletionException e) {
-            ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
-            ctx.stop().await(2L * ctx.spec().failureTimeoutMs());
-            return false;
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            ctx.say("parameter server " + me + " protocol error: " + e.getMessage());
-            return false;
         } catch (CheckpointException e) {
             ctx.say("parameter server " + me + ": " + e.getMessage());
             return false;
@@ -157,7 +150,7 @@ public final class ServerProgram implements NodeProgram {
         } catch (CheckpointException e) {
             error = e.getMessage();
         }
-        Message m = Message.control(MessageKind.CONTROL, me, ctx.spec().runId(), 0, ShardCheckpoints.listing(steps, error));
+        Message m = PsControl.CODEC.message(me, ctx.spec().runId(), new PsControl.Saved(steps, error));
         for (int w = 0; w < options.workers(); w++) {
             workerLinks[w].send(m);
             bytes.sent(options.workerNode(w), m);
@@ -175,34 +168,37 @@ public final class ServerProgram implements NodeProgram {
         long round = 0;
         int pushes = 0;
         while (gate == null || !gate.allDone() || !finalAnswered) {
-            if (ctx.stop().stopped()) {
-                return false;
-            }
             long t0 = ctx.time().nanoTime();
-            Message m = inbox.poll(100, TimeUnit.MILLISECONDS);
+            Message m = inbox.take();
             idleNs += ctx.time().nanoTime() - t0;
-            if (m == null) {
-                continue;
-            }
             int w = options.workerIndex(m.sender());
             if (m.kind() == MessageKind.PULL) {
                 onPull(w, m);
             } else {
                 if (gate == null) {
-                    throw new IllegalStateException("worker " + w + " pushed step " + m.step() + " before any pull");
+                    throw new ProtocolException(m.sender(), "pushed step " + m.step() + " before any pull");
                 }
                 if (m.microbatch() == 0) {
                     staleness.pushed(w, m.step(), shard.optimizerSteps(0));
                 }
                 long c0 = ctx.time().nanoTime();
-                boolean complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
+                boolean complete;
+                try {
+                    complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
+                } catch (IllegalArgumentException e) {
+                    throw new ProtocolException(m.sender(), e.getMessage()); // a chunk of the wrong step, index or size
+                }
                 ctx.buffers().give(m.tensor()); // summed into the shard's chunk gradient: nothing reads it again
                 computeNs += ctx.time().nanoTime() - c0;
                 // Bsp: this chunk's update may be complete, so send it to the pulls of the next step
                 // at once, while the later chunks are still arriving.
                 answerChunks();
                 if (complete) {
-                    gate.pushed(w, m.step());
+                    try {
+                        gate.pushed(w, m.step());
+                    } catch (IllegalStateException e) {
+                        throw new ProtocolException(m.sender(), e.getMessage()); // a push out of its clock's order
+                    }
                     // Before any answer of this step (answerChunks streams no step that is to be saved):
                     // under bsp no worker then pushes the next step to any server before every server
                     // has saved this one.
@@ -238,7 +234,7 @@ public final class ServerProgram implements NodeProgram {
 
     private void onPull(int w, Message m) {
         if (m.bytes() == null || m.bytes().length != 16) {
-            throw new IllegalArgumentException("worker " + w + " sent a pull of " + (m.bytes() == null ? 0 : m.bytes().length)
+            throw new ProtocolException(m.sender(), "sent a pull of " + (m.bytes() == null ? 0 : m.bytes().length)
                     + " bytes, expected 16 (the run's steps and the schedule's)");
         }
         ByteBuffer b = ByteBuffer.wrap(m.bytes());
@@ -247,11 +243,11 @@ public final class ServerProgram implements NodeProgram {
             // The first pull of any worker sets the start: 0, or the step the workers chose to resume from.
             long start = m.step();
             if (!resume && start != 0) {
-                throw new IllegalArgumentException("worker " + w + "'s first pull is of step " + start
+                throw new ProtocolException(m.sender(), "sent its first pull for step " + start
                         + ", expected 0: this run does not resume");
             }
             if (start > total) {
-                throw new IllegalArgumentException("worker " + w + " starts at step " + start + " of a run of " + total + " steps");
+                throw new ProtocolException(m.sender(), "starts at step " + start + " of a run of " + total + " steps");
             }
             if (resume) {
                 long t0 = ctx.time().nanoTime();
@@ -263,14 +259,18 @@ public final class ServerProgram implements NodeProgram {
             checkedClock = start;
             schedule = LrSchedule.parse(config.schedule(), config.lr(), Math.max(1, scheduleSteps));
         } else if (gate.totalSteps() != total) {
-            throw new IllegalArgumentException("worker " + w + " runs " + total + " steps, another worker "
+            throw new ProtocolException(m.sender(), "runs " + total + " steps, another worker "
                     + gate.totalSteps() + ": do they read the same data?");
         } else if (!pulledYet[w] && m.step() != gate.startStep()) {
-            throw new IllegalArgumentException("worker " + w + " starts at step " + m.step() + ", another worker at step "
+            throw new ProtocolException(m.sender(), "starts at step " + m.step() + ", another worker at step "
                     + gate.startStep() + ": the workers disagree on the step to resume from");
         }
         pulledYet[w] = true;
-        gate.request(w, m.step());
+        try {
+            gate.request(w, m.step());
+        } catch (IllegalArgumentException e) {
+            throw new ProtocolException(m.sender(), e.getMessage());
+        }
         answerChunks();
         answerReleasable();
     }

@@ -12,7 +12,6 @@ import io.ringtmp.train.StepCheckpoints;
 import io.ringtmp.train.TrainConfig;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,25 +37,13 @@ import java.util.stream.Stream;
  * only its push of t-2 for certain), which is two checkpoints when they are one step apart.
  *
  * <p>Resume: each server lists the steps it holds ({@link #savedSteps}, checking every file
- * against the run's identity) and sends the list to every worker ({@link #listing}); each worker
+ * against the run's identity) and sends the list to every worker ({@link PsControl.Saved}); each worker
  * takes the newest step in every list ({@link #commonStep}), the same on every worker, and makes
  * its first pull of that step; a server restores that step's shard on the first pull.
  *
  * <p>Stateless; the methods touch only the files and shards they are given, on the caller's thread.
  */
 public final class ShardCheckpoints {
-    /** CONTROL payload prefix of a server's saved steps, e.g. {@code ps-saved 8,12}. */
-    static final String SAVED = "ps-saved ";
-    /** CONTROL payload prefix of a server that cannot resume, followed by why. */
-    static final String SAVED_ERROR = "ps-saved-error ";
-
-    /** What a server sent its workers: the steps it can resume from, or why it cannot. */
-    public record Listing(List<Long> steps, String error) {
-        public Listing {
-            steps = List.copyOf(steps);
-        }
-    }
-
     private ShardCheckpoints() {
     }
 
@@ -220,48 +207,5 @@ public final class ShardCheckpoints {
                     + have + ")");
         }
         return common.last();
-    }
-
-    /** The CONTROL payload that tells a worker a server's saved steps, or (error not null) why it cannot resume. */
-    public static byte[] listing(List<Long> steps, String error) {
-        String s;
-        if (error != null) {
-            s = SAVED_ERROR + error;
-        } else {
-            StringBuilder b = new StringBuilder(SAVED);
-            for (int i = 0; i < steps.size(); i++) {
-                b.append(i == 0 ? "" : ",").append(steps.get(i));
-            }
-            s = b.toString();
-        }
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Reads a {@link #listing} payload; null when {@code payload} is not one.
-     *
-     * @throws IllegalStateException when it is one but garbled
-     */
-    public static Listing parseListing(byte[] payload) {
-        if (payload == null) {
-            return null;
-        }
-        String s = new String(payload, StandardCharsets.UTF_8);
-        if (s.startsWith(SAVED_ERROR)) {
-            return new Listing(List.of(), s.substring(SAVED_ERROR.length()));
-        }
-        if (!s.startsWith(SAVED)) {
-            return null;
-        }
-        List<Long> steps = new ArrayList<>();
-        String body = s.substring(SAVED.length()).trim();
-        try {
-            for (String p : body.isEmpty() ? new String[0] : body.split(",")) {
-                steps.add(Long.parseLong(p.trim()));
-            }
-        } catch (NumberFormatException e) {
-            throw new IllegalStateException("garbled list of saved steps: '" + s + "'");
-        }
-        return new Listing(steps, null);
     }
 }

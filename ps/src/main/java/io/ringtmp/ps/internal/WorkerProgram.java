@@ -4,10 +4,13 @@ import io.ringtmp.data.DataSources;
 import io.ringtmp.data.Dataset;
 import io.ringtmp.data.EpochOrder;
 import io.ringtmp.data.TrainTest;
+import io.ringtmp.node.Inbox;
 import io.ringtmp.node.NodeContext;
 import io.ringtmp.node.NodeMetrics;
 import io.ringtmp.node.NodeProgram;
+import io.ringtmp.node.ProtocolException;
 import io.ringtmp.node.SpecException;
+import io.ringtmp.node.StoppedException;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.nn.Activations;
 import io.ringtmp.nn.Parameter;
@@ -28,7 +31,6 @@ import io.ringtmp.train.Trainer;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
-import io.ringtmp.transport.TransportException;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,9 +39,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A worker node: the whole model, and rows {@code [w·B/W, (w+1)·B/W)} of every global batch of
@@ -59,7 +58,7 @@ import java.util.concurrent.TimeUnit;
  * has pushed every step, and writes them as {@value ParameterServer#MODEL_FILE}.
  *
  * <p>Resume ({@code resume} option): before its first pull the worker waits for every server's
- * list of saved steps (a CONTROL message each, {@link ShardCheckpoints#listing}) and starts at
+ * list of saved steps (a {@link PsControl.Saved} each) and starts at
  * the newest step in all of them ({@link ShardCheckpoints#commonStep}); every worker gets the
  * same lists, so every worker picks the same step, and its first pull tells the servers which
  * shard to restore. The data order is the trainer's, so the worker simply continues at that
@@ -73,19 +72,20 @@ import java.util.concurrent.TimeUnit;
 public final class WorkerProgram implements NodeProgram {
     private final NodeContext ctx;
     private final PsOptions options;
-    private final LinkedBlockingQueue<Message> control = new LinkedBlockingQueue<>();
+    private final Inbox control;
     private volatile PsClient client;
 
     public WorkerProgram(NodeContext ctx, PsOptions options) {
         this.ctx = ctx;
         this.options = options;
+        this.control = new Inbox(ctx.stop());
     }
 
     @Override
     public void onMessage(Message m) {
         if (m.kind() == MessageKind.CONTROL) {
             // The servers' saved steps may come before this worker has made its client.
-            control.offer(m);
+            control.add(m);
             return;
         }
         PsClient c = client;
@@ -99,13 +99,6 @@ public final class WorkerProgram implements NodeProgram {
     public boolean run() throws InterruptedException {
         try {
             return train();
-        } catch (TransportException | CompletionException e) {
-            ctx.say("link error: " + e.getMessage() + "; waiting for the failure detector");
-            ctx.stop().await(2L * ctx.spec().failureTimeoutMs());
-            return false;
-        } catch (IllegalStateException e) {
-            ctx.say("worker " + ctx.id() + " protocol error: " + e.getMessage());
-            return false;
         } catch (CheckpointException e) {
             ctx.say("worker " + ctx.id() + ": " + e.getMessage());
             return false;
@@ -113,8 +106,7 @@ public final class WorkerProgram implements NodeProgram {
     }
 
     /**
-     * Waits for every server's saved steps and returns the newest step all of them saved, or -1
-     * when the run was stopped meanwhile.
+     * Waits for every server's saved steps and returns the newest step all of them saved.
      *
      * @throws CheckpointException when a server cannot resume, or no step is common to all
      */
@@ -123,19 +115,20 @@ public final class WorkerProgram implements NodeProgram {
         List<List<Long>> saved = new ArrayList<>(Collections.nCopies(options.servers(), null));
         int heard = 0;
         while (heard < options.servers()) {
-            Message m = control.poll(100, TimeUnit.MILLISECONDS);
-            if (m == null) {
-                if (ctx.stop().stopped()) {
-                    ctx.say("worker " + ctx.id() + ": stopped while waiting for the servers' saved steps (heard from " + heard
-                            + " of " + options.servers() + " servers)");
-                    return -1;
-                }
-                continue;
+            Message m;
+            try {
+                m = control.take();
+            } catch (StoppedException e) {
+                ctx.say("worker " + ctx.id() + ": stopped while waiting for the servers' saved steps (heard from " + heard
+                        + " of " + options.servers() + " servers)");
+                throw e;
             }
             int s = m.sender();
-            ShardCheckpoints.Listing l = ShardCheckpoints.parseListing(m.bytes());
-            if (l == null || s < 0 || s >= options.servers()) {
-                continue; // not a server's list
+            if (s < 0 || s >= options.servers()) {
+                throw new ProtocolException(s, "sent a control message to worker " + ctx.id() + ", which takes them from servers only");
+            }
+            if (!(PsControl.CODEC.decode(m) instanceof PsControl.Saved l)) {
+                throw new ProtocolException(s, "sent a control message other than its saved steps");
             }
             if (l.error() != null) {
                 throw new CheckpointException("server " + s + " cannot resume: " + l.error());
@@ -179,9 +172,6 @@ public final class WorkerProgram implements NodeProgram {
         long start = 0;
         if (TrainingOptions.resume(ctx.spec())) {
             start = resumeStep();
-            if (start < 0) {
-                return false;
-            }
             if (start > total) {
                 throw new CheckpointException("resume: the servers' newest common checkpoint is of step " + start
                         + ", beyond this run's " + total + " steps (epochs " + config.epochs() + ", maxSteps " + config.maxSteps() + ")");
@@ -194,7 +184,7 @@ public final class WorkerProgram implements NodeProgram {
         for (int s = 0; s < options.servers(); s++) {
             serverLinks.add(ctx.link(s));
         }
-        PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time(), ctx.buffers());
+        PsClient ps = new PsClient(ctx.id(), ctx.spec().runId(), ranges, serverLinks, params, total, scheduleSteps, ctx.time(), ctx.buffers(), ctx.stop());
         client = ps;
         EpochOrder order = new EpochOrder(Rng.derive(config.seed(), "data"), train.size());
         Activations acts = model.newActivations(rows);
@@ -222,12 +212,10 @@ public final class WorkerProgram implements NodeProgram {
             long epochStart = ctx.time().nanoTime();
             while (step < epochEnd) {
                 if (ctx.stop().stopped()) {
-                    return false;
+                    throw new StoppedException(ctx.stop().reason());
                 }
                 long t0 = ctx.time().nanoTime();
-                if (!ps.awaitParams(step, ctx.stop())) {
-                    return false;
-                }
+                ps.awaitParams(step);
                 long next = step + 1;
                 // Only worker 0 pulls past the last step: the final weights, once every push is in.
                 boolean pullNext = next < total || evaluator;
@@ -254,9 +242,7 @@ public final class WorkerProgram implements NodeProgram {
             }
             double seconds = (ctx.time().nanoTime() - epochStart) / 1e9;
             if (evaluator) {
-                if (!ps.awaitParams(step, ctx.stop())) {
-                    return false;
-                }
+                ps.awaitParams(step);
                 ps.takeIdleNs();
                 ps.takeRecvNs();
                 Trainer.Evaluation ev = Trainer.evaluate(model, data.test(), Math.max(batch, 500));
@@ -276,9 +262,7 @@ public final class WorkerProgram implements NodeProgram {
         }
         if (evaluator) {
             // At once after the last epoch's evaluation; a run resumed at its last step waits here.
-            if (!ps.awaitParams(total, ctx.stop())) {
-                return false;
-            }
+            ps.awaitParams(total);
             Path file = writeModel(config, model, total);
             ctx.say("final weights (step " + total + "): " + file);
         }

@@ -24,7 +24,6 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -155,14 +154,12 @@ class ShardCheckpointsTest {
     }
 
     @Test
-    void listing_roundTrips_stepsErrorsAndForeignPayloads() {
-        ShardCheckpoints.Listing l = ShardCheckpoints.parseListing(ShardCheckpoints.listing(List.of(8L, 12L), null));
-        assertEquals(new ShardCheckpoints.Listing(List.of(8L, 12L), null), l);
-        assertEquals(new ShardCheckpoints.Listing(List.of(), null), ShardCheckpoints.parseListing(ShardCheckpoints.listing(List.of(), null)));
-        ShardCheckpoints.Listing err = ShardCheckpoints.parseListing(ShardCheckpoints.listing(List.of(), "f was saved with servers 2"));
-        assertEquals("f was saved with servers 2", err.error());
-        assertNull(ShardCheckpoints.parseListing("bye".getBytes(StandardCharsets.US_ASCII)));
-        assertNull(ShardCheckpoints.parseListing(null));
-        assertThrows(IllegalStateException.class, () -> ShardCheckpoints.parseListing("ps-saved 8,x".getBytes(StandardCharsets.US_ASCII)));
+    void savedSteps_travelAsATypedControlMessage_andAnythingElseIsAProtocolError() {
+        PsControl.Saved l = new PsControl.Saved(List.of(8L, 12L), null);
+        assertEquals(l, PsControl.CODEC.decode(PsControl.CODEC.message(1, 7, l)));
+        PsControl.Saved err = new PsControl.Saved(List.of(), "f was saved with servers 2");
+        assertEquals(err, PsControl.CODEC.decode(PsControl.CODEC.message(1, 7, err)));
+        assertThrows(io.ringtmp.node.ProtocolException.class, () -> PsControl.CODEC.decode(
+                io.ringtmp.transport.Message.control(io.ringtmp.transport.MessageKind.CONTROL, 1, 7, 0, "ps-saved 8,x".getBytes(StandardCharsets.US_ASCII))));
     }
 }
