@@ -3,8 +3,11 @@ package io.ringtmp.cli;
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.Launcher;
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.Modes;
+import io.ringtmp.node.SpecException;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.ring.RingOptions;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -157,6 +160,9 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--cleanup", description = "Remove network namespaces and cgroups left by emulated runs whose launcher was killed, then exit.")
     boolean cleanup;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec command;
+
     @Override
     public Integer call() throws Exception {
         if (cleanup) {
@@ -164,6 +170,18 @@ public final class LaunchCommand implements Callable<Integer> {
             System.out.println(removed.isEmpty() ? "nothing left over" : "removed: " + String.join(", ", removed));
             return 0;
         }
+        Launcher.Options o;
+        try {
+            o = options();
+        } catch (IllegalArgumentException | SpecException e) {
+            // A bad option, or one the mode does not take: a usage error, exit 2, before any process starts.
+            throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
+        }
+        return Launcher.launch(o, System.out);
+    }
+
+    /** The run the options describe, every option checked. */
+    private Launcher.Options options() {
         ClusterSpec.Mode m = ClusterSpec.Mode.parse(mode);
         Map<String, String> opts = new LinkedHashMap<>();
         if (sizes != null) {
@@ -182,27 +200,23 @@ public final class LaunchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--servers, --workers, --consistency and --staleness need --mode ps");
         }
         boolean training = m != ClusterSpec.Mode.LINKTEST;
-        if (training) {
-            putTraining(opts);
-        }
+        putTraining(opts); // every option given: the mode's check refuses those it does not take
         if (resume && checkpointDir == null) {
             throw new IllegalArgumentException("--resume needs --checkpoint-dir DIR");
         }
-        if (training) {
-            // Refuse malformed options before any process starts, naming the option.
-            List<io.ringtmp.node.NodeSpec> probe = new ArrayList<>();
-            for (int i = 0; i < Math.max(1, nodeCount); i++) {
-                probe.add(io.ringtmp.node.NodeSpec.of(i, "127.0.0.1", 1 + i));
-            }
-            Programs.forMode(m).maxMessageBytes(new ClusterSpec(1, "option-check-secret-0000", m, opts, model, data, 0, 0,
-                    runsDir.toString(), probe));
+        // Refuse an option the mode does not take, or a malformed one, before any process starts, naming it (exit 2).
+        List<io.ringtmp.node.NodeSpec> probe = new ArrayList<>();
+        for (int i = 0; i < Math.max(1, nodeCount); i++) {
+            probe.add(io.ringtmp.node.NodeSpec.of(i, "127.0.0.1", 1 + i));
         }
+        Modes.of(m).check(new ClusterSpec(1, "option-check-secret-0000", m, opts, training ? model : null, training ? data : null, 0, 0,
+                runsDir.toString(), probe));
         if (!emulate && (linkMbit != 0 || EmulationConfig.capsCpu(nodeCpu) || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
-        return Launcher.launch(new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose), System.out);
+        return new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose);
     }
 
     private void putTraining(Map<String, String> o) {

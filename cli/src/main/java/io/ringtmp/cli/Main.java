@@ -27,15 +27,22 @@ public final class Main implements Runnable {
         });
         cl.setExecutionExceptionHandler((ex, c, parsed) -> {
             // Bad input (options, data files, model files, checkpoints) is the user's to fix: one line, no trace.
-            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
-                    || ex instanceof java.io.UncheckedIOException || ex.getClass().getSimpleName().endsWith("Exception")
-                    && ex.getClass().getPackageName().startsWith("io.ringtmp")) {
+            if (ex instanceof IllegalArgumentException || ex instanceof IllegalStateException || isBadInput(ex)) {
                 c.getErr().println("ringtmp: " + ex.getMessage());
                 return 1;
             }
             throw ex;
         });
         return cl;
+    }
+
+    /**
+     * Whether {@code e} is about the user's input (a spec, data, model or checkpoint file: one of
+     * RingTMP's own exceptions, or an I/O error) rather than a bug.
+     */
+    static boolean isBadInput(Throwable e) {
+        return e instanceof java.io.UncheckedIOException
+                || e.getClass().getSimpleName().endsWith("Exception") && e.getClass().getPackageName().startsWith("io.ringtmp");
     }
 
     @Override

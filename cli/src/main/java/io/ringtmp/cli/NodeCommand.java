@@ -1,6 +1,7 @@
 package io.ringtmp.cli;
 
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.Modes;
 import io.ringtmp.node.Node;
 import io.ringtmp.node.Time;
 import picocli.CommandLine.Command;
@@ -30,7 +31,7 @@ public final class NodeCommand implements Callable<Integer> {
         s.node(id);
         CountDownLatch finished = new CountDownLatch(1);
         int[] code = {1};
-        Node node = new Node(s, id, Time.SYSTEM, System.out, Programs.forMode(s.mode()));
+        Node node = new Node(s, id, Time.SYSTEM, System.out, Modes.of(s.mode()));
         if (prometheusPort != null) {
             int port = node.metrics().servePrometheus(s.node(id).host(), prometheusPort);
             System.out.println("node " + id + ": Prometheus metrics at http://" + s.node(id).host() + ":" + port + "/metrics");
@@ -50,6 +51,15 @@ public final class NodeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             code[0] = node.run();
+        } catch (RuntimeException e) {
+            if (!Main.isBadInput(e)) {
+                // A bug here, not the user's input or a peer's: the whole trace, and an exit code of its own.
+                System.out.println("node " + id + ": internal error (a bug in RingTMP; please report it with this trace):");
+                e.printStackTrace(System.out);
+                code[0] = Node.EXIT_BUG;
+                return code[0];
+            }
+            throw e;
         } finally {
             node.close();
             try {

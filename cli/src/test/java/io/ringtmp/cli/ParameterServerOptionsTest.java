@@ -27,9 +27,10 @@ class ParameterServerOptionsTest {
         return new Run(cl.execute(args), err.toString());
     }
 
+    /** Refused with one line naming the problem: exit 2 for launch's options (a usage error), 1 for a node's spec. */
     private static void refused(String expected, String... args) {
         Run r = run(args);
-        assertEquals(1, r.code(), r.err());
+        assertEquals(args[0].equals("launch") ? 2 : 1, r.code(), r.err());
         assertTrue(r.err().startsWith("ringtmp: ") && r.err().contains(expected), r.err());
     }
 
@@ -47,6 +48,25 @@ class ParameterServerOptionsTest {
         // The ring refuses it alike (TrainingOptions checks it for every training mode).
         refused("option checkpointEvery (10) needs option checkpointDir", "launch", "--mode", "ring", "--checkpoint-every", "10",
                 "--runs-dir", runs);
+    }
+
+    @Test
+    void launch_anOptionOfAnotherMode_isRefusedNamingIt(@TempDir Path dir) {
+        String runs = dir.toString();
+        refused("mode ps does not take the option schedule (it takes ", "launch", "--mode", "ps", "--schedule", "gpipe", "--runs-dir", runs);
+        refused("mode ps does not take the options microbatches, trace (it takes ", "launch", "--mode", "ps", "--microbatches", "2",
+                "--trace", "--runs-dir", runs);
+        refused("mode linktest does not take the option epochs", "launch", "--mode", "linktest", "--epochs", "2", "--runs-dir", runs);
+    }
+
+    @Test
+    void node_aSpecWithAnOptionItsModeDoesNotTake_exitsNamingIt(@TempDir Path dir) throws Exception {
+        List<NodeSpec> nodes = List.of(NodeSpec.of(0, "127.0.0.1", 7801), NodeSpec.of(1, "127.0.0.1", 7802));
+        ClusterSpec s = new ClusterSpec(5, "a-secret-of-sixteen-chars", ClusterSpec.Mode.RING, Map.of("epochz", "2"), "mlp:8-4-3",
+                "synthetic:teacher?n=64&inputs=8&classes=3", 0, 0, dir.resolve("run").toString(), nodes);
+        Path f = dir.resolve("cluster.json");
+        s.write(f);
+        refused("mode ring does not take the option epochz (it takes batch, checkpointDir, ", "node", "--spec", f.toString(), "--id", "0");
     }
 
     @Test

@@ -35,7 +35,22 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LinkTest implements NodeProgram {
     /** Creates the link test on a node. */
-    public static final NodeProgram.Factory FACTORY = new NodeProgram.Factory() {
+    public static final NodeProgram.Factory FACTORY = new Mode();
+    /** The spec options of the link test. */
+    public static final java.util.Set<String> OPTION_KEYS = java.util.Set.of("sizes", "seconds", "pings");
+
+    /** The link test's factory (a service: {@link Modes}). */
+    public static final class Mode implements NodeProgram.Factory {
+        @Override
+        public String mode() {
+            return ClusterSpec.Mode.LINKTEST.id();
+        }
+
+        @Override
+        public java.util.Set<String> optionKeys() {
+            return OPTION_KEYS;
+        }
+
         @Override
         public long maxMessageBytes(ClusterSpec spec) {
             return LinkTest.maxMessageBytes(spec);
@@ -45,7 +60,7 @@ public final class LinkTest implements NodeProgram {
         public NodeProgram create(NodeContext ctx) {
             return new LinkTest(ctx);
         }
-    };
+    }
 
     /** Default sizes, smallest to largest. */
     public static final String DEFAULT_SIZES = "4KiB,64KiB,512KiB,4MiB";

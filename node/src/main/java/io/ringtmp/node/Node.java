@@ -37,6 +37,8 @@ import java.util.concurrent.TimeUnit;
 public final class Node implements AutoCloseable {
     /** Exit code when a neighbour failed. */
     public static final int EXIT_PEER_FAILED = 3;
+    /** Exit code of {@code ringtmp node} after a bug in RingTMP (sysexits' EX_SOFTWARE), its stack trace in the log. */
+    public static final int EXIT_BUG = 70;
     /** What a node tells its neighbours when it leaves after a completed run (or a failed neighbour). */
     static final String BYE = "bye";
     /** What a node tells its neighbours when it was stopped early in order (SIGTERM, here or passed on). */
@@ -70,6 +72,7 @@ public final class Node implements AutoCloseable {
      */
     public Node(ClusterSpec spec, int id, Time time, PrintStream log, NodeProgram.Factory programs) {
         spec.node(id);
+        programs.check(spec); // a hand-written spec with a stray or malformed option is refused by every node
         this.programs = programs;
         this.spec = spec;
         this.id = id;

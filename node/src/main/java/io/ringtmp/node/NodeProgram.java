@@ -37,8 +37,31 @@ public interface NodeProgram {
         return false;
     }
 
-    /** Creates a mode's program for a node. */
+    /**
+     * Creates a mode's program for a node. Each mode's factory is a service
+     * ({@code META-INF/services/io.ringtmp.node.NodeProgram$Factory}), found by its name ({@link Modes}).
+     */
     interface Factory {
+        /** The mode's name in a cluster spec, e.g. {@code ring}. */
+        String mode();
+
+        /** The spec option keys the mode takes (docs/cluster-spec.md). */
+        java.util.Set<String> optionKeys();
+
+        /**
+         * Checks a spec for this mode, before any node starts and again on every node: an
+         * option the mode does not take, or a malformed value, is a {@link SpecException} naming it.
+         */
+        default void check(ClusterSpec spec) {
+            java.util.Set<String> unknown = new java.util.TreeSet<>(spec.options().keySet());
+            unknown.removeAll(optionKeys());
+            if (!unknown.isEmpty()) {
+                throw new SpecException("mode " + mode() + " does not take the option" + (unknown.size() > 1 ? "s " : " ")
+                        + String.join(", ", unknown) + " (it takes " + String.join(", ", new java.util.TreeSet<>(optionKeys())) + ")");
+            }
+            maxMessageBytes(spec); // reads, and so checks, every option's value
+        }
+
         /** The largest message body the program sends or accepts (sizes the transport's limit). */
         long maxMessageBytes(ClusterSpec spec);
 

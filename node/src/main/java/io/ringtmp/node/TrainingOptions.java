@@ -32,6 +32,9 @@ public final class TrainingOptions {
     public static final String CHECKPOINT_DIR = "checkpointDir";
     public static final String CHECKPOINT_EVERY = "checkpointEvery";
     public static final String RESUME = "resume";
+    /** Every training option key, the same for every training mode. */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(EPOCHS, BATCH, LR, OPTIMIZER, MOMENTUM, WEIGHT_DECAY, LR_SCHEDULE,
+            SEED, THREADS, MAX_STEPS, DATA_DIR, CHECKPOINT_DIR, CHECKPOINT_EVERY, RESUME);
 
     private TrainingOptions() {
     }

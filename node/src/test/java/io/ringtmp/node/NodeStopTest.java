@@ -70,6 +70,16 @@ class NodeStopTest {
             int i = id;
             NodeProgram.Factory f = new NodeProgram.Factory() {
                 @Override
+                public String mode() {
+                    return "test";
+                }
+
+                @Override
+                public java.util.Set<String> optionKeys() {
+                    return java.util.Set.of();
+                }
+
+                @Override
                 public long maxMessageBytes(ClusterSpec s) {
                     return 4096;
                 }

@@ -30,9 +30,25 @@ public final class ParameterServer {
     public static final String MODEL_FILE = "model.rtck";
 
     /** Creates a server or a worker, by node id. */
-    public static final NodeProgram.Factory FACTORY = new NodeProgram.Factory() {
+    public static final NodeProgram.Factory FACTORY = new Mode();
+
+    /** The parameter server's factory (a service: {@link io.ringtmp.node.Modes}). */
+    public static final class Mode implements NodeProgram.Factory {
+        @Override
+        public String mode() {
+            return ClusterSpec.Mode.PS.id();
+        }
+
+        @Override
+        public java.util.Set<String> optionKeys() {
+            java.util.Set<String> k = new java.util.HashSet<>(io.ringtmp.node.TrainingOptions.KEYS);
+            k.addAll(PsOptions.KEYS);
+            return k;
+        }
+
         @Override
         public long maxMessageBytes(ClusterSpec spec) {
+            io.ringtmp.node.TrainingOptions.config(spec);
             return TransportConfig.maxMessageBytesFor(PsOptions.of(spec).chunkFloats(), 64);
         }
 
@@ -57,7 +73,7 @@ public final class ParameterServer {
             PsOptions o = PsOptions.of(ctx.spec());
             return o.isServer(ctx.id()) ? new ServerProgram(ctx, o) : new WorkerProgram(ctx, o);
         }
-    };
+    }
 
     private ParameterServer() {
     }

@@ -28,6 +28,8 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
     public static final String CONSISTENCY = "consistency";
     public static final String STALENESS = "staleness";
     public static final String CHUNK_FLOATS = "chunkFloats";
+    /** Every parameter-server option key (besides the training options). */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(SERVERS, CONSISTENCY, STALENESS, CHUNK_FLOATS);
     /** Default staleness of ssp. */
     public static final int DEFAULT_STALENESS = 2;
     /**

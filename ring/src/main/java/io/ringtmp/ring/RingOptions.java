@@ -32,6 +32,8 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
     public static final String PROFILE = "profile";
     public static final String EVAL_BATCH = "evalBatch";
     public static final String TRACE = "trace";
+    /** Every ring option key (besides the training options). */
+    public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEDULE, MICROBATCHES, INFLIGHT, PARTITION, PROFILE, EVAL_BATCH, TRACE);
 
     /** Reads and checks the options of a ring spec with K nodes. */
     public static RingOptions from(ClusterSpec spec) {

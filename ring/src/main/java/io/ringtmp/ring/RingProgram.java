@@ -36,7 +36,22 @@ import io.ringtmp.transport.Message;
  */
 public final class RingProgram implements NodeProgram {
     /** Creates the ring program on a node. */
-    public static final NodeProgram.Factory FACTORY = new NodeProgram.Factory() {
+    public static final NodeProgram.Factory FACTORY = new Mode();
+
+    /** The ring's factory (a service: {@link io.ringtmp.node.Modes}). */
+    public static final class Mode implements NodeProgram.Factory {
+        @Override
+        public String mode() {
+            return ClusterSpec.Mode.RING.id();
+        }
+
+        @Override
+        public java.util.Set<String> optionKeys() {
+            java.util.Set<String> k = new java.util.HashSet<>(TrainingOptions.KEYS);
+            k.addAll(RingOptions.KEYS);
+            return k;
+        }
+
         @Override
         public long maxMessageBytes(ClusterSpec spec) {
             TrainConfig c = TrainingOptions.config(spec);
@@ -49,7 +64,7 @@ public final class RingProgram implements NodeProgram {
         public NodeProgram create(NodeContext ctx) {
             return new RingProgram(ctx);
         }
-    };
+    }
 
     private final NodeContext ctx;
     private final TrainConfig config;
