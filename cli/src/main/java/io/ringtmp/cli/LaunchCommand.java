@@ -202,7 +202,7 @@ public final class LaunchCommand implements Callable<Integer> {
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
         return Launcher.launch(new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose), System.out);
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose), System.out).exitCode();
     }
 
     private void putTraining(Map<String, String> o) {
