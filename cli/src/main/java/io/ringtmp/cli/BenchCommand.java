@@ -35,8 +35,8 @@ public final class BenchCommand implements Runnable {
     /** {@code ringtmp bench transport}. */
     @Command(name = "transport", mixinStandardHelpOptions = true,
             description = {"MB/s (4 KiB to 4 MiB tensors, 4 in flight) and round-trip latency over loopback for RingTMP's "
-                    + "Netty data plane and the gRPC tensor path, next to raw TCP in the same run.",
-                    "Lines read like 'transport netty 4MiB: 2450.3 MB/s (raw tcp 3600.1 MB/s, 68%)'."})
+                    + "Netty data plane, next to raw TCP in the same run.",
+                    "Lines read like 'transport netty 4MiB: 2450.3 MB/s (raw tcp 3600.1 MB/s, 68%%)'."})
     static final class TransportCmd implements Callable<Integer> {
         @Option(names = "--ms", defaultValue = "1500", description = "Milliseconds per measurement (default: ${DEFAULT-VALUE}).")
         long ms;

@@ -177,7 +177,7 @@ public final class LaunchCommand implements Callable<Integer> {
             // A bad option, or one the mode does not take: a usage error, exit 2, before any process starts.
             throw new CommandLine.ParameterException(command.commandLine(), e.getMessage());
         }
-        return Launcher.launch(o, System.out);
+        return Launcher.launch(o, System.out).exitCode();
     }
 
     /** The run the options describe, every option checked. */

@@ -10,7 +10,7 @@ import java.util.logging.Logger;
 
 /**
  * The process's one logging setup, read from {@code logging.properties}: java.util.logging, which
- * RingTMP's {@code System.Logger}s, Netty, gRPC and netlib all use, quiet by default (warnings and
+ * RingTMP's {@code System.Logger}s, Netty and netlib all use, quiet by default (warnings and
  * errors, one line each). {@code RINGTMP_LOG=INFO} (any {@link Level} name) turns it up; a
  * {@code java.util.logging.config.file} or {@code .class} given to the JVM replaces it.
  */

@@ -14,20 +14,21 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * {@code ringtmp bench ps}: the parameter server on W1 or W2 for each (S, W, consistency, batch
  * split), real node processes through the launcher, next to the PyTorch peers at the same process
- * count. Samples/s are over the timed steps (after a warm-up): the global batch per step over the
- * mean of the workers' summed step wall times; idle fractions are idle / wall over the same steps,
- * averaged over the workers and over the servers.
+ * count. Samples/s are over the timed steps (after a warm-up): the global batch over the mean step
+ * wall time, pooled over every worker's timed steps (global batch × Σ steps ÷ Σ wall; every worker
+ * runs the same steps, so this is the global batch × steps over the mean of the workers' summed
+ * wall times); idle fractions are idle / wall over the same steps, averaged over the workers and
+ * over the servers. Each line also gives every worker's count of timed steps.
  *
  * <p>Batch splits, to match each peer: {@code global} splits the workload's batch B over the W
  * workers (the single-node trainer's batch; as ddp_allreduce.py splits it over its processes);
@@ -113,15 +114,14 @@ final class PsBench implements Callable<Integer> {
                         o.put("maxSteps", Integer.toString(n));
                         Files.createDirectories(runsDir);
                         ByteArrayOutputStream quiet = new ByteArrayOutputStream();
-                        int code = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, runsDir,
+                        Launcher.Run run = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, runsDir,
                                 LaunchCommand.nodeCommand(), null, 0, 30_000, false), new PrintStream(quiet, true, StandardCharsets.UTF_8));
-                        Path run = newest(runsDir);
                         String name = label + " ps S=" + s + " W=" + w + " " + c + (c.equals("ssp") ? "(" + staleness + ")" : "") + " " + sp;
-                        if (code != 0) {
-                            System.out.println(name + ": failed (exit " + code + "), see " + run);
+                        if (run.exitCode() != 0) {
+                            System.out.println(name + ": failed (exit " + run.exitCode() + "), see " + run.dir());
                             continue;
                         }
-                        System.out.println(figures(run, s, w, global, warm, name));
+                        System.out.println(figures(run.dir(), s, w, global, warm).line(name, run.dir()));
                     }
                 }
                 if (peer != null && w1) {
@@ -134,16 +134,27 @@ final class PsBench implements Callable<Integer> {
         return 0;
     }
 
-    private static Path newest(Path dir) throws IOException {
-        try (Stream<Path> l = Files.list(dir)) {
-            return l.filter(Files::isDirectory).max(Comparator.comparing(p -> p.toFile().lastModified())).orElseThrow();
+    /**
+     * One run's figures over the steps after the warm-up.
+     *
+     * @param samplesPerSec the global batch over the mean step wall time pooled over the workers
+     *                      (0 when no worker has a timed step)
+     * @param workerIdle    idle / wall, the mean over the workers
+     * @param serverIdle    idle / wall, the mean over the servers
+     * @param timedSteps    each worker's count of timed steps, in node order
+     */
+    record Figures(double samplesPerSec, double workerIdle, double serverIdle, List<Long> timedSteps) {
+        String line(String label, Path run) {
+            return String.format(Locale.ROOT, "%s: %.1f samples/s, idle workers %.2f servers %.2f (timed steps per worker %s, %s)",
+                    label, samplesPerSec, workerIdle, serverIdle, timedSteps, run);
         }
     }
 
-    /** Samples/s and idle fractions over the steps after {@code warm}, from the nodes' metrics files. */
-    static String figures(Path run, int servers, int workers, int globalBatch, int warm, String label) throws IOException {
-        double wallSum = 0, workerIdle = 0, serverIdle = 0;
-        long timed = 0;
+    /** The figures of the run in {@code run} from its nodes' metrics files (servers are nodes 0..S-1, workers S..S+W-1). */
+    static Figures figures(Path run, int servers, int workers, int globalBatch, int warm) throws IOException {
+        double workerWallMs = 0, workerIdle = 0, serverIdle = 0;
+        long workerSteps = 0;
+        List<Long> timed = new ArrayList<>();
         for (int id = 0; id < servers + workers; id++) {
             StepTotals t = StepTotals.read(run.resolve("node-" + id + ".jsonl"), warm);
             if (id < servers) {
@@ -151,13 +162,14 @@ final class PsBench implements Callable<Integer> {
                 serverIdle += t.fraction(t.idleMs) / servers;
             } else {
                 workerIdle += t.fraction(t.idleMs) / workers;
-                wallSum += t.wallMs / workers;
-                timed = t.steps;
+                workerWallMs += t.wallMs;
+                workerSteps += t.steps;
+                timed.add(t.steps);
             }
         }
-        double sps = timed * (double) globalBatch / (wallSum / 1000);
-        return String.format(Locale.ROOT, "%s: %.1f samples/s, idle workers %.2f servers %.2f (%d timed steps, %s)",
-                label, sps, workerIdle, serverIdle, timed, run);
+        // Pooled, so a worker whose metrics stop early weighs by the steps it has, not as a whole worker.
+        double sps = workerWallMs > 0 ? workerSteps * (double) globalBatch / (workerWallMs / 1000) : 0;
+        return new Figures(sps, workerIdle, serverIdle, List.copyOf(timed));
     }
 
     private void runPeer(String script, String... args) throws IOException, InterruptedException {

@@ -12,14 +12,12 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.abort;
@@ -49,20 +47,17 @@ class EmulatedRingIT {
         o.put("epochs", "1");
         o.put("maxSteps", "3");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int code;
+        Launcher.Run launched;
         try (PrintStream p = new PrintStream(out, true, StandardCharsets.UTF_8)) {
-            code = Launcher.launch(new Launcher.Options(cpus.size(), ClusterSpec.Mode.RING, o, MODEL, DATA, dir,
+            launched = Launcher.launch(new Launcher.Options(cpus.size(), ClusterSpec.Mode.RING, o, MODEL, DATA, dir,
                     LaunchCommand.nodeCommand(), new EmulationConfig(cpus.size(), 0, cpus, 0), 200, 10_000, false), p);
         } catch (EmulationException e) {
             abort("no emulated cluster here: " + e.getMessage());
             throw e;
         }
         String printed = out.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, printed);
-        Path run;
-        try (Stream<Path> runs = Files.list(dir)) {
-            run = runs.filter(Files::isDirectory).findFirst().orElseThrow();
-        }
+        assertEquals(0, launched.exitCode(), printed);
+        Path run = launched.dir();
         List<Long> params = new ArrayList<>();
         for (int node = 0; node < cpus.size(); node++) {
             JsonNode stage = NodeProcesses.events(run, node, "stage").get(0);

@@ -32,8 +32,8 @@ import java.util.function.Consumer;
  * the run's summary from their metrics files.
  *
  * <p>Writes {@code runs/<time>-<run id>/cluster.json} (mode 0600: it holds the run's secret) and
- * the nodes write their metrics beside it. Exit code: 0 when every node exited 0, else the
- * first non-zero code. Ctrl-C sends SIGTERM to every node, waits for them to write their final
+ * the nodes write their metrics beside it; {@link #launch} returns that directory with the exit
+ * code: 0 when every node exited 0, else the first non-zero code. Ctrl-C sends SIGTERM to every node, waits for them to write their final
  * metrics, and tears the emulation down.
  */
 public final class Launcher {
@@ -64,6 +64,16 @@ public final class Launcher {
         }
     }
 
+    /**
+     * What a finished launch leaves: the exit code and the run's directory.
+     *
+     * @param exitCode 0 when every node exited 0, else the first non-zero code
+     * @param dir      {@code <runsDir>/<time>-<run id>}: the spec, the nodes' metrics files,
+     *                 {@code summary.json} and (with the progress bar) the node logs
+     */
+    public record Run(int exitCode, Path dir) {
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Port every node listens on inside its own emulated network namespace. */
     static final int EMULATED_PORT = 7070;
@@ -72,8 +82,8 @@ public final class Launcher {
     private Launcher() {
     }
 
-    /** Runs the cluster to completion; returns the exit code. */
-    public static int launch(Options o, PrintStream out) throws IOException, InterruptedException {
+    /** Runs the cluster to completion; returns its exit code and run directory. */
+    public static Run launch(Options o, PrintStream out) throws IOException, InterruptedException {
         SecureRandom random = new SecureRandom();
         long runId = random.nextLong() & Long.MAX_VALUE;
         byte[] secretBytes = new byte[24];
@@ -149,7 +159,7 @@ public final class Launcher {
                 }
                 out.println("node logs: " + runDir.resolve("node-<i>.log"));
             }
-            return code;
+            return new Run(code, runDir);
         } finally {
             stopAll(procs, emu);
             try {

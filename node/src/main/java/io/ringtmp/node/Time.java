@@ -2,7 +2,8 @@ package io.ringtmp.node;
 
 /**
  * The clock the runtime reads: injected so that failure detection and timeouts can be tested
- * with a {@link FakeTime} instead of real waiting.
+ * with a {@code FakeTime} (node's test sources, shared through its test-jar) instead of real
+ * waiting.
  */
 public interface Time {
     /** Monotonic nanoseconds. */

@@ -29,11 +29,6 @@ public enum Consistency {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Whether a worker may compute step t while its push of t-1 and its pull of t+1 travel. */
-    public boolean overlapsCommunication() {
-        return this != BSP;
-    }
-
     /** Parses {@code bsp}, {@code asp} or {@code ssp} (any case). */
     public static Consistency parse(String s) {
         for (Consistency c : values()) {

@@ -104,19 +104,16 @@ public final class RingBench {
         o.put("threads", Integer.toString(threads));
         int n = w.batch * (steps + 1);
         String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + w.inputs() + "&classes=10&seed=1";
-        int code;
+        Launcher.Run launched;
         try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("launch.log")), true, StandardCharsets.UTF_8)) {
-            code = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model, data, dir, nodeCommand, emulation,
+            launched = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model, data, dir, nodeCommand, emulation,
                     0, 0, false), log);
         }
-        if (code != 0) {
-            throw new IllegalStateException("ring run " + schedule + " on " + nodes + " nodes failed (exit " + code + "): see "
+        if (launched.exitCode() != 0) {
+            throw new IllegalStateException("ring run " + schedule + " on " + nodes + " nodes failed (exit " + launched.exitCode() + "): see "
                     + dir.resolve("launch.log"));
         }
-        Path run;
-        try (var l = Files.list(dir)) {
-            run = l.filter(Files::isDirectory).findFirst().orElseThrow();
-        }
+        Path run = launched.dir();
         StepTotals[] t = new StepTotals[nodes];
         for (int k = 0; k < nodes; k++) {
             t[k] = StepTotals.read(run.resolve("node-" + k + ".jsonl"), warm, cooldown);

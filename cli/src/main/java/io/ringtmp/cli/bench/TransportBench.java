@@ -1,7 +1,6 @@
 package io.ringtmp.cli.bench;
 
 import io.ringtmp.tensor.Tensor;
-import io.ringtmp.transport.GrpcTensorPath;
 import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
@@ -31,17 +30,16 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * The transport benchmark ({@code ringtmp bench transport}): one-way MB/s of tensors of 4 KiB,
  * 64 KiB, 512 KiB and 4 MiB with {@link #IN_FLIGHT} messages in flight (the receiver acknowledges
- * each), and the round-trip latency of 64-byte messages, for three paths in the same run over
+ * each), and the round-trip latency of 64-byte messages, for two paths in the same run over
  * loopback:
  * <ul>
  *   <li>{@code raw tcp}: a plain blocking {@link SocketChannel} writing and reading byte blocks,
  *       no encoding (the ceiling);</li>
  *   <li>{@code netty}: {@link Transport} and {@link Link}, the data plane (framing, CRC32C, copy into a
- *       direct buffer, decode into a new float[]);</li>
- *   <li>{@code grpc}: {@link GrpcTensorPath}, the same frames over a gRPC bidi stream.</li>
+ *       direct buffer, decode into a new float[]).</li>
  * </ul>
  * Both ends run in this JVM on two threads sets (simpler than two processes; both ends share the
- * heap and the collector, which penalises the paths that allocate, netty and grpc, not raw tcp).
+ * heap and the collector, which penalises the path that allocates, netty, not raw tcp).
  * Each point is a warm-up then a timed window; on a shared machine the numbers are noisy.
  *
  * <p>{@code java -cp cli/target/ringtmp.jar io.ringtmp.cli.bench.TransportBench [msPerPoint]}
@@ -82,13 +80,10 @@ public final class TransportBench {
             long[] n = new long[1];
             double netty = nettyThroughput(a, b, size, msPerPoint, n);
             tp.add(print(out, new Throughput("netty", size, netty, raw, n[0])));
-            double grpc = grpcThroughput(a, size, msPerPoint, n);
-            tp.add(print(out, new Throughput("grpc", size, grpc, raw, n[0])));
         }
         int rttSamples = (int) Math.max(500, msPerPoint * 2);
         rtts.add(print(out, rawTcpRtt(rttSamples)));
         rtts.add(print(out, nettyRtt(a, b, rttSamples)));
-        rtts.add(print(out, grpcRtt(a, rttSamples)));
         return new Report(tp, rtts);
     }
 
@@ -210,19 +205,6 @@ public final class TransportBench {
         }
     }
 
-    static double grpcThroughput(TransportConfig ca, int size, long msPerPoint, long[] count) {
-        Semaphore credits = new Semaphore(IN_FLIGHT);
-        try (var rx = new GrpcTensorPath.Receiver("127.0.0.1", 0, ca.maxMessageBytes(), RUN, m -> { });
-             var tx = new GrpcTensorPath.Sender("127.0.0.1", rx.port(), ca.maxMessageBytes(), RUN, s -> credits.release())) {
-            Tensor t = Tensor.zeros(size / 4);
-            long[] step = {0};
-            return drive(size, msPerPoint, credits, () -> tx.send(Message.tensor(MessageKind.DATA, 0, RUN, step[0]++, 0, t)), count);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static Rtt rtt(String path, long[] ns) {
         long[] s = ns.clone();
         Arrays.sort(s);
@@ -300,27 +282,6 @@ public final class TransportBench {
                 }
             }
             return rtt("netty", ns);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static Rtt grpcRtt(TransportConfig ca, int samples) {
-        BlockingQueue<Long> acks = new ArrayBlockingQueue<>(4);
-        try (var rx = new GrpcTensorPath.Receiver("127.0.0.1", 0, ca.maxMessageBytes(), RUN, m -> { });
-             var tx = new GrpcTensorPath.Sender("127.0.0.1", rx.port(), ca.maxMessageBytes(), RUN, acks::add)) {
-            Tensor t = Tensor.zeros(RTT_BYTES / 4);
-            long[] ns = new long[samples];
-            for (int i = -samples / 4; i < samples; i++) {
-                long t0 = System.nanoTime();
-                tx.send(Message.tensor(MessageKind.DATA, 0, RUN, i, 0, t));
-                acks.take();
-                if (i >= 0) {
-                    ns[i] = System.nanoTime() - t0;
-                }
-            }
-            return rtt("grpc", ns);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

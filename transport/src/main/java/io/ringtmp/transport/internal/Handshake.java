@@ -72,13 +72,6 @@ public final class Handshake {
         return mac(secret, CLIENT_LABEL, client, server, runId, serverNonce, clientNonce);
     }
 
-    private static final byte[] CONTROL_LABEL = "ringtmp-v1 control".getBytes(StandardCharsets.US_ASCII);
-
-    /** The MAC a control-plane call carries: MAC(secret, control label, node, 0, run, nonce, method name). */
-    public static byte[] controlMac(byte[] secret, int node, long runId, byte[] nonce, String method) {
-        return mac(secret, CONTROL_LABEL, node, 0, runId, nonce, method.getBytes(StandardCharsets.UTF_8));
-    }
-
     /** Constant-time comparison. */
     public static boolean macEquals(byte[] a, byte[] b) {
         return MessageDigest.isEqual(a, b);

@@ -2,7 +2,10 @@ package io.ringtmp.node;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock that moves only when told to; thread-safe. For tests. */
+/**
+ * A clock that moves only when told to; thread-safe. Test sources only: other modules' tests get
+ * it through node's test-jar ({@code <type>test-jar</type>}, test scope).
+ */
 public final class FakeTime implements Time {
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
 
