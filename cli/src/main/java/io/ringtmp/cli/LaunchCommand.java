@@ -35,53 +35,11 @@ public final class LaunchCommand implements Callable<Integer> {
 
     // ---- training (ring, ps); unset options take the defaults in docs/cluster-spec.md
 
-    @Option(names = "--model", defaultValue = "mlp:784-512-512-10", description = "Model shorthand or JSON file (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--data", defaultValue = "mnist", description = "Data: mnist, a directory of IDX files, or synthetic:... (default: ${DEFAULT-VALUE}).")
-    String data;
-
-    @Option(names = "--epochs", description = "Passes over the training set (default: 3).")
-    Integer epochs;
-
-    @Option(names = "--batch", description = "Samples per mini-batch (default: 128).")
-    Integer batch;
-
-    @Option(names = "--lr", description = "Base learning rate (default: 0.05).")
-    Double lr;
-
-    @Option(names = "--optimizer", description = "sgd, nesterov or adam (default: sgd).")
-    String optimizer;
-
-    @Option(names = "--momentum", description = "SGD momentum (default: 0.9).")
-    Double momentum;
-
-    @Option(names = "--weight-decay", description = "L2 weight decay (default: 0).")
-    Double weightDecay;
-
-    @Option(names = "--lr-schedule", description = "constant, step:EVERY:GAMMA or cosine[:MIN_FRACTION] (default: constant).")
-    String lrSchedule;
-
-    @Option(names = "--seed", description = "Run seed: weights, data order (default: 1).")
-    Long seed;
-
-    @Option(names = "--threads", description = "Compute threads per node (default: 1).")
-    Integer threads;
-
-    @Option(names = "--max-steps", description = "Stop after this many mini-batches (default: 0, no limit).")
-    Long maxSteps;
-
-    @Option(names = "--data-dir", description = "Where named data sets are fetched to (default: datasets).")
-    String dataDir;
-
-    @Option(names = "--checkpoint-dir", description = "Every node writes its part here (stage-<i>/ for the ring, server-<s>/ for ps).")
-    String checkpointDir;
+    @CommandLine.Mixin
+    TrainingFlags training;
 
     @Option(names = "--checkpoint-every", description = "Also checkpoint every N mini-batches (default: 0, only at the end).")
     Long checkpointEvery;
-
-    @Option(names = "--resume", description = "Restart from the last step at which every node saved a checkpoint in --checkpoint-dir.")
-    boolean resume;
 
     // ---- ring
 
@@ -199,43 +157,26 @@ public final class LaunchCommand implements Callable<Integer> {
         } else if (servers != null || workers != null || consistency != null || staleness != null) {
             throw new IllegalArgumentException("--servers, --workers, --consistency and --staleness need --mode ps");
         }
-        boolean training = m != ClusterSpec.Mode.LINKTEST;
+        boolean trains = m != ClusterSpec.Mode.LINKTEST;
         putTraining(opts); // every option given: the mode's check refuses those it does not take
-        if (resume && checkpointDir == null) {
-            throw new IllegalArgumentException("--resume needs --checkpoint-dir DIR");
-        }
         // Refuse an option the mode does not take, or a malformed one, before any process starts, naming it (exit 2).
         List<io.ringtmp.node.NodeSpec> probe = new ArrayList<>();
         for (int i = 0; i < Math.max(1, nodeCount); i++) {
             probe.add(io.ringtmp.node.NodeSpec.of(i, "127.0.0.1", 1 + i));
         }
-        Modes.of(m).check(new ClusterSpec(1, "option-check-secret-0000", m, opts, training ? model : null, training ? data : null, 0, 0,
+        Modes.of(m).check(new ClusterSpec(1, "option-check-secret-0000", m, opts, trains ? training.model : null, trains ? training.data : null, 0, 0,
                 runsDir.toString(), probe));
         if (!emulate && (linkMbit != 0 || EmulationConfig.capsCpu(nodeCpu) || nodeMem != null)) {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
-        return new Launcher.Options(nodeCount, m, opts, training ? model : null, training ? data : null, runsDir,
+        return new Launcher.Options(nodeCount, m, opts, trains ? training.model : null, trains ? training.data : null, runsDir,
                 nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose);
     }
 
     private void putTraining(Map<String, String> o) {
-        put(o, TrainingOptions.EPOCHS, epochs);
-        put(o, TrainingOptions.BATCH, batch);
-        put(o, TrainingOptions.LR, lr);
-        put(o, TrainingOptions.OPTIMIZER, optimizer);
-        put(o, TrainingOptions.MOMENTUM, momentum);
-        put(o, TrainingOptions.WEIGHT_DECAY, weightDecay);
-        put(o, TrainingOptions.LR_SCHEDULE, lrSchedule);
-        put(o, TrainingOptions.SEED, seed);
-        put(o, TrainingOptions.THREADS, threads);
-        put(o, TrainingOptions.MAX_STEPS, maxSteps);
-        put(o, TrainingOptions.DATA_DIR, dataDir == null ? null : Path.of(dataDir).toAbsolutePath());
-        put(o, TrainingOptions.CHECKPOINT_DIR, checkpointDir == null ? null : Path.of(checkpointDir).toAbsolutePath());
+        o.putAll(training.options());
         put(o, TrainingOptions.CHECKPOINT_EVERY, checkpointEvery);
-        if (resume) {
-            o.put(TrainingOptions.RESUME, "true");
-        }
         put(o, RingOptions.SCHEDULE, schedule);
         put(o, RingOptions.MICROBATCHES, microbatches);
         put(o, RingOptions.INFLIGHT, inflight);

@@ -45,7 +45,7 @@ final class ProgressListener implements TrainListener, AutoCloseable {
     public void onEpoch(EpochEvent e) {
         String line = String.format(Locale.ROOT,
                 "epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.0f samples/s, %.1f s",
-                e.epoch() + 1, e.trainLoss(), e.testLoss(), e.testAccuracy(), e.samplesPerSec(), e.seconds());
+                e.epoch(), e.trainLoss(), e.testLoss(), e.testAccuracy(), e.samplesPerSec(), e.seconds());
         if (bar != null) {
             bar.pause();
             out.print("\r\033[K");

@@ -10,6 +10,7 @@ import io.ringtmp.train.MetricsFile;
 import io.ringtmp.train.TrainConfig;
 import io.ringtmp.train.TrainListener;
 import io.ringtmp.train.Trainer;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -31,69 +32,23 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--mode", defaultValue = "local", description = "Where to train: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
     Mode mode;
 
-    @Option(names = "--model", defaultValue = "mlp:784-512-512-10",
-            description = "Model: a shorthand like mlp:784-512-512-10?act=relu&dropout=0.1 or a JSON file (default: ${DEFAULT-VALUE}).")
-    String model;
-
-    @Option(names = "--data", defaultValue = "mnist",
-            description = "Data: mnist (fetched if missing), fashion-mnist style DIR of IDX files, or synthetic:teacher?n=...|synthetic:blobs?... (default: ${DEFAULT-VALUE}).")
-    String data;
-
-    @Option(names = "--epochs", defaultValue = "3", description = "Passes over the training set (default: ${DEFAULT-VALUE}).")
-    int epochs;
-
-    @Option(names = "--batch", defaultValue = "128", description = "Samples per update (default: ${DEFAULT-VALUE}).")
-    int batch;
-
-    @Option(names = "--lr", defaultValue = "0.05", description = "Base learning rate (default: ${DEFAULT-VALUE}).")
-    double lr;
-
-    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd, nesterov or adam (default: ${DEFAULT-VALUE}).")
-    String optimizer;
-
-    @Option(names = "--momentum", defaultValue = "0.9", description = "SGD momentum (default: ${DEFAULT-VALUE}).")
-    double momentum;
-
-    @Option(names = "--weight-decay", defaultValue = "0", description = "L2 weight decay (default: ${DEFAULT-VALUE}).")
-    double weightDecay;
-
-    @Option(names = "--schedule", defaultValue = "constant",
-            description = "Learning-rate schedule: constant, step:EVERY:GAMMA or cosine[:MIN_FRACTION] (default: ${DEFAULT-VALUE}).")
-    String schedule;
-
-    @Option(names = "--seed", defaultValue = "1", description = "Run seed: weights, data order, dropout (default: ${DEFAULT-VALUE}).")
-    long seed;
-
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
-    Integer threads;
-
-    @Option(names = "--max-steps", defaultValue = "0", description = "Stop after this many updates (0: no limit).")
-    long maxSteps;
+    @CommandLine.Mixin
+    TrainingFlags training;
 
     @Option(names = "--metrics", description = "Write metrics as JSON lines to this file.")
     Path metrics;
 
-    @Option(names = "--checkpoint", description = "Directory for checkpoints (written after every epoch and at the end).")
-    Path checkpoint;
-
-    @Option(names = "--resume", description = "Continue from the checkpoint in --checkpoint.")
-    boolean resume;
-
-    @Option(names = "--data-dir", defaultValue = "datasets",
-            description = "Where named data sets are fetched to (default: ${DEFAULT-VALUE}).")
-    Path dataDir;
-
     @Override
     public Integer call() {
         PrintStream out = System.out;
-        if (resume && checkpoint == null) {
-            throw new IllegalArgumentException("--resume needs --checkpoint DIR");
-        }
-        int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        ModelSpec spec = ModelSpec.parse(model);
-        TrainConfig config = new TrainConfig(spec, epochs, batch, lr, OptimizerConfig.parse(optimizer, momentum, weightDecay),
-                schedule, seed, t, maxSteps);
-        TrainTest sets = DataSources.open(data, dataDir, msg -> out.println(msg));
+        int threads = Runtime.getRuntime().availableProcessors();
+        TrainConfig config = training.config(threads);
+        Path checkpoint = training.checkpointDir;
+        boolean resume = training.resume;
+        String model = training.model;
+        String data = training.data;
+        int batch = config.batchSize();
+        TrainTest sets = DataSources.open(data, training.dataDir(), msg -> out.println(msg));
         Trainer trainer = new Trainer(config, sets);
         out.println(Blas.describe());
         out.printf(Locale.ROOT, "model %s: %,d parameters; data %s: %,d train, %,d test; %d updates of %d%n",

@@ -94,7 +94,7 @@ class CliTest {
         Path ckpt = dir.resolve("ckpt");
         String data = "synthetic:blobs?n=1200&test=200&inputs=16&classes=3";
         Run r = run("train", "--model", "mlp:16-12-3", "--data", data, "--epochs", "2", "--batch", "50",
-                "--lr", "0.1", "--threads", "1", "--metrics", metrics.toString(), "--checkpoint", ckpt.toString());
+                "--lr", "0.1", "--threads", "1", "--metrics", metrics.toString(), "--checkpoint-dir", ckpt.toString());
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("epoch 2:") && r.out().contains("final test accuracy"), r.out());
         ObjectMapper json = new ObjectMapper();
@@ -112,7 +112,7 @@ class CliTest {
         assertTrue(lines.get(lines.size() - 1).get("testAccuracy").asDouble() > 0.9);
 
         Run resumed = run("train", "--model", "mlp:16-12-3", "--data", data, "--epochs", "3", "--batch", "50",
-                "--lr", "0.1", "--threads", "1", "--checkpoint", ckpt.toString(), "--resume");
+                "--lr", "0.1", "--threads", "1", "--checkpoint-dir", ckpt.toString(), "--resume");
         assertEquals(0, resumed.code(), resumed.err());
         assertTrue(resumed.out().contains("resumed from") && resumed.out().contains("at update 48"), resumed.out());
         assertTrue(resumed.out().contains("epoch 3:") && !resumed.out().contains("epoch 1:"), resumed.out());

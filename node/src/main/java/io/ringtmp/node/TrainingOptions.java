@@ -5,6 +5,7 @@ import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.train.TrainConfig;
 
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * The training options of a cluster spec (its {@code options} map, as strings), shared by every
@@ -47,18 +48,28 @@ public final class TrainingOptions {
     public static TrainConfig config(ClusterSpec spec) {
         checkpointEvery(spec);
         resume(spec);
-        ModelSpec model;
+        return config(spec.model(), spec.options(), 1);
+    }
+
+    /**
+     * The training configuration of {@code model} with the training options in {@code o}, each
+     * absent one at its default (the same defaults for {@code train}, {@code launch} and a spec).
+     *
+     * @param threads the compute threads when option {@code threads} is absent
+     */
+    public static TrainConfig config(String model, Map<String, String> o, int threads) {
+        ModelSpec m;
         try {
-            model = ModelSpec.parse(spec.model());
+            m = ModelSpec.parse(model);
         } catch (IllegalArgumentException e) {
             throw new SpecException("model: " + e.getMessage());
         }
         try {
-            OptimizerConfig opt = OptimizerConfig.parse(spec.option(OPTIMIZER, "sgd"), number(spec, MOMENTUM, 0.9),
-                    number(spec, WEIGHT_DECAY, 0));
-            return new TrainConfig(model, integer(spec, EPOCHS, 3), integer(spec, BATCH, 128), number(spec, LR, 0.05), opt,
-                    spec.option(LR_SCHEDULE, "constant"), longValue(spec, SEED, 1), integer(spec, THREADS, 1),
-                    longValue(spec, MAX_STEPS, 0));
+            OptimizerConfig opt = OptimizerConfig.parse(o.getOrDefault(OPTIMIZER, "sgd"), number(o, MOMENTUM, 0.9),
+                    number(o, WEIGHT_DECAY, 0));
+            return new TrainConfig(m, integer(o, EPOCHS, 3), integer(o, BATCH, 128), number(o, LR, 0.05), opt,
+                    o.getOrDefault(LR_SCHEDULE, "constant"), longValue(o, SEED, 1), integer(o, THREADS, threads),
+                    longValue(o, MAX_STEPS, 0));
         } catch (SpecException e) {
             throw e;
         } catch (IllegalArgumentException e) {
@@ -112,15 +123,27 @@ public final class TrainingOptions {
 
     /** An integer option, or {@code dflt} when absent. */
     public static int integer(ClusterSpec spec, String key, int dflt) {
-        long v = longValue(spec, key, dflt);
+        return integer(spec.options(), key, dflt);
+    }
+
+    public static long longValue(ClusterSpec spec, String key, long dflt) {
+        return longValue(spec.options(), key, dflt);
+    }
+
+    public static double number(ClusterSpec spec, String key, double dflt) {
+        return number(spec.options(), key, dflt);
+    }
+
+    private static int integer(Map<String, String> o, String key, int dflt) {
+        long v = longValue(o, key, dflt);
         if (v != (int) v) {
             throw new SpecException("option " + key + " is out of range: " + v);
         }
         return (int) v;
     }
 
-    public static long longValue(ClusterSpec spec, String key, long dflt) {
-        String v = spec.option(key, null);
+    private static long longValue(Map<String, String> o, String key, long dflt) {
+        String v = o.get(key);
         if (v == null) {
             return dflt;
         }
@@ -131,8 +154,8 @@ public final class TrainingOptions {
         }
     }
 
-    public static double number(ClusterSpec spec, String key, double dflt) {
-        String v = spec.option(key, null);
+    private static double number(Map<String, String> o, String key, double dflt) {
+        String v = o.get(key);
         if (v == null) {
             return dflt;
         }

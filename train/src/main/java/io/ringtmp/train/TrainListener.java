@@ -15,7 +15,7 @@ public interface TrainListener {
 
     /**
      * @param step        updates done so far (1-based count)
-     * @param epoch       0-based epoch this update belongs to
+     * @param epoch       the epoch this update belongs to, 1-based as in every metrics file (docs/metrics.md)
      * @param loss        mean loss of the batch
      * @param samples     samples in the batch
      * @param computeNs   time of the forward, backward and update
@@ -24,7 +24,7 @@ public interface TrainListener {
     }
 
     /**
-     * @param epoch          0-based
+     * @param epoch          the epoch, 1-based as in every metrics file (docs/metrics.md)
      * @param step           updates done so far
      * @param trainLoss      mean loss over the epoch's batches
      * @param testLoss       mean loss on the test set

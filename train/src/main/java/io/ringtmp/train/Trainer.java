@@ -143,7 +143,7 @@ public final class Trainer {
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             last = evaluate(data.test());
-            TrainListener.EpochEvent ev = new TrainListener.EpochEvent(epoch, step, lossSum / Math.max(1, batches),
+            TrainListener.EpochEvent ev = new TrainListener.EpochEvent(epoch + 1, step, lossSum / Math.max(1, batches),
                     last.loss(), last.accuracy(), batches * (double) config.batchSize() / seconds, seconds);
             for (TrainListener l : listeners) {
                 l.onEpoch(ev);
@@ -168,7 +168,7 @@ public final class Trainer {
         model.backward(dLogits, acts, false);
         optimizer.step(schedule.lr(step)); // also zeroes the gradients
         step++;
-        TrainListener.StepEvent ev = new TrainListener.StepEvent(step, epoch, loss, b, System.nanoTime() - t0);
+        TrainListener.StepEvent ev = new TrainListener.StepEvent(step, epoch + 1, loss, b, System.nanoTime() - t0);
         for (TrainListener l : listeners) {
             l.onStep(ev);
         }

@@ -248,7 +248,7 @@ public final class WorkerProgram implements NodeProgram {
                 Trainer.Evaluation ev = Trainer.evaluate(model, data.test(), Math.max(batch, 500));
                 double samplesPerSec = epochSteps * (double) batch / seconds;
                 Map<String, Object> f = new LinkedHashMap<>();
-                f.put("epoch", epoch);
+                f.put("epoch", epoch + 1); // 1-based, as in every metrics file
                 f.put("step", step);
                 f.put("trainLoss", lossSum / Math.max(1, epochSteps));
                 f.put("testLoss", ev.loss());
