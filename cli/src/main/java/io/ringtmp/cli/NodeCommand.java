@@ -14,7 +14,8 @@ import java.util.concurrent.CountDownLatch;
 /** {@code ringtmp node --spec cluster.json --id N}: one node process of a cluster. */
 @Command(name = "node", mixinStandardHelpOptions = true,
         description = {"Run node N of the cluster described by a spec file (the same file on every machine).",
-                "Exit codes: 0 done (or stopped by SIGTERM after its current step), 3 a neighbour failed, 1 other errors."})
+                "Exit codes: 0 done (or stopped by SIGTERM after its current step), 3 a neighbour failed, 1 other errors (bad input, "
+                        + "a peer that broke the protocol, another node's error), 70 a bug in RingTMP (with its stack trace)."})
 public final class NodeCommand implements Callable<Integer> {
     @Option(names = "--spec", required = true, description = "Cluster spec (JSON); see docs/cluster-spec.md.")
     Path spec;

@@ -9,8 +9,8 @@ import io.ringtmp.transport.Message;
  *
  * <p>Order of calls: the {@link Factory} creates the program on the node's main thread once the
  * links are up; {@link #onMessage} is called on transport I/O threads for every message that is
- * not a heartbeat or a goodbye (including messages that arrived before the program existed, in
- * their order); {@link #run} is called once on the main thread and returns when the program is
+ * not a heartbeat or a node word (those that arrived before the program existed are handed to it
+ * first, in their order, on the main thread); {@link #run} is called once on the main thread and returns when the program is
  * done or {@link NodeContext#stop()} says it must end. {@code onMessage} must not block: hand
  * the message to the program's own thread.
  */

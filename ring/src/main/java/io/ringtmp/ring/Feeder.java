@@ -131,7 +131,7 @@ final class Feeder {
         return x;
     }
 
-    /** A microbatch finished its backward on every stage (the last stage's credit came round). */
+    /** The last stage finished a microbatch's loss and backward (its credit came round); the earlier stages' backwards may still run. */
     void credit(RingPayloads.Credit c) {
         credits++;
         epochLoss += c.loss();

@@ -171,6 +171,9 @@ public final class ServerProgram implements NodeProgram {
             long t0 = ctx.time().nanoTime();
             Message m = inbox.take();
             idleNs += ctx.time().nanoTime() - t0;
+            if (m.sender() < options.servers() || m.sender() >= options.servers() + options.workers()) {
+                throw new ProtocolException(m.sender(), "sent a " + m.kind() + " to server " + ctx.id() + ", which takes them from workers only");
+            }
             int w = options.workerIndex(m.sender());
             if (m.kind() == MessageKind.PULL) {
                 onPull(w, m);
