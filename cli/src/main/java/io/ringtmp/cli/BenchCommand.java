@@ -64,7 +64,7 @@ public final class BenchCommand implements Runnable {
                     "Runs are real launches; their files go to --runs-dir."})
     static final class Ring implements Callable<Integer> {
         @Option(names = "--workload", defaultValue = "W2", description = "W1, W2 or W2B (W2 with 6144 inputs: 4 stages of equal flops) (default: ${DEFAULT-VALUE}).")
-        io.ringtmp.cli.bench.RingBench.Workload workload;
+        io.ringtmp.train.Workload workload;
 
         @Option(names = "--nodes", split = ",", defaultValue = "4", description = "Node counts (default: ${DEFAULT-VALUE}).")
         List<Integer> nodes;
@@ -124,7 +124,7 @@ public final class BenchCommand implements Runnable {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
                             emu, trace, System.out));
                 }
-                if (peer != null && workload == io.ringtmp.cli.bench.RingBench.Workload.W1) {
+                if (peer != null && workload == io.ringtmp.train.Workload.W1) {
                     double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, k, peerIters, System.out);
                     results.add(java.util.Map.of("peer", "ddp_allreduce", "procs", k, "samplesPerSec", r));
                 }
@@ -169,22 +169,22 @@ public final class BenchCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            List<TrainingBench.Workload> ws = workload.equalsIgnoreCase("all")
-                    ? List.of(TrainingBench.Workload.values())
-                    : List.of(TrainingBench.Workload.valueOf(workload.toUpperCase(Locale.ROOT)));
+            List<io.ringtmp.train.Workload> ws = workload.equalsIgnoreCase("all")
+                    ? TrainingBench.WORKLOADS
+                    : List.of(io.ringtmp.train.Workload.valueOf(workload.toUpperCase(Locale.ROOT)));
             List<Integer> ts = threads == null ? List.of(1, 2) : threads;
             if (inProcess) {
-                for (TrainingBench.Workload w : ws) {
+                for (io.ringtmp.train.Workload w : ws) {
                     for (int t : ts) {
                         TrainingBench.Result r = TrainingBench.run(w, t, iters);
                         System.out.println(r.line());
                         System.out.printf(Locale.ROOT, "%s threads=%d: peak RSS %.0f MiB, must hold %.0f MiB (parameters, gradients, momentum, activations, data): %.2fx%n",
                                 w, t, r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0, (double) r.peakRssBytes() / r.mustHoldBytes());
                         if (gemm) {
-                            List<GemmBench.Result> rs = GemmBench.measure(List.copyOf(new java.util.LinkedHashSet<>(w.gemms().gemms())), t);
+                            List<GemmBench.Result> rs = GemmBench.measure(List.copyOf(new java.util.LinkedHashSet<>(TrainingBench.gemms(w).gemms())), t);
                             rs.forEach(x -> System.out.println(x.line()));
-                            double rate = GemmBench.stepRate(w.gemms(), rs);
-                            System.out.println(GemmBench.stepLine(w.gemms(), t, rate));
+                            double rate = GemmBench.stepRate(TrainingBench.gemms(w), rs);
+                            System.out.println(GemmBench.stepLine(TrainingBench.gemms(w), t, rate));
                             System.out.printf(Locale.ROOT, "%s threads=%d: training step %.1f GFLOP/s = %.0f%% of the sgemm rate at the same shapes%n",
                                     w, t, r.stepGflops(), 100 * r.stepGflops() / rate);
                         }
@@ -203,7 +203,7 @@ public final class BenchCommand implements Runnable {
                 if (rounds > 1) {
                     System.out.println("round " + round);
                 }
-                for (TrainingBench.Workload w : ws) {
+                for (io.ringtmp.train.Workload w : ws) {
                     for (int t : ts) {
                         Double ours = parseRate(runChild(w, t), w.name() + " threads=" + t + ":");
                         if (peer != null) {
@@ -218,7 +218,7 @@ public final class BenchCommand implements Runnable {
             return 0;
         }
 
-        private List<String> runChild(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
+        private List<String> runChild(io.ringtmp.train.Workload w, int t) throws IOException, InterruptedException {
             List<String> cmd = new ArrayList<>();
             cmd.add(ProcessHandle.current().info().command().orElse("java"));
             cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
@@ -237,8 +237,8 @@ public final class BenchCommand implements Runnable {
             return run(pb);
         }
 
-        private List<String> runPeer(TrainingBench.Workload w, int t) throws IOException, InterruptedException {
-            String script = w == TrainingBench.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
+        private List<String> runPeer(io.ringtmp.train.Workload w, int t) throws IOException, InterruptedException {
+            String script = w == io.ringtmp.train.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
             return run(io.ringtmp.cli.bench.Peers.script(peer, script, "--threads", Integer.toString(t)));
         }
 

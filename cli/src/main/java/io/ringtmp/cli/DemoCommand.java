@@ -1,5 +1,6 @@
 package io.ringtmp.cli;
 
+import io.ringtmp.train.Workload;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -28,7 +29,7 @@ public final class DemoCommand implements Callable<Integer> {
             return code;
         }
         return Main.commandLine().execute("launch", "--nodes", Integer.toString(nodes), "--mode", "ring", "--schedule", schedule,
-                "--model", "mlp:784-512-512-10", "--data", "mnist", "--epochs", Integer.toString(epochs), "--batch", "128",
-                "--lr", "0.05", "--optimizer", "sgd", "--momentum", "0.9", "--lr-schedule", "cosine");
+                "--model", Workload.W1.model(), "--data", "mnist", "--epochs", Integer.toString(epochs), "--batch",
+                Integer.toString(Workload.W1.batch()), "--lr", Double.toString(Workload.W1.lr()), "--optimizer", "sgd", "--momentum", "0.9", "--lr-schedule", "cosine");
     }
 }

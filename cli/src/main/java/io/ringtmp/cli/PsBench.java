@@ -83,10 +83,11 @@ final class PsBench implements Callable<Integer> {
                 throw new IllegalArgumentException("--split takes global and per-worker, got " + sp);
             }
         }
-        String model = w1 ? "mlp:784-512-512-10" : "mlp:784-4096-4096-4096-4096-10";
+        io.ringtmp.train.Workload wl = w1 ? io.ringtmp.train.Workload.W1 : io.ringtmp.train.Workload.W2;
+        String model = wl.model();
         String data = w1 ? "synthetic:teacher?n=16384&test=512&inputs=784&classes=10"
                 : "synthetic:teacher?n=4096&test=256&inputs=784&classes=10";
-        int batch = w1 ? 128 : 256;
+        int batch = wl.batch();
         int n = steps > 0 ? steps : w1 ? 600 : 12;
         int warm = warmup >= 0 ? warmup : w1 ? 300 : 3;
         if (n <= warm) {
@@ -108,7 +109,7 @@ final class PsBench implements Callable<Integer> {
                             o.put("staleness", Integer.toString(staleness));
                         }
                         o.put("batch", Integer.toString(global));
-                        o.put("lr", w1 ? "0.05" : "0.01");
+                        o.put("lr", Double.toString(wl.lr()));
                         o.put("momentum", "0.9");
                         o.put("epochs", "1000");
                         o.put("maxSteps", Integer.toString(n));

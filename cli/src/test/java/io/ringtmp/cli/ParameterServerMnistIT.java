@@ -57,7 +57,7 @@ class ParameterServerMnistIT {
         o.put("momentum", "0.9");
         o.put("lrSchedule", "cosine");
         o.put("dataDir", DATA_DIR.toString());
-        ClusterSpec s = ParameterServerIT.spec(servers + 4, dir, "mlp:784-512-512-10", "mnist", o, 500, 10_000);
+        ClusterSpec s = ParameterServerIT.spec(servers + 4, dir, io.ringtmp.train.Workload.W1.model(), "mnist", o, 500, 10_000);
         ParameterServerIT.awaitSuccess(ParameterServerIT.startAll(s, dir), dir, 200);
         List<JsonNode> epochs = ParameterServerIT.events(dir.resolve("run"), servers, "epoch");
         assertEquals(3, epochs.size(), ParameterServerIT.log(dir, servers));

@@ -146,7 +146,7 @@ class RingIT {
         o.put("dataDir", Path.of("..", "datasets").toAbsolutePath().toString());
         o.put("profile", "estimate");
         o.put("trace", "true");
-        ClusterSpec spec = spec(4, dir, "mlp:784-512-512-10", "mnist", o);
+        ClusterSpec spec = spec(4, dir, io.ringtmp.train.Workload.W1.model(), "mnist", o);
         List<Integer> codes = run(spec, dir);
         assertEquals(List.of(0, 0, 0, 0), codes, logs(dir, 4));
         List<JsonNode> epochs = events(dir, 0, "epoch");

@@ -3,8 +3,6 @@ package io.ringtmp.cli;
 import io.ringtmp.data.DataSources;
 import io.ringtmp.data.FetchException;
 import io.ringtmp.data.TrainTest;
-import io.ringtmp.nn.ModelSpec;
-import io.ringtmp.train.TrainConfig;
 import io.ringtmp.train.Trainer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -31,7 +29,7 @@ class W1MnistAccuracyTest {
             abort("MNIST not available: " + e.getMessage());
             return;
         }
-        Trainer t = new Trainer(TrainConfig.w1(ModelSpec.parse("mlp:784-512-512-10"), 3)
+        Trainer t = new Trainer(io.ringtmp.train.Workload.W1.config(3)
                 .withThreads(Runtime.getRuntime().availableProcessors()), mnist);
         Trainer.Evaluation ev = t.run();
         assertTrue(ev.accuracy() >= 0.970, "test accuracy after 3 epochs: " + ev.accuracy());

@@ -86,7 +86,7 @@ class PartitionerTest {
 
     @Test
     void realModel_estimatedFromFlops_everyStageNonEmpty_andDescribed() {
-        Sequential m = ModelSpec.parse("mlp:784-4096-4096-4096-4096-10").build(1);
+        Sequential m = io.ringtmp.train.Workload.W2.spec().build(1);
         List<Partitioner.LayerProfile> l = Partitioner.estimate(m, 64, 1e11);
         Partitioner.Plan p = Partitioner.auto(l, nodes(1, 1, 1, 1), MOMENTUM);
         assertEquals(5, p.cuts().size());

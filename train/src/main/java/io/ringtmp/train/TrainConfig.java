@@ -42,7 +42,7 @@ public record TrainConfig(ModelSpec model, int epochs, int batchSize, double lr,
 
     /** The standard workload W1's recipe on {@code model}: SGD lr 0.05, momentum 0.9, batch 128. */
     public static TrainConfig w1(ModelSpec model, int epochs) {
-        return new TrainConfig(model, epochs, 128, 0.05, OptimizerConfig.sgd(0.9, false, 0), "constant", 1, 1, 0);
+        return new TrainConfig(model, epochs, Workload.W1.batch(), Workload.W1.lr(), OptimizerConfig.sgd(0.9, false, 0), "constant", 1, 1, 0);
     }
 
     public TrainConfig withMaxSteps(long steps) {

@@ -104,10 +104,15 @@ public final class GemmBench {
         }
     }
 
-    /** W1: 784-512-512-10 at batch 128. */
-    public static final Workload W1 = Workload.mlp("W1 784-512-512-10 batch 128", 128, 784, 512, 512, 10);
-    /** W2: 784-4096-4096-4096-4096-10 at batch 256. */
-    public static final Workload W2 = Workload.mlp("W2 784-4096x4-10 batch 256", 256, 784, 4096, 4096, 4096, 4096, 10);
+    /** W1's products: 784-512-512-10 at batch 128. */
+    public static final Workload W1 = of(io.ringtmp.train.Workload.W1);
+    /** W2's products: 784-4096-4096-4096-4096-10 at batch 256. */
+    public static final Workload W2 = of(io.ringtmp.train.Workload.W2);
+
+    /** The products of one training step of a standard workload. */
+    public static Workload of(io.ringtmp.train.Workload w) {
+        return Workload.mlp(w.name() + " " + w.model().substring(w.model().indexOf(':') + 1) + " batch " + w.batch(), w.batch(), w.widths());
+    }
 
     private GemmBench() {
     }

@@ -2,6 +2,7 @@ package io.ringtmp.cli.bench;
 
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.Launcher;
+import io.ringtmp.train.Workload;
 import io.ringtmp.launch.StepTotals;
 import io.ringtmp.node.ClusterSpec;
 
@@ -34,33 +35,6 @@ import java.util.regex.Pattern;
  */
 public final class RingBench {
 
-    /** A workload: model, batch, learning rate, data. */
-    public enum Workload {
-        W1("mlp:784-512-512-10", 128, 0.05),
-        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01),
-        /**
-         * W2 with 6144 inputs, so that its 4 contiguous stages can balance: the first stage
-         * computes no input gradient, so fc1's forward and backward are 2 products of
-         * 6144×4096, as many flops as the 3 products of 4096×4096 of each of fc2..fc4. W2's own
-         * fc1 (784 inputs) is an eighth of a hidden layer, so its first stage idles by construction.
-         */
-        W2B("mlp:6144-4096-4096-4096-4096-10", 256, 0.01);
-
-        final String model;
-        final int batch;
-        final double lr;
-
-        Workload(String model, int batch, double lr) {
-            this.model = model;
-            this.batch = batch;
-            this.lr = lr;
-        }
-
-        int inputs() {
-            return Integer.parseInt(model.substring(4, model.indexOf('-')));
-        }
-    }
-
     /** One schedule's result. */
     public record Result(String schedule, int nodes, double samplesPerSec, List<Map<String, Object>> stages) {
     }
@@ -84,8 +58,8 @@ public final class RingBench {
         if (inflight > 0) {
             o.put("inflight", Integer.toString(inflight));
         }
-        o.put("batch", Integer.toString(w.batch));
-        o.put("lr", Double.toString(w.lr));
+        o.put("batch", Integer.toString(w.batch()));
+        o.put("lr", Double.toString(w.lr()));
         o.put("epochs", "1");
         o.put("maxSteps", Integer.toString(steps));
         int warm = Math.max(1, warmup);
@@ -102,11 +76,11 @@ public final class RingBench {
             o.put(io.ringtmp.ring.RingOptions.TRACE, "true");
         }
         o.put("threads", Integer.toString(threads));
-        int n = w.batch * (steps + 1);
+        int n = w.batch() * (steps + 1);
         String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + w.inputs() + "&classes=10&seed=1";
         Launcher.Run launched;
         try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("launch.log")), true, StandardCharsets.UTF_8)) {
-            launched = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model, data, dir, nodeCommand, emulation,
+            launched = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model(), data, dir, nodeCommand, emulation,
                     0, 0, false), log);
         }
         if (launched.exitCode() != 0) {
@@ -118,7 +92,7 @@ public final class RingBench {
         for (int k = 0; k < nodes; k++) {
             t[k] = StepTotals.read(run.resolve("node-" + k + ".jsonl"), warm, cooldown);
         }
-        double sps = t[0].steps * (double) w.batch / (t[0].wallMs / 1e3);
+        double sps = t[0].steps * (double) w.batch() / (t[0].wallMs / 1e3);
         double bubble = schedule.equals("async") ? 0 : (nodes - 1.0) / (microbatches + nodes - 1.0);
         // A flushed schedule's iteration is max(c, T) times this (M + K - 1 slots for M microbatches).
         double bubbleShare = schedule.equals("async") ? 1 : (microbatches + nodes - 1.0) / microbatches;

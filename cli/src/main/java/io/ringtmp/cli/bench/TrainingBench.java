@@ -8,10 +8,12 @@ import io.ringtmp.tensor.Rng;
 import io.ringtmp.tensor.Tensor;
 import io.ringtmp.train.TrainConfig;
 import io.ringtmp.train.Trainer;
+import io.ringtmp.train.Workload;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -20,45 +22,25 @@ import java.util.Locale;
  * PyTorch peer uses, after a warm-up.
  */
 public final class TrainingBench {
-    /** The standard workloads of SPEC.md. */
-    public enum Workload {
-        W1("mlp:784-512-512-10", 128, 0.05, 8192, 50, 600),
-        W2("mlp:784-4096-4096-4096-4096-10", 256, 0.01, 512, 3, 10);
+    /** The compute benchmark's workloads (W2B is W2 with wider inputs: the same per-node kernels). */
+    public static final List<Workload> WORKLOADS = List.of(Workload.W1, Workload.W2);
 
-        final String model;
-        final int batch;
-        final double lr;
-        final int samples;
-        final int warmup;
-        final int iters;
-
-        Workload(String model, int batch, double lr, int samples, int warmup, int iters) {
-            this.model = model;
-            this.batch = batch;
-            this.lr = lr;
-            this.samples = samples;
-            this.warmup = warmup;
-            this.iters = iters;
+    /** How long a workload is timed: random samples, warm-up and timed updates. */
+    private record Timing(int samples, int warmup, int iters) {
+        static Timing of(Workload w) {
+            return w == Workload.W1 ? new Timing(8192, 50, 600) : new Timing(512, 3, 10);
         }
+    }
 
-        public ModelSpec spec() {
-            return ModelSpec.parse(model);
-        }
-
-        public int batch() {
-            return batch;
-        }
-
-        /** The matrix products of one of this workload's training steps. */
-        public GemmBench.Workload gemms() {
-            return this == W1 ? GemmBench.W1 : GemmBench.W2;
-        }
+    /** The matrix products of one of {@code w}'s training steps. */
+    public static GemmBench.Workload gemms(Workload w) {
+        return GemmBench.of(w);
     }
 
     /**
      * @param samplesPerSec     training samples per second over the timed updates
      * @param stepGflops        GEMM FLOPs per second of the training steps (the FLOPs of
-     *                          {@link Workload#gemms()} per step, over the measured step time)
+     *                          {@link #gemms} per step, over the measured step time)
      * @param peakRssBytes      the process's peak resident set (VmHWM), or -1 where unknown
      * @param mustHoldBytes     parameters + gradients + optimiser state + activations + the data
      */
@@ -74,13 +56,14 @@ public final class TrainingBench {
 
     /** Runs {@code iters} timed updates (default per workload when 0) with {@code threads} threads. */
     public static Result run(Workload w, int threads, int iters) {
-        int timed = iters > 0 ? iters : w.iters;
+        Timing timing = Timing.of(w);
+        int timed = iters > 0 ? iters : timing.iters();
         ModelSpec spec = w.spec();
-        TrainTest data = randomData(spec.input(), spec.outputSize(), w.samples);
-        TrainConfig cfg = new TrainConfig(spec, 1_000_000, w.batch, w.lr, OptimizerConfig.sgd(0.9, false, 0),
+        TrainTest data = randomData(spec.input(), spec.outputSize(), timing.samples());
+        TrainConfig cfg = new TrainConfig(spec, 1_000_000, w.batch(), w.lr(), OptimizerConfig.sgd(0.9, false, 0),
                 "constant", 1, threads, 0);
         Trainer t = new Trainer(cfg, data);
-        for (int i = 0; i < w.warmup; i++) {
+        for (int i = 0; i < timing.warmup(); i++) {
             t.trainStep();
         }
         long t0 = System.nanoTime();
@@ -88,10 +71,10 @@ public final class TrainingBench {
             t.trainStep();
         }
         double secs = (System.nanoTime() - t0) / 1e9;
-        double sps = timed * (double) w.batch / secs;
-        double flops = w.gemms().flops() * timed / secs / 1e9;
+        double sps = timed * (double) w.batch() / secs;
+        double flops = gemms(w).flops() * timed / secs / 1e9;
         long hold = 3 * t.model().cost().parameterBytes()
-                + t.model().newActivations(1).bytes() * w.batch
+                + t.model().newActivations(1).bytes() * w.batch()
                 + 4L * data.train().size() * (spec.input() + 1);
         return new Result(w, threads, sps, flops, peakRss(), hold);
     }
