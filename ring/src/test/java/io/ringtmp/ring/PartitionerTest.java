@@ -1,6 +1,5 @@
 package io.ringtmp.ring;
 
-import io.ringtmp.nn.ModelSpec;
 import io.ringtmp.nn.Sequential;
 import org.junit.jupiter.api.Test;
 
