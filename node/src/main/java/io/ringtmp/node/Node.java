@@ -4,6 +4,7 @@ import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.NettyTransport;
 import io.ringtmp.transport.TensorBuffers;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
@@ -140,7 +141,7 @@ public final class Node implements AutoCloseable {
         TransportConfig tc = TransportConfig.of(id, me.host(), me.port(), spec.runId(),
                 spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096);
         tc = tc.withTimeouts(tc.sendTimeoutMs(), spec.joinTimeoutMs(), tc.handshakeTimeoutMs());
-        transport = Transport.start(tc, handler, buffers);
+        transport = NettyTransport.start(tc, handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));

@@ -24,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
  * Any thread may call {@code send}; {@link #stats()} may be called at any time.
  *
  * <pre>{@code
- * try (Transport t = Transport.start(cfg, handler)) {
+ * try (Transport t = NettyTransport.start(cfg, handler)) {
  *     Link next = t.connect(2, "10.0.0.2", 7102);
  *     next.send(Message.tensor(MessageKind.ACTIVATION, cfg.nodeId(), cfg.runId(), step, mb, act));
  *     // act may be overwritten now
