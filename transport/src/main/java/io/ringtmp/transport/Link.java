@@ -19,7 +19,8 @@ import java.util.concurrent.CompletableFuture;
  *       Called on a transport I/O thread (from a {@link MessageHandler}) it never blocks, because
  *       that thread is the one that drains the queue.</li>
  *   <li>The future completes when the frame is written to the socket (not when the peer processed
- *       it) or fails with a {@link TransportException} saying why.</li>
+ *       it; {@link InProcessTransport}: when the peer's handler returned) or fails with a
+ *       {@link TransportException} saying why.</li>
  * </ul>
  * Any thread may call {@code send}; {@link #stats()} may be called at any time.
  *

@@ -4,8 +4,10 @@ import java.util.Optional;
 
 /**
  * One node's end of the data plane: it accepts authenticated peers, connects to peers and hands
- * what arrives to its {@link MessageHandler}. {@link NettyTransport}, length-framed TCP, is the
- * implementation nodes run.
+ * what arrives to its {@link MessageHandler}. Two implementations behind this one contract:
+ * {@link NettyTransport}, length-framed TCP that nodes run, and {@link InProcessTransport},
+ * transports of one JVM that find each other on an {@link InProcessNetwork}, for tests. A
+ * {@link TransportFactory} starts one; {@code NettyTransport::start} is the default everywhere.
  *
  * <p>Lifecycle and threads: a started transport accepts peers at once; {@link #connect} may be
  * called from any thread, several times; received messages go to the handler on the transport's
