@@ -158,7 +158,16 @@ public final class InProcessCluster implements AutoCloseable {
      * @throws AssertionError when threads are left after 10 s
      */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
+        try {
+            stopAndCheck();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while closing the cluster", e);
+        }
+    }
+
+    private void stopAndCheck() throws InterruptedException {
         nodes.forEach(n -> n.requestStop("the test ended"));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (Thread t : threads) {
