@@ -9,6 +9,7 @@ import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.NettyTransport;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
 import io.ringtmp.transport.TransportException;
@@ -90,7 +91,7 @@ class ClusterIT {
             NodeSpec target = s.node(0);
             TransportConfig wrong = TransportConfig.of(7, "127.0.0.1", 0, s.runId(),
                     "not-the-cluster-secret-at-all".getBytes(StandardCharsets.UTF_8), 1 << 20);
-            try (Transport stranger = Transport.start(wrong, new MessageHandler() {
+            try (Transport stranger = NettyTransport.start(wrong, new MessageHandler() {
                 @Override
                 public void onMessage(Message m) {
                 }

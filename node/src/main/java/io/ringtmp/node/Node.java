@@ -4,10 +4,12 @@ import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.NettyTransport;
 import io.ringtmp.transport.TensorBuffers;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
 import io.ringtmp.transport.TransportException;
+import io.ringtmp.transport.TransportFactory;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -55,6 +57,7 @@ public final class Node implements AutoCloseable {
     private final ScheduledExecutorService heartbeats;
     private volatile FailureDetector detector;
     private final NodeProgram.Factory programs;
+    private final TransportFactory transports;
     private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
     private Transport transport;
@@ -68,12 +71,24 @@ public final class Node implements AutoCloseable {
     private final TensorBuffers buffers = TensorBuffers.pooled(256);
 
     /**
+     * A node on the network: its transport is a {@link NettyTransport}.
+     *
      * @param programs creates the program of the spec's mode (e.g. {@link LinkTest#FACTORY})
      */
     public Node(ClusterSpec spec, int id, Time time, PrintStream log, NodeProgram.Factory programs) {
+        this(spec, id, time, log, programs, NettyTransport::start);
+    }
+
+    /**
+     * @param programs   creates the program of the spec's mode (e.g. {@link LinkTest#FACTORY})
+     * @param transports starts the node's transport: {@code NettyTransport::start}, or an
+     *                   {@code InProcessNetwork}'s for nodes that share a JVM in a test
+     */
+    public Node(ClusterSpec spec, int id, Time time, PrintStream log, NodeProgram.Factory programs, TransportFactory transports) {
         spec.node(id);
         programs.check(spec); // a hand-written spec with a stray or malformed option is refused by every node
         this.programs = programs;
+        this.transports = java.util.Objects.requireNonNull(transports, "transports");
         this.spec = spec;
         this.id = id;
         this.time = time;
@@ -138,7 +153,7 @@ public final class Node implements AutoCloseable {
         TransportConfig tc = TransportConfig.of(id, me.host(), me.port(), spec.runId(),
                 spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096);
         tc = tc.withTimeouts(tc.sendTimeoutMs(), spec.joinTimeoutMs(), tc.handshakeTimeoutMs());
-        transport = Transport.start(tc, handler, buffers);
+        transport = transports.start(tc, handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));

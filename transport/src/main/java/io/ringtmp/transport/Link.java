@@ -19,12 +19,13 @@ import java.util.concurrent.CompletableFuture;
  *       Called on a transport I/O thread (from a {@link MessageHandler}) it never blocks, because
  *       that thread is the one that drains the queue.</li>
  *   <li>The future completes when the frame is written to the socket (not when the peer processed
- *       it) or fails with a {@link TransportException} saying why.</li>
+ *       it; {@link InProcessTransport}: when the peer's handler returned) or fails with a
+ *       {@link TransportException} saying why.</li>
  * </ul>
  * Any thread may call {@code send}; {@link #stats()} may be called at any time.
  *
  * <pre>{@code
- * try (Transport t = Transport.start(cfg, handler)) {
+ * try (Transport t = NettyTransport.start(cfg, handler)) {
  *     Link next = t.connect(2, "10.0.0.2", 7102);
  *     next.send(Message.tensor(MessageKind.ACTIVATION, cfg.nodeId(), cfg.runId(), step, mb, act));
  *     // act may be overwritten now

@@ -4,10 +4,11 @@ package io.ringtmp.transport;
  * Receives what a {@link Transport} takes off the wire.
  *
  * <p>Threading: every callback runs on a transport I/O thread, the one that owns the connection
- * the message came on; messages of one connection arrive in order, one at a time; messages of
+ * the message came on ({@link NettyTransport}: a Netty event loop; {@link InProcessTransport}: the
+ * link's delivery thread); messages of one connection arrive in order, one at a time; messages of
  * different connections may arrive concurrently on different I/O threads. While a callback runs,
  * that connection is not read: a slow handler is how a receiver pushes back on a fast sender
- * (TCP fills, the sender's {@link Link#send} blocks). Hand work to your own thread quickly unless
+ * (TCP or the in-process queue fills, the sender's {@link Link#send} blocks). Hand work to your own thread quickly unless
  * that back-pressure is what you want, and never block waiting for a message on the same
  * connection. Callbacks must not throw; an exception is logged and dropped.
  */

@@ -5,6 +5,7 @@ import io.ringtmp.transport.Link;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageHandler;
 import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.NettyTransport;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
 
@@ -35,7 +36,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <ul>
  *   <li>{@code raw tcp}: a plain blocking {@link SocketChannel} writing and reading byte blocks,
  *       no encoding (the ceiling);</li>
- *   <li>{@code netty}: {@link Transport} and {@link Link}, the data plane (framing, CRC32C, copy into a
+ *   <li>{@code netty}: {@link NettyTransport} and {@link Link}, the data plane (framing, CRC32C, copy into a
  *       direct buffer, decode into a new float[]).</li>
  * </ul>
  * Both ends run in this JVM on two threads sets (simpler than two processes; both ends share the
@@ -192,7 +193,7 @@ public final class TransportBench {
         MessageHandler receiver = m -> bRef.get().link(m.sender()).orElseThrow()
                 .send(Message.control(MessageKind.CREDIT, 1, RUN, m.step(), null));
         MessageHandler sender = m -> credits.release();
-        try (Transport b = Transport.start(cb, receiver); Transport a = Transport.start(ca, sender)) {
+        try (Transport b = NettyTransport.start(cb, receiver); Transport a = NettyTransport.start(ca, sender)) {
             bRef.set(b);
             Link link = a.connect(1, "127.0.0.1", b.boundPort());
             Tensor t = Tensor.zeros(size / 4);
@@ -268,7 +269,7 @@ public final class TransportBench {
         AtomicReference<Transport> bRef = new AtomicReference<>();
         MessageHandler echo = m -> bRef.get().link(m.sender()).orElseThrow()
                 .send(Message.tensor(MessageKind.DATA, 1, RUN, m.step(), 0, m.tensor()));
-        try (Transport b = Transport.start(cb, echo); Transport a = Transport.start(ca, back::add)) {
+        try (Transport b = NettyTransport.start(cb, echo); Transport a = NettyTransport.start(ca, back::add)) {
             bRef.set(b);
             Link link = a.connect(1, "127.0.0.1", b.boundPort());
             Tensor t = Tensor.zeros(RTT_BYTES / 4);

@@ -85,7 +85,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                     for (ByteBuffer nio : in.nioBuffers()) {
                         String fatal = decoder.feed(nio);
                         if (fatal != null) {
-                            fail(ctx, "connection from node " + peerId + " closed: " + fatal, false);
+                            fail(ctx, Refusals.connectionClosed(peerId, fatal), false);
                             break;
                         }
                     }
@@ -117,7 +117,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                 if (f.type() != Handshake.HELLO) {
                     fail(ctx, who + ": handshake type " + f.type() + ", expected HELLO", false);
                 } else if (f.runId() != cfg.runId()) {
-                    refuse(ctx, who + " (node " + f.node() + "): run id " + f.runId() + ", expected " + cfg.runId());
+                    refuse(ctx, Refusals.otherRunConnecting(who, f.node(), f.runId(), cfg.runId()));
                 } else {
                     peerId = f.node();
                     clientNonce = f.nonce();
@@ -140,19 +140,17 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
             }
             case AWAIT_CHALLENGE -> {
                 if (f.type() == Handshake.REFUSE) {
-                    fail(ctx, "peer " + expectedPeer + " at " + ctx.channel().remoteAddress()
-                            + " refused the handshake: it has another run id or secret (see its log)", false);
+                    fail(ctx, Refusals.refusedByPeer(expectedPeer, ctx.channel().remoteAddress()), false);
                 } else if (f.type() != Handshake.CHALLENGE) {
                     fail(ctx, "peer " + expectedPeer + ": handshake type " + f.type() + ", expected CHALLENGE", false);
                 } else if (f.node() != expectedPeer || f.runId() != cfg.runId()) {
-                    fail(ctx, "expected node " + expectedPeer + " of run " + cfg.runId() + " at " + ctx.channel().remoteAddress()
-                            + ", found node " + f.node() + " of run " + f.runId(), false);
+                    fail(ctx, Refusals.otherNodeListening(expectedPeer, cfg.runId(), ctx.channel().remoteAddress(), f.node(), f.runId()),
+                            false);
                 } else {
                     serverNonce = f.nonce();
                     byte[] expected = Handshake.serverMac(hub.secret(), expectedPeer, cfg.nodeId(), cfg.runId(), clientNonce, serverNonce);
                     if (!Handshake.macEquals(expected, f.mac())) {
-                        fail(ctx, "peer " + expectedPeer + " at " + ctx.channel().remoteAddress()
-                                + " failed to prove the shared secret", false);
+                        fail(ctx, Refusals.peerFailedProof(expectedPeer, ctx.channel().remoteAddress()), false);
                     } else {
                         byte[] mac = Handshake.clientMac(hub.secret(), expectedPeer, cfg.nodeId(), cfg.runId(), clientNonce, serverNonce);
                         ctx.writeAndFlush(Unpooled.wrappedBuffer(Handshake.encode(Handshake.PROOF, cfg.nodeId(), cfg.runId(), null, mac)));
@@ -228,8 +226,7 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                 + " closed during the handshake", true));
         if (!outbound && phase == Phase.AWAIT_PROOF) {
             // A peer without the secret learns from our challenge that we hold one it cannot match, and hangs up.
-            String reason = "connection from " + ctx.channel().remoteAddress() + " claiming node " + peerId
-                    + " closed the handshake without proving the shared secret";
+            String reason = Refusals.closedWithoutProof("connection from " + ctx.channel().remoteAddress(), peerId);
             LOG.log(System.Logger.Level.WARNING, "node {0}: {1}", hub.config().nodeId(), reason);
             hub.rejected(-1, reason);
         }

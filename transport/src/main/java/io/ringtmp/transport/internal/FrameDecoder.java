@@ -89,7 +89,7 @@ public final class FrameDecoder {
                         return "frame length " + len + " is below the header size " + Frames.HEADER_BYTES;
                     }
                     if (len > maxBodyBytes) {
-                        return "frame of " + len + " bytes exceeds maxMessageBytes " + maxBodyBytes;
+                        return Refusals.oversizedFrame(len, maxBodyBytes);
                     }
                     bodyLength = len;
                     crc.reset();
@@ -170,8 +170,7 @@ public final class FrameDecoder {
         if (bytesLength < -1) {
             return "negative byte payload length " + bytesLength;
         }
-        dropReason = frameRunId == runId ? null
-                : "frame " + kind + " from node " + sender + " step " + step + ": run id " + frameRunId + ", expected " + runId;
+        dropReason = frameRunId == runId ? null : Refusals.otherRunFrame(kind, sender, step, frameRunId, runId);
         return null;
     }
 

@@ -7,7 +7,7 @@ import io.ringtmp.transport.TransportConfig;
 
 import java.security.SecureRandom;
 
-/** What a connection needs from its transport; implemented by {@code Transport}. */
+/** What a connection needs from its transport; implemented by {@code NettyTransport}. */
 public interface Hub {
     TransportConfig config();
 

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class TransportTest {
+class NettyTransportTest {
     static {
         TestSupport.installLeakRecorder();
     }
@@ -56,7 +56,7 @@ class TransportTest {
     }
 
     private Transport start(TransportConfig c, MessageHandler h) {
-        Transport t = Transport.start(c, h);
+        Transport t = NettyTransport.start(c, h);
         open.add(t);
         return t;
     }
@@ -121,7 +121,7 @@ class TransportTest {
     void receive_givenBackArray_decodesTheNextTensorOfItsLengthIntoIt() throws Exception {
         var inbox = new TestSupport.Inbox();
         TensorBuffers buffers = TensorBuffers.pooled(4);
-        Transport b = Transport.start(cfg(1), inbox, buffers);
+        Transport b = NettyTransport.start(cfg(1), inbox, buffers);
         open.add(b);
         Transport a = start(cfg(0), new TestSupport.Inbox());
         Link link = a.connect(1, "127.0.0.1", b.boundPort());
@@ -300,12 +300,12 @@ class TransportTest {
 
     @Test
     void connect_peerNotUpYet_retriedOnlyForWhatStartingPeersCause() {
-        assertTrue(Transport.peerNotUpYet(new java.net.ConnectException("Connection refused")));
-        assertTrue(Transport.peerNotUpYet(new io.netty.channel.ConnectTimeoutException("connection timed out")));
-        assertTrue(Transport.peerNotUpYet(new java.net.NoRouteToHostException("No route to host")));
-        assertTrue(Transport.peerNotUpYet(new java.net.UnknownHostException("ringtmp-3.ringtmp.default.svc")));
-        assertFalse(Transport.peerNotUpYet(new java.io.IOException("Connection reset by peer")));
-        assertFalse(Transport.peerNotUpYet(new IllegalArgumentException("port out of range")));
+        assertTrue(NettyTransport.peerNotUpYet(new java.net.ConnectException("Connection refused")));
+        assertTrue(NettyTransport.peerNotUpYet(new io.netty.channel.ConnectTimeoutException("connection timed out")));
+        assertTrue(NettyTransport.peerNotUpYet(new java.net.NoRouteToHostException("No route to host")));
+        assertTrue(NettyTransport.peerNotUpYet(new java.net.UnknownHostException("ringtmp-3.ringtmp.default.svc")));
+        assertFalse(NettyTransport.peerNotUpYet(new java.io.IOException("Connection reset by peer")));
+        assertFalse(NettyTransport.peerNotUpYet(new IllegalArgumentException("port out of range")));
     }
 
     @Test
@@ -388,8 +388,8 @@ class TransportTest {
     @Test
     void close_afterTraffic_leaksNoThreadsAndReportsDisconnect() throws Exception {
         var inboxB = new TestSupport.Inbox();
-        Transport b = Transport.start(cfg(1), inboxB);
-        Transport a = Transport.start(cfg(0), new TestSupport.Inbox());
+        Transport b = NettyTransport.start(cfg(1), inboxB);
+        Transport a = NettyTransport.start(cfg(0), new TestSupport.Inbox());
         Link link = a.connect(1, "127.0.0.1", b.boundPort());
         link.send(Message.tensor(MessageKind.DATA, 0, RUN, 0, 0, Tensor.zeros(1000))).get(5, TimeUnit.SECONDS);
         inboxB.take();
@@ -400,8 +400,8 @@ class TransportTest {
         b.close();
         b.close(); // idempotent
         awaitCondition("no ringtmp-io threads of nodes 0 and 1", 5000, () -> Thread.getAllStackTraces().keySet().stream()
-                .noneMatch(t -> t.isAlive() && (t.getName().startsWith(Transport.THREAD_PREFIX + "0-")
-                        || t.getName().startsWith(Transport.THREAD_PREFIX + "1-"))));
+                .noneMatch(t -> t.isAlive() && (t.getName().startsWith(NettyTransport.THREAD_PREFIX + "0-")
+                        || t.getName().startsWith(NettyTransport.THREAD_PREFIX + "1-"))));
     }
 
     private void assertGoodPeerServed(Transport b, TestSupport.Inbox inbox) throws Exception {

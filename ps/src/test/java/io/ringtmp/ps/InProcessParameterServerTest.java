@@ -1,0 +1,91 @@
+package io.ringtmp.ps;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ringtmp.data.DataSources;
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.testing.InProcessCluster;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.Trainer;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The parameter server's protocol with real nodes on threads of this JVM over the in-process
+ * transport: bsp with two workers equals the single-node trainer after 20 steps, as cli's
+ * ParameterServerIT asserts with node processes.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class InProcessParameterServerTest {
+    private static final String DATA = "synthetic:teacher?n=1200&test=200&inputs=24&classes=5&seed=3";
+    private static final String MODEL = "mlp:24-40-30-5";
+
+    private static Map<String, String> options(int servers, String optimizer, String chunkFloats) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("servers", Integer.toString(servers));
+        o.put("consistency", "bsp");
+        o.put("batch", "32");
+        o.put("epochs", "2");
+        o.put("maxSteps", "20");
+        o.put("lr", optimizer.equals("adam") ? "0.01" : "0.05");
+        o.put("optimizer", optimizer);
+        o.put("momentum", "0.9");
+        o.put("seed", "11");
+        o.put("chunkFloats", chunkFloats);
+        return o;
+    }
+
+    /** The largest |weight in modelFile - weight of the single-node trainer with the spec's options| after 20 steps. */
+    private static float againstTrainer(ClusterSpec s, Path modelFile, Path dir) {
+        Checkpoint ps = Checkpoint.read(modelFile);
+        assertEquals(20, ((Number) ps.header().get("step")).intValue());
+        Trainer t = new Trainer(TrainingOptions.config(s), DataSources.open(DATA, dir, msg -> { }));
+        t.run();
+        assertEquals(20, t.step());
+        float max = 0;
+        for (Parameter p : t.model().parameters()) {
+            Tensor got = ps.tensors().get(p.name());
+            assertTrue(got != null, "the PS model has " + p.name());
+            max = Math.max(max, got.maxAbsDiff(p.value()));
+        }
+        return max;
+    }
+
+    // 2,385 parameters in chunks of at most 500: cuts inside tensors, several messages per shard.
+    @ParameterizedTest(name = "{0} servers, 2 workers, {1}, chunks of {2}")
+    @CsvSource({"1, sgd, 500", "2, sgd, 500", "2, adam, 1048576"})
+    void bsp_twoWorkers_equalsTheSingleNodeTrainerAfter20Steps(int servers, String optimizer, String chunkFloats,
+                                                               @TempDir Path dir) throws Exception {
+        int nodes = servers + 2;
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.PS, nodes, dir, MODEL, DATA, options(servers, optimizer, chunkFloats));
+        try (InProcessCluster cluster = InProcessCluster.start(spec, ParameterServer.FACTORY)) {
+            assertEquals(Collections.nCopies(nodes, 0), cluster.awaitExitCodes(60, TimeUnit.SECONDS), cluster.logs());
+            float diff = againstTrainer(spec, dir.resolve(ParameterServer.MODEL_FILE), dir);
+            assertTrue(diff <= 1e-5f, "max |w_ps - w_trainer| = " + diff);
+            for (int worker = servers; worker < nodes; worker++) {
+                assertEquals(20, cluster.events(worker, "step").size(), "worker node " + worker + " reports every step");
+            }
+            for (int server = 0; server < servers; server++) {
+                assertEquals(20, cluster.events(server, "step").size(), "server " + server + ": one line per bsp step");
+                List<JsonNode> late = cluster.events(server, "staleness");
+                assertEquals(1, late.size(), "server " + server + " reports how late it applied pushes");
+                assertEquals(40, late.get(0).get("pushes").asLong(), late.get(0).toString());
+                assertEquals(0, late.get(0).get("maxUpdatesLate").asLong(), "bsp applies every push to the parameters it was computed on");
+            }
+        }
+    }
+}
