@@ -37,7 +37,12 @@ public final class ControlCodec<T> {
 
     /** A CONTROL message carrying {@code c}, from {@code sender} in run {@code runId}. */
     public Message message(int sender, long runId, T c) {
-        return Message.control(MessageKind.CONTROL, sender, runId, 0, encode(c));
+        return message(sender, runId, 0, c);
+    }
+
+    /** A CONTROL message of step (or sequence number) {@code step} carrying {@code c}. */
+    public Message message(int sender, long runId, long step, T c) {
+        return Message.control(MessageKind.CONTROL, sender, runId, step, encode(c));
     }
 
     /**

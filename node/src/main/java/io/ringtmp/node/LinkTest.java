@@ -5,7 +5,6 @@ import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
 import io.ringtmp.transport.TransportException;
 
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -26,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Protocol, per size index p: DATA messages with {@code step = p} and {@code microbatch =}
  * sequence number, then a CONTROL {@code end} with {@code step = p} carrying the count sent.
  * Then CONTROL {@code ping}s to the successor, answered by {@code pong}s on the successor's link
- * back. Then CONTROL {@code done}. A node finishes when it has sent its own {@code done} and
+ * back. Then CONTROL {@code done}. The control messages are {@link Word}s ({@link ControlCodec});
+ * one that is not is reported as the test's failure. A node finishes when it has sent its own {@code done} and
  * received its predecessor's. Every DATA tensor carries a pattern that the receiver checks, so
  * a corrupted or misrouted tensor fails the test.
  *
@@ -154,31 +154,53 @@ public final class LinkTest implements NodeProgram {
         }
     }
 
-    private void onControl(Message m) {
-        String what = new String(m.bytes(), 0, Math.min(m.bytes().length, 8), java.nio.charset.StandardCharsets.US_ASCII).trim();
-        switch (what) {
-            case "end" -> {
-                Phase ph = phases.computeIfAbsent((int) m.step(), k -> new Phase());
-                synchronized (ph) {
-                    ph.sentCount = ByteBuffer.wrap(m.bytes(), 8, 8).getLong();
-                }
-                ph.ended.countDown();
-            }
-            case "ping" -> ctx.predecessor().send(Message.control(MessageKind.CONTROL, ctx.id(), ctx.spec().runId(), m.step(),
-                    pad("pong")));
-            case "pong" -> pongs.offer(m.step());
-            case "done" -> predecessorDone.countDown();
-            default -> { }
+    /** The link test's control messages; {@code ping}, {@code pong} and {@code end} carry their number in the message's step. */
+    @com.fasterxml.jackson.annotation.JsonTypeInfo(use = com.fasterxml.jackson.annotation.JsonTypeInfo.Id.NAME, property = "type")
+    @com.fasterxml.jackson.annotation.JsonSubTypes({
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Word.End.class, name = "end"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Word.Ping.class, name = "ping"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Word.Pong.class, name = "pong"),
+            @com.fasterxml.jackson.annotation.JsonSubTypes.Type(value = Word.Done.class, name = "done")})
+    sealed interface Word {
+        ControlCodec<Word> CODEC = new ControlCodec<>(Word.class);
+
+        /** Phase {@code step} is over: {@code sent} tensors went out. */
+        record End(long sent) implements Word {
+        }
+
+        record Ping() implements Word {
+        }
+
+        record Pong() implements Word {
+        }
+
+        /** The sender has finished every phase and its pings. */
+        record Done() implements Word {
         }
     }
 
-    private static byte[] pad(String word) {
-        byte[] b = new byte[16];
-        byte[] w = word.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        Arrays.fill(b, 0, 8, (byte) ' ');
-        System.arraycopy(w, 0, b, 0, w.length);
-        return b;
+    private void onControl(Message m) {
+        Word w;
+        try {
+            w = Word.CODEC.decode(m);
+        } catch (ProtocolException e) {
+            corruption = e.getMessage(); // on a transport thread: reported when the test ends
+            return;
+        }
+        switch (w) {
+            case Word.End end -> {
+                Phase ph = phases.computeIfAbsent((int) m.step(), k -> new Phase());
+                synchronized (ph) {
+                    ph.sentCount = end.sent();
+                }
+                ph.ended.countDown();
+            }
+            case Word.Ping ping -> ctx.predecessor().send(Word.CODEC.message(ctx.id(), ctx.spec().runId(), m.step(), new Word.Pong()));
+            case Word.Pong pong -> pongs.offer(m.step());
+            case Word.Done done -> predecessorDone.countDown();
+        }
     }
+
 
     private static float expected(int seq, int sender, int i) {
         return (float) ((seq * 31L + sender * 7L + i) % 1021);
@@ -238,15 +260,13 @@ public final class LinkTest implements NodeProgram {
                 ctx.successor().send(Message.tensor(MessageKind.DATA, me, runId, p, seq, t));
                 seq++;
             }
-            byte[] end = pad("end");
-            ByteBuffer.wrap(end, 8, 8).putLong(seq);
-            ctx.successor().send(Message.control(MessageKind.CONTROL, me, runId, p, end)).join();
+            ctx.successor().send(Word.CODEC.message(me, runId, p, new Word.End(seq))).join();
             reportPhase(p);
         }
         List<Long> rtts = new ArrayList<>();
         for (int i = 0; i < pings && !ctx.stop().stopped(); i++) {
             long t0 = ctx.time().nanoTime();
-            ctx.successor().send(Message.control(MessageKind.CONTROL, me, runId, i, pad("ping")));
+            ctx.successor().send(Word.CODEC.message(me, runId, i, new Word.Ping()));
             Long got;
             do {
                 // Skip any late answer to an earlier ping.
@@ -260,7 +280,7 @@ public final class LinkTest implements NodeProgram {
         if (!rtts.isEmpty()) {
             long[] r = rtts.stream().mapToLong(Long::longValue).sorted().toArray();
             double p50 = r[r.length / 2] / 1e3, p99 = r[Math.min(r.length - 1, (int) (r.length * 0.99))] / 1e3;
-            ctx.say(String.format(Locale.ROOT, "link %d->%d rtt 16B: %.0f us p50, %.0f us p99 (%d pings)",
+            ctx.say(String.format(Locale.ROOT, "link %d->%d rtt: %.0f us p50, %.0f us p99 (%d pings)",
                     me, ctx.successorId(), p50, p99, r.length));
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("from", me);
@@ -270,7 +290,7 @@ public final class LinkTest implements NodeProgram {
             f.put("pings", r.length);
             ctx.metrics().event("linktest-rtt", f);
         }
-        ctx.successor().send(Message.control(MessageKind.CONTROL, me, runId, 0, pad("done"))).join();
+        ctx.successor().send(Word.CODEC.message(me, runId, 0, new Word.Done())).join();
         while (!predecessorDone.await(100, TimeUnit.MILLISECONDS)) {
             if (ctx.stop().stopped()) {
                 return false;

@@ -1,20 +1,18 @@
 package io.ringtmp.node;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.ringtmp.train.JsonLines;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -27,7 +25,6 @@ import java.util.concurrent.TimeUnit;
  * the same thing everywhere. Thread-safe: lines are written under a lock.
  */
 public final class NodeMetrics implements AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * One step of one node.
@@ -59,10 +56,9 @@ public final class NodeMetrics implements AutoCloseable {
         }
     }
 
-    private static final long FLUSH_EVERY_NS = 250_000_000L;
     private final int nodeId;
     private final Path file;
-    private final BufferedWriter out;
+    private final JsonLines out;
     private final Time time;
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer compute;
@@ -70,18 +66,12 @@ public final class NodeMetrics implements AutoCloseable {
     private final Timer send;
     private final Timer recv;
     private HttpServer http;
-    private long lastFlushNs = System.nanoTime();
 
     public NodeMetrics(int nodeId, Path dir, Time time) {
         this.nodeId = nodeId;
         this.time = time;
         this.file = dir.resolve("node-" + nodeId + ".jsonl");
-        try {
-            Files.createDirectories(dir);
-            out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("node " + nodeId + ": cannot write metrics to " + file + ": " + e.getMessage(), e);
-        }
+        this.out = new JsonLines(file, "node " + nodeId);
         registry.config().commonTags("node", Integer.toString(nodeId));
         compute = Timer.builder("ringtmp.compute").description("time computing").register(registry);
         idle = Timer.builder("ringtmp.idle").description("time waiting with nothing to compute").register(registry);
@@ -171,28 +161,13 @@ public final class NodeMetrics implements AutoCloseable {
         write(m, true);
     }
 
-    private synchronized void write(Map<String, Object> m, boolean flush) {
-        try {
-            out.write(JSON.writeValueAsString(m));
-            out.newLine();
-            long now = System.nanoTime();
-            // Step lines are flushed at most every 250 ms: a reader (the launcher's progress view) follows the file.
-            if (flush || now - lastFlushNs > FLUSH_EVERY_NS) {
-                out.flush();
-                lastFlushNs = now;
-            }
-        } catch (IOException e) {
-            System.err.println("node " + nodeId + ": cannot write metrics to " + file + ": " + e.getMessage());
-        }
+    private void write(Map<String, Object> m, boolean flush) {
+        out.write(m, flush);
     }
 
     @Override
     public synchronized void close() {
-        try {
-            out.close();
-        } catch (IOException e) {
-            System.err.println("node " + nodeId + ": cannot close metrics file " + file + ": " + e.getMessage());
-        }
+        out.close();
         if (http != null) {
             http.stop(0);
         }

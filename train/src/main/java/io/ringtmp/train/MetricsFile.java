@@ -1,12 +1,5 @@
 package io.ringtmp.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
-import java.io.BufferedWriter;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -14,24 +7,13 @@ import java.util.Map;
 /**
  * Writes a run's metrics as JSON lines: one {@code "event":"start"} line with the config and
  * provenance, one {@code "step"} line per update, one {@code "epoch"} line per epoch, one
- * {@code "end"} line. Field meanings are in docs/metrics.md. Flushed at each epoch and at close.
+ * {@code "end"} line. Field meanings are in docs/metrics.md. Flushed at each epoch and at close ({@link JsonLines}).
  */
 public final class MetricsFile implements TrainListener, AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private final Path path;
-    private final BufferedWriter out;
+    private final JsonLines out;
 
     public MetricsFile(Path path, Map<String, Object> start) {
-        this.path = path;
-        try {
-            Path parent = path.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write metrics to " + path + ": " + e.getMessage(), e);
-        }
+        out = new JsonLines(path, "ringtmp");
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("event", "start");
         m.putAll(start);
@@ -74,24 +56,11 @@ public final class MetricsFile implements TrainListener, AutoCloseable {
     }
 
     private void write(Map<String, Object> m, boolean flush) {
-        try {
-            out.write(JSON.writeValueAsString(m));
-            out.newLine();
-            if (flush) {
-                out.flush();
-            }
-        } catch (IOException e) {
-            // A full disk must not kill training; say so once on stderr.
-            System.err.println("ringtmp: cannot write metrics to " + path + ": " + e.getMessage());
-        }
+        out.write(m, flush);
     }
 
     @Override
     public void close() {
-        try {
-            out.close();
-        } catch (IOException e) {
-            System.err.println("ringtmp: cannot close metrics file " + path + ": " + e.getMessage());
-        }
+        out.close();
     }
 }
