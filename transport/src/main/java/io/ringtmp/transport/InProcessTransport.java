@@ -61,7 +61,7 @@ public final class InProcessTransport implements Transport {
     private InProcessTransport(InProcessNetwork network, TransportConfig cfg, MessageHandler handler, TensorBuffers buffers) {
         this.network = network;
         this.cfg = cfg;
-        this.handler = handler;
+        this.handler = new io.ringtmp.transport.internal.GuardedHandler(cfg.nodeId(), handler);
         this.buffers = buffers;
         this.secret = cfg.secret();
     }
@@ -231,31 +231,19 @@ public final class InProcessTransport implements Transport {
 
         @Override
         public void deliver(Message m) {
-            try {
-                handler.onMessage(m);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": message handler threw on " + m, e);
-            }
+            handler.onMessage(m);
         }
 
         @Override
         public void rejected(int peerId, String reason) {
-            try {
-                handler.onRejected(peerId, reason);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": onRejected threw", e);
-            }
+            handler.onRejected(peerId, reason);
         }
 
         @Override
         public void disconnected(InProcessLink end) {
             forget(end);
             if (!closed) {
-                try {
-                    handler.onDisconnected(end.peerId());
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": onDisconnected threw", e);
-                }
+                handler.onDisconnected(end.peerId());
             }
         }
     }

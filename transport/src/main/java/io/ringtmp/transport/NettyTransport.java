@@ -51,7 +51,6 @@ import java.util.concurrent.TimeoutException;
  * }</pre>
  */
 public final class NettyTransport implements Transport {
-    private static final System.Logger LOG = System.getLogger("io.ringtmp.transport");
     /** Name prefix of the I/O threads ({@code ringtmp-io-<node>-…}). */
     public static final String THREAD_PREFIX = "ringtmp-io-";
 
@@ -69,7 +68,7 @@ public final class NettyTransport implements Transport {
 
     private NettyTransport(TransportConfig cfg, MessageHandler handler, TensorBuffers buffers) {
         this.cfg = cfg;
-        this.handler = handler;
+        this.handler = new io.ringtmp.transport.internal.GuardedHandler(cfg.nodeId(), handler);
         this.buffers = buffers;
         this.secret = cfg.secret();
         this.group = new MultiThreadIoEventLoopGroup(cfg.ioThreads(),
@@ -298,31 +297,19 @@ public final class NettyTransport implements Transport {
 
         @Override
         public void deliver(Message m) {
-            try {
-                handler.onMessage(m);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": message handler threw on " + m, e);
-            }
+            handler.onMessage(m);
         }
 
         @Override
         public void rejected(int peerId, String reason) {
-            try {
-                handler.onRejected(peerId, reason);
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": onRejected threw", e);
-            }
+            handler.onRejected(peerId, reason);
         }
 
         @Override
         public void disconnected(NettyLink link) {
             links.remove(link.peerId(), link);
             if (!closed) {
-                try {
-                    handler.onDisconnected(link.peerId());
-                } catch (RuntimeException e) {
-                    LOG.log(System.Logger.Level.ERROR, "node " + cfg.nodeId() + ": onDisconnected threw", e);
-                }
+                handler.onDisconnected(link.peerId());
             }
         }
     }
