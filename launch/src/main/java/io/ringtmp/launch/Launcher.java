@@ -53,14 +53,32 @@ public final class Launcher {
      *                         bar per epoch and the accuracy after each; link test: one bar) and send
      *                         the nodes' output to {@code node-<i>.log} in the run directory;
      *                         otherwise print the nodes' lines prefixed with {@code [node i]}
+     * @param faults           faults to inject while the run goes ({@link Fault}; none: an empty list)
      */
     public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                           Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
-                          int failureTimeoutMs, boolean progressBar) {
+                          int failureTimeoutMs, boolean progressBar, List<Fault> faults) {
         public Options {
             if (nodes < 1) {
                 throw new IllegalArgumentException("--nodes must be >= 1, got " + nodes);
             }
+            faults = List.copyOf(faults);
+            for (Fault f : faults) {
+                if (f.node() >= nodes || f.peer() >= nodes) {
+                    throw new IllegalArgumentException("--fault " + f + ": the cluster has nodes 0.." + (nodes - 1));
+                }
+                if (f.kind() == Fault.Kind.CUT && emulation == null) {
+                    throw new IllegalArgumentException("--fault " + f + ": cutting a link needs an emulated cluster (--emulate)");
+                }
+            }
+        }
+
+        /** A run without faults. */
+        public Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
+                       Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
+                       int failureTimeoutMs, boolean progressBar) {
+            this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar,
+                    List.of());
         }
     }
 
@@ -111,6 +129,7 @@ public final class Launcher {
             out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s%n", Long.toHexString(runId),
                     o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")");
             out.println("  spec, metrics" + (o.progressBar() ? " and node logs: " : ": ") + runDir);
+            FaultInjector.describe(o.faults(), out);
 
             List<Thread> pumps = new ArrayList<>();
             for (int i = 0; i < o.nodes(); i++) {
@@ -132,10 +151,18 @@ public final class Launcher {
             boolean training = o.mode() != ClusterSpec.Mode.LINKTEST;
             TrainingView view = o.progressBar() && training ? TrainingView.start(runDir, o.nodes(), out, 0) : null;
             RunProgress bar = o.progressBar() && !training ? RunProgress.start(spec, procs) : null;
+            Consumer<String> say = view == null ? line -> {
+                synchronized (out) {
+                    out.println(line);
+                }
+            } : view::println;
+            FaultInjector faults = new FaultInjector(o.faults(), procs, emu, say);
+            faults.start(training ? () -> firstStepWritten(runDir, o.nodes()) : () -> true);
             int code;
             try {
-                code = waitAll(procs, spec, view == null ? out::println : view::println);
+                code = waitAll(procs, spec, say, o.faults().stream().anyMatch(f -> f.kind() == Fault.Kind.KILL));
             } finally {
+                faults.close();
                 for (Thread t : pumps) {
                     t.join(2000);
                 }
@@ -150,7 +177,7 @@ public final class Launcher {
             for (Process p : procs) {
                 codes.add(p.isAlive() ? -1 : p.exitValue());
             }
-            summarize(spec, runDir, codes, view == null, out);
+            summarize(spec, runDir, codes, view == null, faults.injected(), out);
             if (o.progressBar()) {
                 for (int i = 0; i < codes.size(); i++) {
                     if (codes.get(i) != 0) {
@@ -168,6 +195,21 @@ public final class Launcher {
                 // Already shutting down: the hook is running.
             }
         }
+    }
+
+    /** Whether a node has written a {@code step} event: the training has begun. */
+    private static boolean firstStepWritten(Path runDir, int nodes) {
+        for (int i = 0; i < nodes; i++) {
+            Path f = runDir.resolve("node-" + i + ".jsonl");
+            try {
+                if (Files.exists(f) && Files.readString(f, StandardCharsets.UTF_8).contains("\"event\":\"step\"")) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // Being written: look again.
+            }
+        }
+        return false;
     }
 
     static String describe(EmulationConfig e) {
@@ -231,8 +273,12 @@ public final class Launcher {
         return t;
     }
 
-    /** Waits for every node; once one fails, the others get time to notice and stop, then are ended. */
-    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out) throws InterruptedException {
+    /**
+     * Waits for every node; once one fails, the others get time to notice and stop, then are
+     * ended. With {@code faultsKill}, a node killed by a fault is not a node that failed: the
+     * others decide (they go on, or stop themselves with exit 3).
+     */
+    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out, boolean faultsKill) throws InterruptedException {
         int code = 0;
         long graceNs = -1;
         while (true) {
@@ -241,6 +287,8 @@ public final class Launcher {
                 Process p = procs.get(i);
                 if (p.isAlive()) {
                     running = true;
+                } else if (faultsKill && p.exitValue() == 137) {
+                    continue; // SIGKILLed by a fault
                 } else if (p.exitValue() != 0 && code == 0) {
                     code = p.exitValue();
                     out.accept("node " + i + " exited with " + code);
@@ -316,8 +364,10 @@ public final class Launcher {
      * {@code summary.json}: run id, mode, each node's exit code, and every result and failure
      * event of every node.
      */
-    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, boolean listEpochs, PrintStream out) throws IOException {
+    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, boolean listEpochs, List<FaultInjector.Injected> injected,
+                          PrintStream out) throws IOException {
         List<JsonNode> merged = new ArrayList<>();
+        List<JsonNode> all = new ArrayList<>();
         Map<String, String> throughput = new TreeMap<>();
         Map<String, String> rtt = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -338,6 +388,7 @@ public final class Launcher {
                     continue; // A line cut short by a killed node.
                 }
                 String ev = j.path("event").asText();
+                all.add(j);
                 if (!ev.equals("step")) {
                     merged.add(j);
                 }
@@ -385,11 +436,16 @@ public final class Launcher {
             }
         }
         failures.forEach(out::println);
+        List<Map<String, Object>> faults = FaultReport.analyse(injected, all, spec.size());
+        FaultReport.print(faults, out);
         Map<String, Object> summary = new java.util.LinkedHashMap<>();
         summary.put("runId", Long.toHexString(spec.runId()));
         summary.put("mode", spec.mode().id());
         summary.put("nodes", spec.size());
         summary.put("exitCodes", exitCodes);
+        if (!faults.isEmpty()) {
+            summary.put("faults", faults);
+        }
         if (!perNode.isEmpty()) {
             summary.put("perNode", perNode);
         }
