@@ -62,7 +62,7 @@ public final class Profiler {
             }
             LayerCost c = one.cost();
             out.add(new Partitioner.LayerProfile(one.layers().get(0).name(), best * scale / 1e9, c.parameterBytes(),
-                    c.activationBytesPerSample() * rows));
+                    c.activationBytesPerSample() * rows, Partitioner.outputBytes(one, rows)));
         }
         return out;
     }
@@ -74,7 +74,7 @@ public final class Profiler {
             Sequential one = model.build(seed, l, l + 1);
             LayerCost c = one.cost();
             out.add(new Partitioner.LayerProfile(one.layers().get(0).name(), c.trainingFlopsPerSample() * (double) rows / flopsPerSecond,
-                    c.parameterBytes(), c.activationBytesPerSample() * rows));
+                    c.parameterBytes(), c.activationBytesPerSample() * rows, Partitioner.outputBytes(one, rows)));
         }
         return out;
     }
