@@ -111,6 +111,10 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
 
+    @Option(names = "--no-tls", negatable = false, description = "Plaintext links between the nodes, authenticated by the run's secret only "
+            + "(to compare; by default the nodes talk mutual TLS 1.3 under a CA made for the run, in certs/ of the run directory).")
+    boolean noTls;
+
     @Option(names = "--verbose", description = "Print every node's output (prefixed [node i]) instead of the progress view (partition, a bar per epoch, "
             + "accuracy); always so without a terminal. Without it, each node's output is in node-<i>.log in the run directory.")
     boolean verbose;
@@ -171,7 +175,7 @@ public final class LaunchCommand implements Callable<Integer> {
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
         return new Launcher.Options(nodeCount, m, opts, trains ? training.model : null, trains ? training.data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose);
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose, !noTls);
     }
 
     private void putTraining(Map<String, String> o) {

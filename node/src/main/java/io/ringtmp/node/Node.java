@@ -161,7 +161,7 @@ public final class Node implements AutoCloseable {
         transport = transports.start(tc, handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
         log.println("node " + id + " links: " + (tc.tls() == null ? "plaintext (shared-secret handshake only; the spec has no tls block)"
-                : "mutual " + tc.tls().describe()));
+                : tc.tls().describe()));
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
         peers.addAll(programs.extraPeers(spec, id));
