@@ -35,7 +35,8 @@ public final class BenchCommand implements Runnable {
     /** {@code ringtmp bench transport}. */
     @Command(name = "transport", mixinStandardHelpOptions = true,
             description = {"MB/s (4 KiB to 4 MiB tensors, 4 in flight) and round-trip latency over loopback for RingTMP's "
-                    + "Netty data plane, next to raw TCP in the same run.",
+                    + "Netty data plane, plaintext and inside mutual TLS 1.3 (tls-openssl: BoringSSL, tls-jdk: the JDK's JSSE), "
+                    + "next to raw TCP in the same run.",
                     "Lines read like 'transport netty 4MiB: 2450.3 MB/s (raw tcp 3600.1 MB/s, 68%%)'."})
     static final class TransportCmd implements Callable<Integer> {
         @Option(names = "--ms", defaultValue = "1500", description = "Milliseconds per measurement (default: ${DEFAULT-VALUE}).")
@@ -105,6 +106,9 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--trace", description = "Every node writes its timeline as trace-node-<id>.json (a Chrome trace) in its run's directory.")
         boolean trace;
 
+        @Option(names = "--no-tls", description = "Plaintext links between the nodes (default: mutual TLS, as launch runs them).")
+        boolean noTls;
+
         @Option(names = "--runs-dir", defaultValue = "runs/bench-ring", description = "Where the runs go (default: ${DEFAULT-VALUE}).")
         Path runsDir;
 
@@ -115,14 +119,14 @@ public final class BenchCommand implements Runnable {
             if (single) {
                 // One node with every core: what the ring's K processes share.
                 results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, "auto", steps, warmup, Runtime.getRuntime().availableProcessors(),
-                        dir, LaunchCommand.nodeCommand(), null, trace, System.out));
+                        dir, LaunchCommand.nodeCommand(), null, trace, !noTls, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = io.ringtmp.launch.EmulationConfig.capsCpu(nodeCpu)
                         ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
-                            emu, trace, System.out));
+                            emu, trace, !noTls, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.train.Workload.W1) {
                     double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, k, peerIters, System.out);

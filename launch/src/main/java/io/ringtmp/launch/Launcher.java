@@ -132,7 +132,7 @@ public final class Launcher {
             out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s%n", Long.toHexString(runId),
                     o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")");
             out.println("  spec, metrics" + (o.progressBar() ? " and node logs: " : ": ") + runDir);
-            out.println("  links: " + (o.tls() ? "mutual TLS 1.3 under a CA made for this run (" + spec.tls().dir() + ")"
+            out.println("  links: " + (o.tls() ? "mutual TLS 1.3, a CA made for this run (certs/ beside the spec)"
                     : "plaintext, authenticated by the run's secret (--no-tls)"));
 
             List<Thread> pumps = new ArrayList<>();
