@@ -45,15 +45,30 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--rounds", defaultValue = "1", description = "Repeat the whole comparison this many times.")
         int rounds;
 
+        @Option(names = "--sizes", split = ",", description = "Tensor sizes, e.g. 4MiB or 512KiB,4MiB (default: 4KiB,64KiB,512KiB,4MiB).")
+        List<String> sizes;
+
         @Override
         public Integer call() {
+            int[] bytes = sizes == null ? io.ringtmp.cli.bench.TransportBench.SIZES
+                    : sizes.stream().mapToInt(TransportCmd::parseSize).toArray();
             for (int r = 1; r <= rounds; r++) {
                 if (rounds > 1) {
                     System.out.println("round " + r);
                 }
-                io.ringtmp.cli.bench.TransportBench.run(ms, System.out);
+                io.ringtmp.cli.bench.TransportBench.run(ms, bytes, System.out);
             }
             return 0;
+        }
+
+        private static int parseSize(String s) {
+            String t = s.strip();
+            int mult = t.endsWith("MiB") ? 1 << 20 : t.endsWith("KiB") ? 1 << 10 : 1;
+            int n = Integer.parseInt(mult == 1 ? t : t.substring(0, t.length() - 3));
+            if (n < 1 || n * (long) mult % 4 != 0 || n * (long) mult > 64 << 20) {
+                throw new IllegalArgumentException("--sizes: " + s + " is not a size of 4 bytes to 64MiB, a multiple of 4");
+            }
+            return n * mult;
         }
     }
 

@@ -236,6 +236,10 @@ public final class NettyTransport implements Transport {
     private SslHandler sslHandler(SslContext ctx, SocketChannel ch) {
         SslHandler h = ctx.newHandler(ch.alloc());
         h.setHandshakeTimeoutMillis(cfg.handshakeTimeoutMs());
+        int wrap = Integer.getInteger("ringtmp.tls.wrap", -1);
+        if (wrap >= 0) {
+            h.setWrapDataSize(wrap);
+        }
         return h;
     }
 

@@ -82,8 +82,13 @@ public final class TransportBench {
 
     /** Runs every point, each a warm-up of {@code msPerPoint / 3} and a window of {@code msPerPoint}, printing as it goes. */
     public static Report run(long msPerPoint, PrintStream out) {
+        return run(msPerPoint, SIZES, out);
+    }
+
+    /** Like {@link #run(long, PrintStream)} at the given tensor sizes (bytes, multiples of 4). */
+    public static Report run(long msPerPoint, int[] sizes, PrintStream out) {
         TransportConfig a = TransportConfig.of(0, "127.0.0.1", 0, RUN, SECRET,
-                TransportConfig.maxMessageBytesFor(SIZES[SIZES.length - 1] / 4, 64));
+                TransportConfig.maxMessageBytesFor(Arrays.stream(sizes).max().orElse(4) / 4, 64));
         TransportConfig b = TransportConfig.of(1, "127.0.0.1", 0, RUN, SECRET, a.maxMessageBytes());
         Map<String, TransportConfig[]> paths = new LinkedHashMap<>();
         paths.put("netty", new TransportConfig[]{a, b});
@@ -101,7 +106,7 @@ public final class TransportBench {
         }
         List<Throughput> tp = new ArrayList<>();
         List<Rtt> rtts = new ArrayList<>();
-        for (int size : SIZES) {
+        for (int size : sizes) {
             double raw = rawTcpThroughput(size, msPerPoint);
             for (Map.Entry<String, TransportConfig[]> e : paths.entrySet()) {
                 long[] n = new long[1];
