@@ -60,6 +60,8 @@ import java.util.concurrent.TimeoutException;
 public final class NettyTransport implements Transport {
     /** Name prefix of the I/O threads ({@code ringtmp-io-<node>-…}). */
     public static final String THREAD_PREFIX = "ringtmp-io-";
+    /** Plaintext bytes handed to BoringSSL per wrap call. */
+    static final int TLS_WRAP_BYTES = 256 << 10;
 
     private final TransportConfig cfg;
     private final MessageHandler handler;
@@ -236,9 +238,11 @@ public final class NettyTransport implements Transport {
     private SslHandler sslHandler(SslContext ctx, SocketChannel ch) {
         SslHandler h = ctx.newHandler(ch.alloc());
         h.setHandshakeTimeoutMillis(cfg.handshakeTimeoutMs());
-        int wrap = Integer.getInteger("ringtmp.tls.wrap", -1);
-        if (wrap >= 0) {
-            h.setWrapDataSize(wrap);
+        if (cfg.tls().provider() == io.ringtmp.transport.tls.TlsProvider.OPENSSL) {
+            // BoringSSL writes many records per wrap call: hand it 256 KiB of a large frame at a
+            // time rather than Netty's default 16 KiB (one record), for 16x fewer JNI calls and
+            // output buffers. 4 MiB on loopback: 31-57 % of raw TCP against 25-26 % (noisy, docs/security.md).
+            h.setWrapDataSize(TLS_WRAP_BYTES);
         }
         return h;
     }
