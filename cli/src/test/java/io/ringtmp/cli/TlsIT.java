@@ -138,6 +138,32 @@ class TlsIT {
     }
 
     @Test
+    void launch_tlsByDefault_noTlsForPlaintext(@TempDir Path dir) throws Exception {
+        for (boolean tls : new boolean[]{true, false}) {
+            Path runs = dir.resolve(tls ? "tls" : "plain");
+            List<String> args = new ArrayList<>(List.of("launch", "--mode", "linktest", "--nodes", "2", "--sizes", "64KiB",
+                    "--seconds", "0.3", "--pings", "5", "--runs-dir", runs.toString()));
+            if (!tls) {
+                args.add("--no-tls");
+            }
+            assertEquals(0, Main.commandLine().execute(args.toArray(String[]::new)));
+            Path run;
+            try (var l = Files.list(runs)) {
+                run = l.findFirst().orElseThrow();
+            }
+            ClusterSpec spec = ClusterSpec.read(run.resolve("cluster.json"));
+            assertEquals(tls, spec.tls() != null, "tls block");
+            assertEquals(tls, Files.isDirectory(run.resolve("certs")));
+            if (tls) {
+                assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(run.resolve("certs"))));
+                assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(run.resolve("certs").resolve("node-1.key"))));
+                assertTrue(Path.of(spec.tls().dir()).isAbsolute(), "nodes find the certificates from any working directory");
+            }
+        }
+    }
+
+    @Test
     void nodeWithAnotherNodesFiles_refusesToStartNamingTheFile(@TempDir Path dir) throws Exception {
         ClusterSpec s = withCertificates(NodeProcesses.spec(ClusterSpec.Mode.LINKTEST, 2, dir, null, null, Map.of(), 200, 5000), dir);
         Path certs = Path.of(s.tls().dir());
