@@ -111,6 +111,14 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--node-mem", description = "--emulate: heap per node, e.g. 512m or 2g (none by default).")
     String nodeMem;
 
+    @Option(names = "--fault", description = "Inject a fault, e.g. kill:2@20s (SIGKILL node 2 20 s after the run's first step), "
+            + "stop:1@15s+10s (SIGSTOP for 10 s), cut:1-2@15s+10s (--emulate: drop every packet between nodes 1 and 2 for 10 s), "
+            + "kill:random (a node and a time between 5 and 20 s drawn from --fault-seed); repeat for several.")
+    List<String> faults = new ArrayList<>();
+
+    @Option(names = "--fault-seed", defaultValue = "1", description = "Seed of the nodes and times that --fault random draws (default: ${DEFAULT-VALUE}).")
+    long faultSeed;
+
     @Option(names = "--no-tls", negatable = false, description = "Plaintext links between the nodes, authenticated by the run's secret only "
             + "(to compare; by default the nodes talk mutual TLS 1.3 under a CA made for the run, in certs/ of the run directory).")
     boolean noTls;
@@ -174,8 +182,13 @@ public final class LaunchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
+        java.util.Random draw = new java.util.Random(faultSeed);
+        List<io.ringtmp.launch.Fault> injected = new ArrayList<>();
+        for (String f : faults) {
+            injected.add(io.ringtmp.launch.Fault.parse(f, nodeCount, draw));
+        }
         return new Launcher.Options(nodeCount, m, opts, trains ? training.model : null, trains ? training.data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose, !noTls);
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose, injected, !noTls);
     }
 
     private void putTraining(Map<String, String> o) {

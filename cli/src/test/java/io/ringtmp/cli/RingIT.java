@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.abort;
 
@@ -199,26 +200,45 @@ class RingIT {
     }
 
     @Test
-    void killedStage_neighboursStopWithExit3AndCheckpointsSurvive(@TempDir Path dir) throws Exception {
+    void killedStage_fiveNodesWithoutTheLauncher_everyNodeStopsWithExit3NamingIt_andCheckpointsSurvive(@TempDir Path dir) throws Exception {
+        // Five nodes: 0 and 4 are two hops from the dead node 2 and learn of it only from 1 and 3.
+        int n = 5, dead = 2, timeoutMs = 5000, heartbeatMs = 200;
         Path ckpt = dir.resolve("ckpt");
         Map<String, String> o = options("async", ckpt, 100000);
         o.put("epochs", "50");
         o.put("checkpointEvery", "10");
-        ClusterSpec spec = spec(3, dir, MODEL, DATA, o);
+        ClusterSpec spec = spec(n, dir, MODEL, DATA, o);
         List<Process> ps = NodeProcesses.startAll(spec, dir);
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-            while (!Files.exists(ckpt.resolve("stage-2").resolve(String.format("step-%09d.rtck", 20)))) {
-                assertTrue(System.nanoTime() < deadline, "no checkpoint of step 20:\n" + logs(dir, 3));
+            while (!Files.exists(ckpt.resolve("stage-" + (n - 1)).resolve(String.format("step-%09d.rtck", 20)))) {
+                assertTrue(System.nanoTime() < deadline, "no checkpoint of step 20:\n" + logs(dir, n));
                 Thread.sleep(50);
             }
-            ps.get(1).destroyForcibly();
-            for (int i : new int[]{0, 2}) {
-                assertTrue(ps.get(i).waitFor(60, TimeUnit.SECONDS), "node " + i + " stopped");
-                assertEquals(3, ps.get(i).exitValue(), "node " + i + " exits 3 when its neighbour dies:\n" + logs(dir, 3));
-                assertEquals(1, events(dir, i, "peer-failed").size(), "node " + i);
+            long killedAt = System.currentTimeMillis();
+            ps.get(dead).destroyForcibly();
+            for (int i = 0; i < n; i++) {
+                if (i == dead) {
+                    continue;
+                }
+                assertTrue(ps.get(i).waitFor(timeoutMs + 20_000L, TimeUnit.MILLISECONDS), "node " + i + " stopped:\n" + logs(dir, n));
+                assertEquals(3, ps.get(i).exitValue(), "node " + i + " exits 3 when a node of the ring dies:\n" + logs(dir, n));
+                String out = Files.readString(dir.resolve("out-" + i + ".log"));
+                // Learnt from its own failure detector (a neighbour) or from a neighbour's word, whichever came first.
+                List<JsonNode> told = new ArrayList<>();
+                events(dir, i, "peer-failed").stream().filter(e -> e.get("peer").asInt() == dead).forEach(told::add);
+                events(dir, i, "node-failed").stream().filter(e -> e.get("failedNode").asInt() == dead).forEach(told::add);
+                assertFalse(told.isEmpty(), "node " + i + " learnt of node " + dead + "'s death:\n" + out);
+                if (i == 0 || i == 4) {
+                    assertTrue(events(dir, i, "peer-failed").isEmpty(), "node " + i + " is two hops away: it was told\n" + out);
+                }
+                long after = told.stream().mapToLong(e -> e.get("timeMs").asLong()).min().orElseThrow() - killedAt;
+                assertTrue(after <= timeoutMs + 3L * heartbeatMs + 2000, "node " + i + " learnt of the failure " + after
+                        + " ms after the kill (failure timeout " + timeoutMs + " ms)");
+                assertTrue(out.matches("(?s).*stopping: (neighbour " + dead + " failed|node " + dead + " failed \\(reported by neighbour \\d\\)).*"),
+                        "node " + i + " names the dead node:\n" + out);
             }
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < n; k++) {
                 assertTrue(Files.exists(ckpt.resolve("stage-" + k).resolve(String.format("step-%09d.rtck", 20))),
                         "stage " + k + " kept its checkpoint of step 20");
             }

@@ -206,6 +206,23 @@ public final class EmulatedCluster implements AutoCloseable {
         Shell.run(cmd).orThrow(what);
     }
 
+    /**
+     * Cuts the link between nodes {@code a} and {@code b}: a blackhole route to the other's
+     * address in each one's namespace, so that every packet between the two is dropped while
+     * both keep their other links (TCP retransmits, and the connection lives on if the cut is
+     * healed before it gives up). {@link #heal} undoes it.
+     */
+    public void cut(int a, int b) {
+        ipRun("cut the link " + a + "-" + b + " at node " + a, "-n", namespace(a), "route", "add", "blackhole", address(b) + "/32");
+        ipRun("cut the link " + a + "-" + b + " at node " + b, "-n", namespace(b), "route", "add", "blackhole", address(a) + "/32");
+    }
+
+    /** Heals a link {@link #cut} before. */
+    public void heal(int a, int b) {
+        ipRun("heal the link " + a + "-" + b + " at node " + a, "-n", namespace(a), "route", "del", "blackhole", address(b) + "/32");
+        ipRun("heal the link " + a + "-" + b + " at node " + b, "-n", namespace(b), "route", "del", "blackhole", address(a) + "/32");
+    }
+
     public String runTag() {
         return tag;
     }

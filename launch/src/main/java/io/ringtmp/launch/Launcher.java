@@ -56,24 +56,43 @@ public final class Launcher {
      *                         bar per epoch and the accuracy after each; link test: one bar) and send
      *                         the nodes' output to {@code node-<i>.log} in the run directory;
      *                         otherwise print the nodes' lines prefixed with {@code [node i]}
+     * @param faults           faults to inject while the run goes ({@link Fault}; none: an empty list)
      * @param tls              mutual TLS between the nodes, under a throwaway CA made for the run
      *                         ({@code certs/} in the run directory, owner-only); false: plaintext
      *                         links, authenticated by the run's secret only ({@code --no-tls})
      */
     public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                           Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
-                          int failureTimeoutMs, boolean progressBar, boolean tls) {
+                          int failureTimeoutMs, boolean progressBar, List<Fault> faults, boolean tls) {
         public Options {
             if (nodes < 1) {
                 throw new IllegalArgumentException("--nodes must be >= 1, got " + nodes);
             }
+            faults = List.copyOf(faults);
+            for (Fault f : faults) {
+                if (f.node() >= nodes || f.peer() >= nodes) {
+                    throw new IllegalArgumentException("--fault " + f + ": the cluster has nodes 0.." + (nodes - 1));
+                }
+                if (f.kind() == Fault.Kind.CUT && emulation == null) {
+                    throw new IllegalArgumentException("--fault " + f + ": cutting a link needs an emulated cluster (--emulate)");
+                }
+            }
         }
 
-        /** A run with TLS, the default. */
+        /** A run without faults, with TLS (the default). */
         public Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                        Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
                        int failureTimeoutMs, boolean progressBar) {
-            this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar, true);
+            this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar,
+                    List.of(), true);
+        }
+
+        /** A run with TLS (the default). */
+        public Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
+                       Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
+                       int failureTimeoutMs, boolean progressBar, List<Fault> faults) {
+            this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar,
+                    faults, true);
         }
     }
 
@@ -134,6 +153,7 @@ public final class Launcher {
             out.println("  spec, metrics" + (o.progressBar() ? " and node logs: " : ": ") + runDir);
             out.println("  links: " + (o.tls() ? "mutual TLS 1.3, a CA made for this run (certs/ beside the spec)"
                     : "plaintext, authenticated by the run's secret (--no-tls)"));
+            FaultInjector.describe(o.faults(), out);
 
             List<Thread> pumps = new ArrayList<>();
             for (int i = 0; i < o.nodes(); i++) {
@@ -155,10 +175,18 @@ public final class Launcher {
             boolean training = o.mode() != ClusterSpec.Mode.LINKTEST;
             TrainingView view = o.progressBar() && training ? TrainingView.start(runDir, o.nodes(), out, 0) : null;
             RunProgress bar = o.progressBar() && !training ? RunProgress.start(spec, procs) : null;
+            Consumer<String> say = view == null ? line -> {
+                synchronized (out) {
+                    out.println(line);
+                }
+            } : view::println;
+            FaultInjector faults = new FaultInjector(o.faults(), procs, emu, say);
+            faults.start(training ? () -> firstStepWritten(runDir, o.nodes()) : () -> true);
             int code;
             try {
-                code = waitAll(procs, spec, view == null ? out::println : view::println);
+                code = waitAll(procs, spec, say, o.faults().stream().anyMatch(f -> f.kind() == Fault.Kind.KILL));
             } finally {
+                faults.close();
                 for (Thread t : pumps) {
                     t.join(2000);
                 }
@@ -173,7 +201,7 @@ public final class Launcher {
             for (Process p : procs) {
                 codes.add(p.isAlive() ? -1 : p.exitValue());
             }
-            summarize(spec, runDir, codes, view == null, out);
+            summarize(spec, runDir, codes, view == null, faults.injected(), out);
             if (o.progressBar()) {
                 for (int i = 0; i < codes.size(); i++) {
                     if (codes.get(i) != 0) {
@@ -191,6 +219,21 @@ public final class Launcher {
                 // Already shutting down: the hook is running.
             }
         }
+    }
+
+    /** Whether a node has written a {@code step} event: the training has begun. */
+    private static boolean firstStepWritten(Path runDir, int nodes) {
+        for (int i = 0; i < nodes; i++) {
+            Path f = runDir.resolve("node-" + i + ".jsonl");
+            try {
+                if (Files.exists(f) && Files.readString(f, StandardCharsets.UTF_8).contains("\"event\":\"step\"")) {
+                    return true;
+                }
+            } catch (IOException e) {
+                // Being written: look again.
+            }
+        }
+        return false;
     }
 
     static String describe(EmulationConfig e) {
@@ -254,8 +297,12 @@ public final class Launcher {
         return t;
     }
 
-    /** Waits for every node; once one fails, the others get time to notice and stop, then are ended. */
-    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out) throws InterruptedException {
+    /**
+     * Waits for every node; once one fails, the others get time to notice and stop, then are
+     * ended. With {@code faultsKill}, a node killed by a fault is not a node that failed: the
+     * others decide (they go on, or stop themselves with exit 3).
+     */
+    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out, boolean faultsKill) throws InterruptedException {
         int code = 0;
         long graceNs = -1;
         while (true) {
@@ -264,6 +311,8 @@ public final class Launcher {
                 Process p = procs.get(i);
                 if (p.isAlive()) {
                     running = true;
+                } else if (faultsKill && p.exitValue() == 137) {
+                    continue; // SIGKILLed by a fault
                 } else if (p.exitValue() != 0 && code == 0) {
                     code = p.exitValue();
                     out.accept("node " + i + " exited with " + code);
@@ -339,8 +388,10 @@ public final class Launcher {
      * {@code summary.json}: run id, mode, each node's exit code, and every result and failure
      * event of every node.
      */
-    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, boolean listEpochs, PrintStream out) throws IOException {
+    static void summarize(ClusterSpec spec, Path runDir, List<Integer> exitCodes, boolean listEpochs, List<FaultInjector.Injected> injected,
+                          PrintStream out) throws IOException {
         List<JsonNode> merged = new ArrayList<>();
+        List<JsonNode> all = new ArrayList<>();
         Map<String, String> throughput = new TreeMap<>();
         Map<String, String> rtt = new TreeMap<>();
         List<String> failures = new ArrayList<>();
@@ -361,6 +412,7 @@ public final class Launcher {
                     continue; // A line cut short by a killed node.
                 }
                 String ev = j.path("event").asText();
+                all.add(j);
                 if (!ev.equals("step")) {
                     merged.add(j);
                 }
@@ -408,11 +460,16 @@ public final class Launcher {
             }
         }
         failures.forEach(out::println);
+        List<Map<String, Object>> faults = FaultReport.analyse(injected, all, spec.size());
+        FaultReport.print(faults, out);
         Map<String, Object> summary = new java.util.LinkedHashMap<>();
         summary.put("runId", Long.toHexString(spec.runId()));
         summary.put("mode", spec.mode().id());
         summary.put("nodes", spec.size());
         summary.put("exitCodes", exitCodes);
+        if (!faults.isEmpty()) {
+            summary.put("faults", faults);
+        }
         if (!perNode.isEmpty()) {
             summary.put("perNode", perNode);
         }

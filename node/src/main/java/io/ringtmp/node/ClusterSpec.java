@@ -296,6 +296,11 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
         return nodes.size();
     }
 
+    /** Whether the spec has a node with this id. */
+    public boolean hasNode(int id) {
+        return nodes.stream().anyMatch(n -> n.id() == id);
+    }
+
     public NodeSpec node(int id) {
         for (NodeSpec n : nodes) {
             if (n.id() == id) {

@@ -62,6 +62,11 @@ public final class FailureDetector {
         lastHeard.remove(peer);
     }
 
+    /** Whether {@code peer} is still watched: neither failed nor gone ({@link #forget}). */
+    public boolean isWatching(int peer) {
+        return lastHeard.containsKey(peer) && !failed.containsKey(peer);
+    }
+
     public boolean isFailed(int peer) {
         return failed.containsKey(peer);
     }

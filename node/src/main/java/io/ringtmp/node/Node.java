@@ -49,6 +49,11 @@ public final class Node implements AutoCloseable {
     static final String ABORT = "abort";
     /** What a node that stops after an error tells its neighbours. */
     static final String ABORT_AFTER_ERROR = "abort-error";
+    /**
+     * What a node that stops because node {@code N} failed tells its other neighbours
+     * ({@code failed N}); they stop too and pass it on, so every node of the ring learns of it.
+     */
+    static final String FAILED = "failed ";
 
     private final ClusterSpec spec;
     private final int id;
@@ -62,7 +67,7 @@ public final class Node implements AutoCloseable {
     private final TransportFactory transports;
     private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
-    private Transport transport;
+    private volatile Transport transport;
     /**
      * Received tensors' arrays, reused when the program gives them back. An array enters the
      * pool only when given back, so it never holds more than were alive at once: a ring stage a
@@ -165,6 +170,26 @@ public final class Node implements AutoCloseable {
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
         peers.addAll(programs.extraPeers(spec, id));
+        List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
+        // Heartbeats start now, on whichever link to a neighbour is up (the one it opened counts):
+        // a neighbour whose links are all up watches this node while it still waits for another.
+        heartbeats.scheduleAtFixedRate(() -> {
+            // The check comes first: a send to a dead neighbour fails, and must not skip it. Neither
+            // waits behind tensors: heartbeats skip back-pressure (MessageKind.waitsForBackPressure).
+            FailureDetector d = detector;
+            if (d != null) {
+                d.check();
+            }
+            for (int peer : neighbours) {
+                if (d == null || !d.isFailed(peer)) {
+                    try {
+                        transport.link(peer).ifPresent(l -> l.send(Message.control(MessageKind.HEARTBEAT, id, spec.runId(), 0, new byte[0])));
+                    } catch (RuntimeException e) {
+                        // The neighbour is unreachable; the detector decides when that is a failure.
+                    }
+                }
+            }
+        }, spec.heartbeatMs(), spec.heartbeatMs(), TimeUnit.MILLISECONDS);
         for (int peer : peers) {
             // A neighbour may be started much later (by hand, on another machine): say so while waiting.
             long waitStart = time.nanoTime();
@@ -183,13 +208,10 @@ public final class Node implements AutoCloseable {
                 f.put("reason", e.getMessage());
                 metrics.event("peer-failed", f);
                 for (Link l : links.values()) {
-                    try {
-                        l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, ABORT.getBytes(StandardCharsets.US_ASCII)))
-                                .get(1, TimeUnit.SECONDS);
-                    } catch (Exception ignored) {
-                        // Best effort: the others' failure detectors cover the rest.
-                    }
+                    sendWord(l, FAILED + peer);
                 }
+                endEvent(false, "neighbour " + peer + " failed");
+                log.println("node " + id + " stopping: neighbour " + peer + " failed");
                 return EXIT_PEER_FAILED;
             } finally {
                 waiting.cancel(false);
@@ -200,7 +222,6 @@ public final class Node implements AutoCloseable {
         links.forEach((peer, l) -> programLinks.put(peer, new ProgramLink(l)));
         NodeContext ctx = new NodeContext(spec, id, programLinks.get(succ), programLinks.get(pred), Map.copyOf(programLinks), metrics,
                 time, log, stop, buffers);
-        List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
         detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours, peer -> {
             long silent = detector.silentMs(peer);
             log.println("neighbour " + peer + " failed: nothing heard for " + silent + " ms (timeout " + spec.failureTimeoutMs() + " ms)");
@@ -210,24 +231,9 @@ public final class Node implements AutoCloseable {
             metrics.event("peer-failed", f);
             NodeProgram running = program;
             if (running == null || !running.onPeerFailed(peer)) {
-                stop.stop("neighbour " + peer + " failed", true);
+                stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
             }
         });
-        heartbeats.scheduleAtFixedRate(() -> {
-            // The check comes first: a send to a dead neighbour fails, and must not skip it.
-            detector.check();
-            for (int peer : neighbours) {
-                Link l = links.get(peer);
-                if (!detector.isFailed(peer)) {
-                    try {
-                        l.send(Message.control(MessageKind.HEARTBEAT, id, spec.runId(), 0, new byte[0]));
-                    } catch (RuntimeException e) {
-                        // The neighbour is unreachable; the detector decides when that is a failure.
-                    }
-                }
-            }
-        }, spec.heartbeatMs(), spec.heartbeatMs(), TimeUnit.MILLISECONDS);
-
         NodeProgram p = programs.create(ctx);
         synchronized (early) {
             early.forEach(p::onMessage);
@@ -252,20 +258,16 @@ public final class Node implements AutoCloseable {
             // (abort-error) rather than left to wait for the failure timeout.
             error = e;
         }
-        // "bye" after a completed run (or a failed neighbour: the others detect that themselves);
-        // when this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed
-        // on), "abort-error" after an error (here or passed on), so that its neighbours stop too
-        // and exit as this node does.
-        String word = ok || stop.failed() ? BYE : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
-        byte[] bye = word.getBytes(StandardCharsets.US_ASCII);
+        // "bye" after a completed run; "failed N" when node N failed (detected here or reported),
+        // so that nodes two hops or more from it stop too instead of waiting on a dead stage; when
+        // this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed on),
+        // "abort-error" after an error (here or passed on), so that its neighbours stop too and
+        // exit as this node does. Neighbours that failed or already left are not told.
+        String word = ok ? BYE : stop.failed() ? (stop.failedNode() >= 0 ? FAILED + stop.failedNode() : BYE)
+                : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
         for (int peer : neighbours) {
-            Link l = links.get(peer);
-            if (!detector.isFailed(peer)) {
-                try {
-                    l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, bye)).get(1, TimeUnit.SECONDS);
-                } catch (Exception e) {
-                    // The neighbour may already be gone; it no longer needs the goodbye.
-                }
+            if (detector.isWatching(peer)) {
+                sendWord(links.get(peer), word);
             }
         }
         log.println(String.format(Locale.ROOT, "node %d: %,d tensors received, %,d of them into reused arrays",
@@ -304,11 +306,47 @@ public final class Node implements AutoCloseable {
         if (d != null) {
             d.forget(m.sender());
         }
+        if (word.startsWith(FAILED)) {
+            onFailedWord(m.sender(), word.substring(FAILED.length()));
+            return;
+        }
         switch (word) {
             case BYE -> { }
             case ABORT -> stop.stop("neighbour " + m.sender() + " stopped early", false);
             case ABORT_AFTER_ERROR -> stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
             default -> log.println("ignored an unknown node word from node " + m.sender() + ": " + word);
+        }
+    }
+
+    /** A neighbour stopped because node {@code dead} failed: this node stops too, and passes it on. */
+    private void onFailedWord(int reporter, String dead) {
+        int node;
+        try {
+            node = Integer.parseInt(dead);
+        } catch (NumberFormatException e) {
+            log.println("ignored a malformed node word from node " + reporter + ": failed " + dead);
+            return;
+        }
+        if (!spec.hasNode(node)) {
+            log.println("ignored a node word from node " + reporter + " naming node " + node + ", which is not in the spec");
+            return;
+        }
+        if (!stop.stopForFailedNode(node, "node " + node + " failed (reported by neighbour " + reporter + ")")) {
+            return; // already stopping (told by its other neighbour, say)
+        }
+        log.println("node " + node + " failed (reported by neighbour " + reporter + ")");
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("failedNode", node);
+        f.put("reportedBy", reporter);
+        metrics.event("node-failed", f);
+    }
+
+    /** Sends a node word, waiting at most a second: a neighbour that is gone no longer needs it. */
+    private void sendWord(Link l, String word) {
+        try {
+            l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, word.getBytes(StandardCharsets.US_ASCII))).get(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // Best effort: a neighbour that missed it has its own failure detector.
         }
     }
 

@@ -12,6 +12,7 @@ public final class StopSignal {
     private volatile String reason;
     private volatile boolean failure;
     private volatile boolean error;
+    private volatile int failedNode = -1;
 
     /**
      * Requests a stop; {@code isFailure} means a neighbour failed (the node exits with
@@ -23,6 +24,26 @@ public final class StopSignal {
             failure = isFailure;
             latch.countDown();
         }
+    }
+
+    /**
+     * Requests a stop because node {@code node} failed (detected here, or reported by a neighbour):
+     * the node exits with {@link Node#EXIT_PEER_FAILED} and tells its other neighbours which node
+     * failed, so that the whole ring stops rather than waiting on a dead stage. Returns whether
+     * this was the first reason to stop.
+     */
+    public synchronized boolean stopForFailedNode(int node, String why) {
+        if (reason != null) {
+            return false;
+        }
+        failedNode = node;
+        stop(why, true);
+        return true;
+    }
+
+    /** The failed node that stopped the run ({@link #stopForFailedNode}), or -1. */
+    public int failedNode() {
+        return failedNode;
     }
 
     /** Requests a stop because another node stopped after an error: the run did not complete (exit 1). */

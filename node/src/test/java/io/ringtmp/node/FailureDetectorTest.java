@@ -38,4 +38,18 @@ class FailureDetectorTest {
         assertEquals(List.of(1), d.check());
         assertEquals(-1, d.silentMs(5));
     }
+
+    @Test
+    void isWatching_isFalseForAFailedPeerAndOneThatLeft() {
+        FakeTime time = new FakeTime();
+        FailureDetector d = new FailureDetector(time, 1000, List.of(1, 2, 3), p -> { });
+        d.forget(2);
+        time.advanceMs(600);
+        d.heard(3);
+        time.advanceMs(500);
+        d.check();
+        assertFalse(d.isWatching(1), "failed");
+        assertFalse(d.isWatching(2), "left");
+        assertTrue(d.isWatching(3));
+    }
 }

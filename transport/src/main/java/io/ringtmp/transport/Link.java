@@ -17,7 +17,8 @@ import java.util.concurrent.CompletableFuture;
  *       mark, {@code send} blocks until they fall to the low-water mark, at most
  *       {@link TransportConfig#sendTimeoutMs()}, then throws a transient {@link TransportException}.
  *       Called on a transport I/O thread (from a {@link MessageHandler}) it never blocks, because
- *       that thread is the one that drains the queue.</li>
+ *       that thread is the one that drains the queue. Heartbeats and node words never block
+ *       ({@link MessageKind#waitsForBackPressure()}): they join the queue at once.</li>
  *   <li>The future completes when the frame is written to the socket (not when the peer processed
  *       it; {@link InProcessTransport}: when the peer's handler returned) or fails with a
  *       {@link TransportException} saying why.</li>

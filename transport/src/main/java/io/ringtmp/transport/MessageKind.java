@@ -26,6 +26,15 @@ public enum MessageKind {
 
     private static final MessageKind[] VALUES = values();
 
+    /**
+     * Whether a send of this kind waits for back-pressure ({@link Link#send}). Heartbeats and node
+     * words never do: they are a few bytes, and a node must be able to say it is alive, or leaving,
+     * while its link is full of tensors that the peer is slow to read.
+     */
+    public boolean waitsForBackPressure() {
+        return this != HEARTBEAT && this != NODE;
+    }
+
     /** The kind with wire code {@code code}, or null when there is none. */
     public static MessageKind fromCode(int code) {
         return code >= 0 && code < VALUES.length ? VALUES[code] : null;

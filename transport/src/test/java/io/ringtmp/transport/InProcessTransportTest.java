@@ -223,6 +223,22 @@ class InProcessTransportTest {
     }
 
     @Test
+    void send_heartbeatAndNodeWordPastTheHighWaterMark_doNotWait() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Transport b = start(cfg(1), stalling(release, new AtomicInteger()));
+        Transport a = start(cfg(0).withWaterMarks(0, 1024).withTimeouts(30_000, 1000, 1000), new TestSupport.Inbox());
+        Link link = connect(a, b);
+        link.send(Message.tensor(MessageKind.DATA, 0, RUN, 0, 0, Tensor.zeros(1024))); // the receiver holds it: 4 KiB queued
+        assertTrue(link.stats().queuedBytes() > 1024, "past the high-water mark");
+        long start = System.nanoTime();
+        link.send(Message.control(MessageKind.HEARTBEAT, 0, RUN, 0, new byte[0]));
+        link.send(Message.control(MessageKind.NODE, 0, RUN, 0, "bye".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(tookMs < 10_000, "a heartbeat and a node word joined the full queue, not waiting out the 30 s send timeout: " + tookMs + " ms");
+        release.countDown();
+    }
+
+    @Test
     void send_insideAHandler_neverBlocksOnBackPressure() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger echoed = new AtomicInteger();

@@ -141,7 +141,9 @@ public final class InProcessLink implements Link {
         if (closed.get()) {
             throw new TransportException("link to peer " + peerId + " is closed", true);
         }
-        awaitCapacity();
+        if (m.kind().waitsForBackPressure()) {
+            awaitCapacity();
+        }
         int frame = (int) (Frames.LENGTH_BYTES + body);
         Message copy = copy(m, localId, peer.local.buffers());
         CompletableFuture<Void> done = new CompletableFuture<>();

@@ -76,7 +76,9 @@ public final class NettyLink implements Link {
         if (!channel.isActive()) {
             throw new TransportException("link to peer " + peerId + " is closed", true);
         }
-        awaitCapacity();
+        if (m.kind().waitsForBackPressure()) {
+            awaitCapacity();
+        }
         int frame = (int) (Frames.LENGTH_BYTES + body);
         ByteBuf buf = channel.alloc().directBuffer(frame, frame);
         try {

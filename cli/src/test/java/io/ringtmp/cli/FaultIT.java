@@ -1,0 +1,79 @@
+package io.ringtmp.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code launch --fault}: real node processes killed and paused by the launcher, and what the summary records. */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class FaultIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String MODEL = "mlp:20-24-16-12-4";
+    private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
+
+    private static JsonNode summary(Path runsDir) throws Exception {
+        try (var l = Files.list(runsDir)) {
+            List<Path> runs = l.toList();
+            assertEquals(1, runs.size());
+            return JSON.readTree(runs.get(0).resolve("summary.json").toFile());
+        }
+    }
+
+    private static List<String> launch(Path dir, int nodes, int epochs, int timeoutMs, String fault) {
+        return new ArrayList<>(List.of("launch", "--mode", "ring", "--nodes", Integer.toString(nodes), "--model", MODEL, "--data", DATA,
+                "--epochs", Integer.toString(epochs), "--batch", "32", "--schedule", "async", "--profile", "estimate",
+                "--heartbeat-ms", "200", "--failure-timeout-ms", Integer.toString(timeoutMs), "--fault", fault,
+                "--runs-dir", dir.toString()));
+    }
+
+    @Test
+    void kill_oneNodeOfFour_everySurvivorStopsWithExit3_andTheSummaryTimesTheDetection(@TempDir Path dir) throws Exception {
+        int timeoutMs = 3000;
+        int code = Main.commandLine().execute(launch(dir, 4, 1000, timeoutMs, "kill:2@4s").toArray(String[]::new));
+        assertEquals(3, code, "the run ends: failover is not there yet");
+        JsonNode s = summary(dir);
+        assertEquals("[3,3,137,3]", s.get("exitCodes").toString(), "every survivor stops with exit 3, none is left waiting");
+        JsonNode f = s.get("faults").get(0);
+        assertEquals("kill:2@4s", f.get("fault").asText());
+        assertTrue(f.get("stepsPerSecBefore").asDouble() > 0, "the ring trained before the kill: " + f);
+        long detected = f.get("detectedAfterMs").asLong();
+        assertTrue(detected >= timeoutMs - 200 && detected <= timeoutMs + 3 * 200 + 1000, "detected " + detected + " ms after the kill: " + f);
+        java.util.Set<Integer> told = new java.util.TreeSet<>();
+        for (JsonNode e : s.get("events")) {
+            String ev = e.get("event").asText();
+            if (ev.equals("peer-failed") && e.get("peer").asInt() == 2 || ev.equals("node-failed") && e.get("failedNode").asInt() == 2) {
+                told.add(e.get("node").asInt());
+            }
+        }
+        // Each survivor learnt it from its own detector or from a neighbour, whichever came first.
+        assertEquals(java.util.Set.of(0, 1, 3), told, "every survivor learnt of node 2's death: " + s.get("events"));
+    }
+
+    @Test
+    void stop_shorterThanTheFailureTimeout_isOnlyIdleTime_andTheRunCompletes(@TempDir Path dir) throws Exception {
+        int code = Main.commandLine().execute(launch(dir, 3, 100, 5000, "stop:1@3s+1500ms").toArray(String[]::new));
+        JsonNode s = summary(dir);
+        assertEquals(0, code, s.toString());
+        assertEquals("[0,0,0]", s.get("exitCodes").toString());
+        JsonNode f = s.get("faults").get(0);
+        assertTrue(f.get("detectedAfterMs").isNull(), "nobody declared the paused node failed: " + f);
+        assertTrue(f.get("endMs").asLong() - f.get("startMs").asLong() >= 1500, f.toString());
+        assertTrue(f.get("nextStepAfterMs").asLong() >= 1500, "the ring waited for the paused node: " + f);
+        assertTrue(f.get("stepsPerSecDuring").asDouble() < f.get("stepsPerSecBefore").asDouble() / 2, "the ring stalled while it was paused: " + f);
+        assertTrue(f.get("stepsPerSecAfter").asDouble() > f.get("stepsPerSecBefore").asDouble() / 2, "and went on at its speed after: " + f);
+        for (JsonNode e : s.get("events")) {
+            assertTrue(!e.get("event").asText().equals("peer-failed"), "no failure: " + e);
+        }
+    }
+}
