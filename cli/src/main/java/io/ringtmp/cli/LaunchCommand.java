@@ -119,6 +119,10 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--fault-seed", defaultValue = "1", description = "Seed of the nodes and times that --fault random draws (default: ${DEFAULT-VALUE}).")
     long faultSeed;
 
+    @Option(names = "--no-tls", negatable = false, description = "Plaintext links between the nodes, authenticated by the run's secret only "
+            + "(to compare; by default the nodes talk mutual TLS 1.3 under a CA made for the run, in certs/ of the run directory).")
+    boolean noTls;
+
     @Option(names = "--verbose", description = "Print every node's output (prefixed [node i]) instead of the progress view (partition, a bar per epoch, "
             + "accuracy); always so without a terminal. Without it, each node's output is in node-<i>.log in the run directory.")
     boolean verbose;
@@ -184,7 +188,7 @@ public final class LaunchCommand implements Callable<Integer> {
             injected.add(io.ringtmp.launch.Fault.parse(f, nodeCount, draw));
         }
         return new Launcher.Options(nodeCount, m, opts, trains ? training.model : null, trains ? training.data : null, runsDir,
-                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose, injected);
+                nodeCommand(), emu, heartbeatMs, failureTimeoutMs, System.console() != null && !verbose, injected, !noTls);
     }
 
     private void putTraining(Map<String, String> o) {

@@ -78,6 +78,7 @@ class LaunchScreenIT {
         int i = 0;
         assertTrue(l.get(i++).matches("run [0-9a-f]+: 2 nodes, mode ring on 127\\.0\\.0\\.1"), text);
         assertTrue(l.get(i++).startsWith("  spec, metrics and node logs: runs/"), text);
+        assertEquals("  links: mutual TLS 1.3, a CA made for this run (certs/ beside the spec)", l.get(i++), text);
         assertTrue(l.get(i++).startsWith("partition: 1f1b schedule, "), text);
         assertTrue(l.get(i++).startsWith("  stage 0: layers fc1.."), text);
         assertTrue(l.get(i++).startsWith("  stage 1: layers "), text);
@@ -97,6 +98,7 @@ class LaunchScreenIT {
         }
         String log0 = Files.readString(runDir(dir).resolve("node-0.log"));
         assertTrue(log0.contains("node 0 BLAS: ") && log0.contains("epoch 2: step 128"), log0);
+        assertTrue(log0.contains("node 0 links: TLSv1.3 TLS_AES_128_GCM_SHA256, mutual"), log0);
         assertTrue(!log0.contains("InstanceBuilder"), "netlib's INFO logging is quiet by default:\n" + log0);
     }
 

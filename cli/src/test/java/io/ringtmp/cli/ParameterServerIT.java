@@ -34,8 +34,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ParameterServerIT {
-    private static final String DATA = "synthetic:teacher?n=1200&test=200&inputs=24&classes=5&seed=3";
-    private static final String MODEL = "mlp:24-40-30-5";
+    static final String DATA = "synthetic:teacher?n=1200&test=200&inputs=24&classes=5&seed=3";
+    static final String MODEL = "mlp:24-40-30-5";
 
     static ClusterSpec spec(int nodes, Path dir, String model, String data, Map<String, String> options,
                             int heartbeatMs, int timeoutMs) throws IOException {
@@ -65,7 +65,7 @@ class ParameterServerIT {
         return NodeProcesses.events(runDir, node, event);
     }
 
-    private static Map<String, String> options(String servers, String optimizer, String chunkFloats) {
+    static Map<String, String> options(String servers, String optimizer, String chunkFloats) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("servers", servers);
         o.put("consistency", "bsp");
@@ -88,7 +88,7 @@ class ParameterServerIT {
     }
 
     /** The largest |weight in modelFile - weight of the single-node trainer with the spec's options| after 20 steps. */
-    private static float againstTrainer(ClusterSpec s, Path modelFile) {
+    static float againstTrainer(ClusterSpec s, Path modelFile) {
         Checkpoint ps = Checkpoint.read(modelFile);
         assertEquals(20, ((Number) ps.header().get("step")).intValue());
         TrainConfig config = TrainingOptions.config(s);

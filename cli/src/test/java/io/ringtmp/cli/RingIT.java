@@ -35,8 +35,8 @@ import static org.junit.jupiter.api.Assumptions.abort;
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class RingIT {
-    private static final String MODEL = "mlp:20-24-16-12-4";
-    private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
+    static final String MODEL = "mlp:20-24-16-12-4";
+    static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
 
     static ClusterSpec spec(int n, Path dir, String model, String data, Map<String, String> options) throws IOException {
         return NodeProcesses.spec(ClusterSpec.Mode.RING, n, dir, model, data, options, 200, 5000);
@@ -94,7 +94,7 @@ class RingIT {
         return worst;
     }
 
-    private static Map<String, String> options(String schedule, Path ckpt, int steps) {
+    static Map<String, String> options(String schedule, Path ckpt, int steps) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("batch", "32");

@@ -2,6 +2,7 @@ package io.ringtmp.launch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.node.ClusterCertificates;
 import io.ringtmp.node.ClusterSpec;
 import io.ringtmp.node.NodeSpec;
 
@@ -15,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -54,10 +57,13 @@ public final class Launcher {
      *                         the nodes' output to {@code node-<i>.log} in the run directory;
      *                         otherwise print the nodes' lines prefixed with {@code [node i]}
      * @param faults           faults to inject while the run goes ({@link Fault}; none: an empty list)
+     * @param tls              mutual TLS between the nodes, under a throwaway CA made for the run
+     *                         ({@code certs/} in the run directory, owner-only); false: plaintext
+     *                         links, authenticated by the run's secret only ({@code --no-tls})
      */
     public record Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                           Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
-                          int failureTimeoutMs, boolean progressBar, List<Fault> faults) {
+                          int failureTimeoutMs, boolean progressBar, List<Fault> faults, boolean tls) {
         public Options {
             if (nodes < 1) {
                 throw new IllegalArgumentException("--nodes must be >= 1, got " + nodes);
@@ -73,14 +79,25 @@ public final class Launcher {
             }
         }
 
-        /** A run without faults. */
+        /** A run without faults, with TLS (the default). */
         public Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
                        Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
                        int failureTimeoutMs, boolean progressBar) {
             this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar,
-                    List.of());
+                    List.of(), true);
+        }
+
+        /** A run with TLS (the default). */
+        public Options(int nodes, ClusterSpec.Mode mode, Map<String, String> modeOptions, String model, String data,
+                       Path runsDir, List<String> nodeCommand, EmulationConfig emulation, int heartbeatMs,
+                       int failureTimeoutMs, boolean progressBar, List<Fault> faults) {
+            this(nodes, mode, modeOptions, model, data, runsDir, nodeCommand, emulation, heartbeatMs, failureTimeoutMs, progressBar,
+                    faults, true);
         }
     }
+
+    /** How long a launch's throwaway node certificates are valid: longer than any run. */
+    static final Duration RUN_CERTIFICATE_VALIDITY = Duration.ofDays(30);
 
     /**
      * What a finished launch leaves: the exit code and the run's directory.
@@ -124,11 +141,18 @@ public final class Launcher {
             }
             ClusterSpec spec = new ClusterSpec(runId, secret, o.mode(), o.modeOptions(), o.model(), o.data(),
                     o.heartbeatMs(), o.failureTimeoutMs(), runDir.toString(), nodes);
+            if (o.tls()) {
+                // Throwaway: a CA for this run only, its key beside the certificates in the run directory.
+                spec = spec.withTls(ClusterCertificates.issue(spec, runDir.toAbsolutePath().resolve("certs"), null,
+                        RUN_CERTIFICATE_VALIDITY, Instant.now()));
+            }
             Path specFile = runDir.resolve("cluster.json");
             spec.write(specFile);
             out.printf(Locale.ROOT, "run %s: %d nodes, mode %s%s%n", Long.toHexString(runId),
                     o.nodes(), o.mode().id(), emu == null ? " on 127.0.0.1" : ", emulated (" + describe(o.emulation()) + pinning(emu) + ")");
             out.println("  spec, metrics" + (o.progressBar() ? " and node logs: " : ": ") + runDir);
+            out.println("  links: " + (o.tls() ? "mutual TLS 1.3, a CA made for this run (certs/ beside the spec)"
+                    : "plaintext, authenticated by the run's secret (--no-tls)"));
             FaultInjector.describe(o.faults(), out);
 
             List<Thread> pumps = new ArrayList<>();

@@ -42,10 +42,13 @@ import java.util.regex.Pattern;
  * @param joinTimeoutMs    how long a starting node keeps trying to reach each neighbour (0: the
  *                         default, {@value #DEFAULT_JOIN_TIMEOUT_MS} ms): the nodes of a cluster
  *                         are started one by one, by hand or by a scheduler, in any order
+ * @param tls              where the cluster CA and the node certificates are ({@link TlsSpec});
+ *                         null: plaintext links, authenticated by the shared secret only
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record ClusterSpec(long runId, String secret, Mode mode, Map<String, String> options, String model, String data,
-                          int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes, int joinTimeoutMs) {
+                          int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes, int joinTimeoutMs,
+                          TlsSpec tls) {
     /** Two minutes: starting a node on each machine by hand, or a slow device's JVM, fits in it. */
     public static final int DEFAULT_JOIN_TIMEOUT_MS = 120_000;
 
@@ -116,10 +119,22 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
         checkModelFitsData(model, data);
     }
 
-    /** A spec with the default join timeout. */
+    /** A spec with the default join timeout, without TLS. */
     public ClusterSpec(long runId, String secret, Mode mode, Map<String, String> options, String model, String data,
                        int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes) {
         this(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, metricsDir, nodes, 0);
+    }
+
+    /** A spec without TLS. */
+    public ClusterSpec(long runId, String secret, Mode mode, Map<String, String> options, String model, String data,
+                       int heartbeatMs, int failureTimeoutMs, String metricsDir, List<NodeSpec> nodes, int joinTimeoutMs) {
+        this(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, metricsDir, nodes, joinTimeoutMs, null);
+    }
+
+    /** The same spec with TLS under {@code newTls} (null: plaintext). */
+    public ClusterSpec withTls(TlsSpec newTls) {
+        return new ClusterSpec(runId, secret, mode, options, model, data, heartbeatMs, failureTimeoutMs, metricsDir, nodes, joinTimeoutMs,
+                newTls);
     }
 
     /** A model whose input or output width does not match the data is refused before any node starts. */
@@ -241,7 +256,13 @@ public record ClusterSpec(long runId, String secret, Mode mode, Map<String, Stri
         try {
             return JSON.readValue(json, ClusterSpec.class);
         } catch (UnrecognizedPropertyException e) {
-            throw new SpecException(source + ": unknown field '" + e.getPropertyName() + "'");
+            StringBuilder field = new StringBuilder();
+            for (var ref : e.getPath()) {
+                if (ref.getFieldName() != null) {
+                    field.append(field.isEmpty() ? "" : ".").append(ref.getFieldName());
+                }
+            }
+            throw new SpecException(source + ": unknown field '" + (field.isEmpty() ? e.getPropertyName() : field) + "'");
         } catch (JsonProcessingException e) {
             Throwable c = e.getCause();
             if (c instanceof SpecException se) {

@@ -10,10 +10,12 @@ import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
 import io.ringtmp.transport.TransportException;
 import io.ringtmp.transport.TransportFactory;
+import io.ringtmp.transport.tls.TlsConfig;
 
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -158,8 +160,13 @@ public final class Node implements AutoCloseable {
         TransportConfig tc = TransportConfig.of(id, me.host(), me.port(), spec.runId(),
                 spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096);
         tc = tc.withTimeouts(tc.sendTimeoutMs(), spec.joinTimeoutMs(), tc.handshakeTimeoutMs());
+        if (spec.tls() != null) {
+            tc = tc.withTls(TlsConfig.of(spec.tls().credentials(id, Instant.ofEpochMilli(time.currentTimeMillis()))));
+        }
         transport = transports.start(tc, handler, buffers);
         log.println("node " + id + " listening on " + me.address() + ", run " + Long.toHexString(spec.runId()) + ", mode " + spec.mode().id());
+        log.println("node " + id + " links: " + (tc.tls() == null ? "plaintext (shared-secret handshake only; the spec has no tls block)"
+                : tc.tls().describe()));
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
         peers.addAll(programs.extraPeers(spec, id));

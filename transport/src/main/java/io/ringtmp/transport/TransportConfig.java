@@ -1,6 +1,7 @@
 package io.ringtmp.transport;
 
 import io.ringtmp.transport.internal.Frames;
+import io.ringtmp.transport.tls.TlsConfig;
 
 import java.util.Arrays;
 import java.util.Objects;
@@ -24,10 +25,13 @@ import java.util.Objects;
  * @param handshakeTimeoutMs how long a new connection may take to authenticate before it is closed
  * @param ioThreads          Netty I/O threads (each owns some connections)
  * @param socketBufferBytes  SO_SNDBUF/SO_RCVBUF, 0 for the operating system's default (autotuning)
+ * @param tls                mutual TLS under the cluster CA ({@link TlsConfig}), or null for plaintext
+ *                           links; either way every connection runs the HMAC handshake (in TLS mode
+ *                           inside the TLS session, after the peer's certificate was checked)
  */
 public record TransportConfig(int nodeId, String bindHost, int port, long runId, byte[] secret, long maxMessageBytes,
                               int lowWaterMarkBytes, int highWaterMarkBytes, long sendTimeoutMs, long connectTimeoutMs,
-                              long handshakeTimeoutMs, int ioThreads, int socketBufferBytes) {
+                              long handshakeTimeoutMs, int ioThreads, int socketBufferBytes, TlsConfig tls) {
     public static final int MIN_SECRET_BYTES = 16;
     public static final int DEFAULT_HIGH_WATER_MARK = 16 << 20;
     public static final int DEFAULT_LOW_WATER_MARK = 8 << 20;
@@ -68,7 +72,7 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
     /** A config with default water marks (8/16 MiB), timeouts (send 30 s, connect 10 s, handshake 5 s) and 2 I/O threads. */
     public static TransportConfig of(int nodeId, String bindHost, int port, long runId, byte[] secret, long maxMessageBytes) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, DEFAULT_LOW_WATER_MARK,
-                DEFAULT_HIGH_WATER_MARK, 30_000, 10_000, 5_000, 2, 0);
+                DEFAULT_HIGH_WATER_MARK, 30_000, 10_000, 5_000, 2, 0, null);
     }
 
     /**
@@ -93,27 +97,33 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
 
     public TransportConfig withPort(int newPort) {
         return new TransportConfig(nodeId, bindHost, newPort, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls);
     }
 
     public TransportConfig withWaterMarks(int low, int high) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, low, high, sendTimeoutMs,
-                connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes);
+                connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls);
     }
 
     public TransportConfig withTimeouts(long sendMs, long connectMs, long handshakeMs) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendMs, connectMs, handshakeMs, ioThreads, socketBufferBytes);
+                highWaterMarkBytes, sendMs, connectMs, handshakeMs, ioThreads, socketBufferBytes, tls);
     }
 
     public TransportConfig withSocketBufferBytes(int bytes) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, bytes);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, bytes, tls);
     }
 
     public TransportConfig withIoThreads(int n) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, n, socketBufferBytes);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, n, socketBufferBytes, tls);
+    }
+
+    /** The same settings with mutual TLS ({@code null}: plaintext links). */
+    public TransportConfig withTls(TlsConfig newTls) {
+        return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, newTls);
     }
 
     @Override
@@ -123,7 +133,7 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
                 && lowWaterMarkBytes == c.lowWaterMarkBytes && highWaterMarkBytes == c.highWaterMarkBytes
                 && sendTimeoutMs == c.sendTimeoutMs && connectTimeoutMs == c.connectTimeoutMs
                 && handshakeTimeoutMs == c.handshakeTimeoutMs && ioThreads == c.ioThreads
-                && socketBufferBytes == c.socketBufferBytes;
+                && socketBufferBytes == c.socketBufferBytes && Objects.equals(tls, c.tls);
     }
 
     @Override
@@ -135,6 +145,6 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
     @Override
     public String toString() {
         return "TransportConfig[node " + nodeId + " " + bindHost + ":" + port + " run " + runId + " maxMessageBytes "
-                + maxMessageBytes + " water " + lowWaterMarkBytes + "/" + highWaterMarkBytes + "]";
+                + maxMessageBytes + " water " + lowWaterMarkBytes + "/" + highWaterMarkBytes + (tls == null ? " plaintext" : " tls " + tls.provider()) + "]";
     }
 }

@@ -43,14 +43,15 @@ public final class RingBench {
     }
 
     /**
-     * Runs {@code workload} on {@code nodes} processes with {@code schedule}; the launcher's output
-     * goes to {@code runsDir/<schedule>-<nodes>/launch.log}.
+     * Runs {@code workload} on {@code nodes} processes with {@code schedule}, their links mutual
+     * TLS or ({@code tls} false) plaintext; the launcher's output goes to
+     * {@code runsDir/<schedule>-<nodes>n-<M>m[-plain]/launch.log}.
      */
     public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, String partition, int steps,
                              int warmup, int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, boolean trace,
-                             PrintStream out)
+                             boolean tls, PrintStream out)
             throws Exception {
-        Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m"));
+        Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m" + (tls ? "" : "-plain")));
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("microbatches", Integer.toString(microbatches));
@@ -81,7 +82,7 @@ public final class RingBench {
         Launcher.Run launched;
         try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("launch.log")), true, StandardCharsets.UTF_8)) {
             launched = Launcher.launch(new Launcher.Options(nodes, ClusterSpec.Mode.RING, o, w.model(), data, dir, nodeCommand, emulation,
-                    0, 0, false), log);
+                    0, 0, false, List.of(), tls), log);
         }
         if (launched.exitCode() != 0) {
             throw new IllegalStateException("ring run " + schedule + " on " + nodes + " nodes failed (exit " + launched.exitCode() + "): see "
@@ -97,8 +98,9 @@ public final class RingBench {
         // A flushed schedule's iteration is max(c, T) times this (M + K - 1 slots for M microbatches).
         double bubbleShare = schedule.equals("async") ? 1 : (microbatches + nodes - 1.0) / microbatches;
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
-        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each: %.1f samples/s (steps %d..%d)%n", w,
-                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, sps, warm + 1, steps - cooldown);
+        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each, %s links: %.1f samples/s (steps %d..%d)%n", w,
+                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, tls ? "TLS" : "plaintext", sps,
+                warm + 1, steps - cooldown);
         out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)"
                 + "  iter/slowest max(c,T)");
         double cMax = 0, ctMax = 0;

@@ -8,6 +8,10 @@ import io.ringtmp.transport.MessageKind;
 import io.ringtmp.transport.NettyTransport;
 import io.ringtmp.transport.Transport;
 import io.ringtmp.transport.TransportConfig;
+import io.ringtmp.transport.tls.ClusterCa;
+import io.ringtmp.transport.tls.TlsConfig;
+import io.ringtmp.transport.tls.TlsCredentials;
+import io.ringtmp.transport.tls.TlsProvider;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,9 +23,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -37,7 +45,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *   <li>{@code raw tcp}: a plain blocking {@link SocketChannel} writing and reading byte blocks,
  *       no encoding (the ceiling);</li>
  *   <li>{@code netty}: {@link NettyTransport} and {@link Link}, the data plane (framing, CRC32C, copy into a
- *       direct buffer, decode into a new float[]).</li>
+ *       direct buffer, decode into a new float[]), plaintext;</li>
+ *   <li>{@code tls-openssl} and {@code tls-jdk}: the same inside mutual TLS 1.3 (AES-128-GCM),
+ *       BoringSSL through netty-tcnative (where it loads) or the JDK's JSSE, with certificates of
+ *       a CA made for the run.</li>
  * </ul>
  * Both ends run in this JVM on two threads sets (simpler than two processes; both ends share the
  * heap and the collector, which penalises the path that allocates, netty, not raw tcp).
@@ -71,20 +82,43 @@ public final class TransportBench {
 
     /** Runs every point, each a warm-up of {@code msPerPoint / 3} and a window of {@code msPerPoint}, printing as it goes. */
     public static Report run(long msPerPoint, PrintStream out) {
+        return run(msPerPoint, SIZES, out);
+    }
+
+    /** Like {@link #run(long, PrintStream)} at the given tensor sizes (bytes, multiples of 4). */
+    public static Report run(long msPerPoint, int[] sizes, PrintStream out) {
         TransportConfig a = TransportConfig.of(0, "127.0.0.1", 0, RUN, SECRET,
-                TransportConfig.maxMessageBytesFor(SIZES[SIZES.length - 1] / 4, 64));
+                TransportConfig.maxMessageBytesFor(Arrays.stream(sizes).max().orElse(4) / 4, 64));
         TransportConfig b = TransportConfig.of(1, "127.0.0.1", 0, RUN, SECRET, a.maxMessageBytes());
+        Map<String, TransportConfig[]> paths = new LinkedHashMap<>();
+        paths.put("netty", new TransportConfig[]{a, b});
+        Instant now = Instant.now();
+        ClusterCa ca = ClusterCa.create("ringtmp bench CA", now.minus(Duration.ofMinutes(1)), now.plus(Duration.ofDays(1)));
+        TlsCredentials ta = TlsCredentials.of(ca, ca.issue(0, "127.0.0.1", now.minus(Duration.ofMinutes(1)), now.plus(Duration.ofDays(1))));
+        TlsCredentials tb = TlsCredentials.of(ca, ca.issue(1, "127.0.0.1", now.minus(Duration.ofMinutes(1)), now.plus(Duration.ofDays(1))));
+        for (TlsProvider p : TlsProvider.values()) {
+            if (p.isAvailable()) {
+                paths.put("tls-" + p.name().toLowerCase(Locale.ROOT),
+                        new TransportConfig[]{a.withTls(new TlsConfig(ta, p)), b.withTls(new TlsConfig(tb, p))});
+            } else {
+                out.println("transport tls-" + p.name().toLowerCase(Locale.ROOT) + ": not available here: " + p.describe());
+            }
+        }
         List<Throughput> tp = new ArrayList<>();
         List<Rtt> rtts = new ArrayList<>();
-        for (int size : SIZES) {
+        for (int size : sizes) {
             double raw = rawTcpThroughput(size, msPerPoint);
-            long[] n = new long[1];
-            double netty = nettyThroughput(a, b, size, msPerPoint, n);
-            tp.add(print(out, new Throughput("netty", size, netty, raw, n[0])));
+            for (Map.Entry<String, TransportConfig[]> e : paths.entrySet()) {
+                long[] n = new long[1];
+                double mbs = nettyThroughput(e.getValue()[0], e.getValue()[1], size, msPerPoint, n);
+                tp.add(print(out, new Throughput(e.getKey(), size, mbs, raw, n[0])));
+            }
         }
         int rttSamples = (int) Math.max(500, msPerPoint * 2);
         rtts.add(print(out, rawTcpRtt(rttSamples)));
-        rtts.add(print(out, nettyRtt(a, b, rttSamples)));
+        for (Map.Entry<String, TransportConfig[]> e : paths.entrySet()) {
+            rtts.add(print(out, nettyRtt(e.getKey(), e.getValue()[0], e.getValue()[1], rttSamples)));
+        }
         return new Report(tp, rtts);
     }
 
@@ -264,7 +298,7 @@ public final class TransportBench {
         }
     }
 
-    static Rtt nettyRtt(TransportConfig ca, TransportConfig cb, int samples) {
+    static Rtt nettyRtt(String path, TransportConfig ca, TransportConfig cb, int samples) {
         BlockingQueue<Message> back = new ArrayBlockingQueue<>(4);
         AtomicReference<Transport> bRef = new AtomicReference<>();
         MessageHandler echo = m -> bRef.get().link(m.sender()).orElseThrow()
@@ -282,7 +316,7 @@ public final class TransportBench {
                     ns[i] = System.nanoTime() - t0;
                 }
             }
-            return rtt("netty", ns);
+            return rtt(path, ns);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -27,6 +27,8 @@ public final class Handshake {
     public static final byte PROOF = 3;
     public static final byte ACCEPT = 4;
     public static final byte REFUSE = 5;
+    /** Sent in plaintext by a TLS node to a client that did not start TLS, before it hangs up. */
+    public static final byte REFUSE_NEEDS_TLS = 6;
 
     private static final byte[] SERVER_LABEL = "ringtmp-v1 server".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] CLIENT_LABEL = "ringtmp-v1 client".getBytes(StandardCharsets.US_ASCII);

@@ -22,9 +22,45 @@ public final class Refusals {
         return who + " claiming node " + claimed + " closed the handshake without proving the shared secret";
     }
 
-    /** The connecting side: the peer refused us (another run id or secret). */
+    /** The connecting side: the peer refused us (another run id or secret, or in TLS mode our certificate's id). */
     public static String refusedByPeer(int peer, Object address) {
-        return "peer " + peer + " at " + address + " refused the handshake: it has another run id or secret (see its log)";
+        return "peer " + peer + " at " + address + " refused the handshake: it has another run id or secret, or our certificate "
+                + "is not of the node we claim to be (see its log)";
+    }
+
+    /** The accepting side of a TLS node: the client did not start TLS. */
+    public static String plaintextConnecting(String who) {
+        return who + " refused: it does not speak TLS (a node whose spec has no tls block?) and this node requires TLS";
+    }
+
+    /** The connecting side: a TLS node told us it requires TLS. */
+    public static String peerRequiresTls(int peer, Object address) {
+        return "peer " + peer + " at " + address + " requires TLS: its spec has a tls block, this node's has none";
+    }
+
+    /** The connecting side of a TLS node: the peer answered our ClientHello with something else than TLS. */
+    public static String peerWithoutTls(int peer, Object address) {
+        return "peer " + peer + " at " + address + " does not speak TLS (its spec has no tls block?) and this node requires TLS";
+    }
+
+    /** The accepting side: the TLS handshake failed, most often because the client's certificate was refused. */
+    public static String tlsRefusedConnecting(String who, String why) {
+        return who + " refused in the TLS handshake: " + why;
+    }
+
+    /** The connecting side: the TLS handshake with the peer failed. */
+    public static String tlsFailedConnecting(int peer, Object address, String why) {
+        return "peer " + peer + " at " + address + ": TLS handshake failed: " + why;
+    }
+
+    /** The accepting side: a peer claims a node id its certificate does not carry. */
+    public static String claimNotCertified(String who, int claimed, String certificate) {
+        return who + " claims to be node " + claimed + " but presents the certificate of " + certificate;
+    }
+
+    /** The connecting side: the node listening where the spec puts node {@code expected} has another's certificate. */
+    public static String otherNodesCertificate(int expected, Object address, String certificate) {
+        return "expected node " + expected + " at " + address + ", found the certificate of " + certificate;
     }
 
     /** The connecting side: another node, or a node of another run, listens at the address. */
