@@ -18,7 +18,7 @@ import java.util.Map;
  * max, and samples/s.
  *
  * <ul>
- *   <li>quick: 2 and 3 nodes, 24 steps (4 warm-up), one repetition: 12 runs, a few minutes on two cores;</li>
+ *   <li>quick: 2 and 3 nodes, 20 steps (4 warm-up), one repetition: 12 runs, a few minutes on two cores;</li>
  *   <li>full: 2, 4 and 8 nodes, 60 steps (10 warm-up), three repetitions (seeds 1, 2, 3): 54 runs.</li>
  * </ul>
  */
@@ -38,7 +38,7 @@ public final class IdleExperiment implements Experiment {
         boolean quick = profile == Profile.QUICK;
         List<Integer> nodes = quick ? List.of(2, 3) : List.of(2, 4, 8);
         int reps = quick ? 1 : 3;
-        int steps = quick ? 24 : 60;
+        int steps = quick ? 20 : 60;
         int warmup = quick ? 4 : 10;
         List<RunSpec> runs = new ArrayList<>();
         for (int rep = 0; rep < reps; rep++) {

@@ -236,6 +236,7 @@ public final class Report {
         Set<String> machines = new LinkedHashSet<>(), commits = new LinkedHashSet<>(), notes = new LinkedHashSet<>();
         Set<Integer> reps = new TreeSet<>();
         Map<String, Set<String>> values = new LinkedHashMap<>();
+        Map<String, Integer> having = new LinkedHashMap<>();
         int emulated = 0;
         for (JsonNode j : rows) {
             machines.add(j.path("machine").path("cores").asInt() + " cores, " + j.path("machine").path("cpuModel").asText());
@@ -247,10 +248,14 @@ public final class Report {
             if (!j.path("note").asText().isEmpty()) {
                 notes.add(j.path("note").asText());
             }
-            j.path("settings").fields().forEachRemaining(e -> values.computeIfAbsent(e.getKey(), x -> new TreeSet<>()).add(e.getValue().asText()));
+            j.path("settings").fields().forEachRemaining(e -> {
+                values.computeIfAbsent(e.getKey(), x -> new TreeSet<>()).add(e.getValue().asText());
+                having.merge(e.getKey(), 1, Integer::sum);
+            });
         }
         List<String> fixed = new ArrayList<>(), varied = new ArrayList<>();
-        values.forEach((k, v) -> (v.size() == 1 ? fixed : varied).add(k + " = " + String.join(", ", v)));
+        values.forEach((k, v) -> (v.size() == 1 ? fixed : varied).add(k + " = " + String.join(", ", v)
+                + (having.get(k) < rows.size() ? " (" + having.get(k) + " of " + rows.size() + " runs)" : "")));
         List<String> p = new ArrayList<>();
         p.add("Machine: " + String.join("; ", machines) + ". Commit: " + String.join(", ", commits) + ".");
         p.add(rows.size() + " ok runs (" + (all.size() - rows.size()) + " failed), " + reps.size() + " repetition(s) per setting; "
