@@ -3,10 +3,14 @@ package io.ringtmp.experiments;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
+import java.awt.Color;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Base64;
@@ -19,7 +23,7 @@ final class Charts {
     }
 
     /** A plot: its title, axis labels and series (name to (x, y) points, in order). */
-    record Plot(String title, String xLabel, String yLabel, Map<String, List<double[]>> series) {
+    record Plot(String title, String xLabel, String yLabel, Map<String, List<double[]>> series, boolean integerX) {
     }
 
     /** {@code plot} as a PNG of {@code width} x {@code height} pixels. */
@@ -35,6 +39,15 @@ final class Charts {
         }
         JFreeChart chart = ChartFactory.createXYLineChart(plot.title(), plot.xLabel(), plot.yLabel(), data, PlotOrientation.VERTICAL,
                 true, false, false);
+        XYPlot xy = chart.getXYPlot();
+        xy.setBackgroundPaint(Color.WHITE);
+        xy.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        xy.setRangeGridlinePaint(Color.LIGHT_GRAY);
+        XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+        xy.setRenderer(r);
+        if (plot.integerX()) {
+            ((NumberAxis) xy.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(out, chart, width, height);
         return out.toByteArray();
