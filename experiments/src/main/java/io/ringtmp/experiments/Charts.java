@@ -22,8 +22,13 @@ final class Charts {
     private Charts() {
     }
 
-    /** A plot: its title, axis labels and series (name to (x, y) points, in order). */
-    record Plot(String title, String xLabel, String yLabel, Map<String, List<double[]>> series, boolean integerX) {
+    /**
+     * A plot: its title, axis labels and series (name to (x, y) points, in order).
+     *
+     * @param integerX whether x takes whole values only (node counts): integer ticks
+     * @param yFromZero whether the y axis starts at zero (fractions) or fits the data (losses)
+     */
+    record Plot(String title, String xLabel, String yLabel, Map<String, List<double[]>> series, boolean integerX, boolean yFromZero) {
     }
 
     /** {@code plot} as a PNG of {@code width} x {@code height} pixels. */
@@ -48,6 +53,7 @@ final class Charts {
         if (plot.integerX()) {
             ((NumberAxis) xy.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         }
+        ((NumberAxis) xy.getRangeAxis()).setAutoRangeIncludesZero(plot.yFromZero());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ChartUtils.writeChartAsPNG(out, chart, width, height);
         return out.toByteArray();

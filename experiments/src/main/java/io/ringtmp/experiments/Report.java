@@ -131,7 +131,7 @@ public final class Report {
                 + "Median and spread (min .. max) over the repetitions.");
         sections.add(new Section("Idle ÷ wall per worker against node count", paras,
                 List.of(new Table(List.of("nodes K", "system mode", "repetitions", "median idle", "spread", "median max-worker idle", "median samples/s"), cells)),
-                List.of(new Charts.Plot("Median idle ÷ wall per worker", "nodes K", "idle %", series, true))));
+                List.of(new Charts.Plot("Median idle ÷ wall per worker", "nodes K", "idle %", series, true, true))));
     }
 
     static String outcome(List<Integer> holds, List<Integer> fails, List<Integer> undecided) {
@@ -202,8 +202,8 @@ public final class Report {
         sections.add(new Section("Training loss against iteration and wall time", paras,
                 List.of(new Table(List.of("system mode", "repetitions", "median final loss", "spread", "median run s", "median s to target",
                         "spread"), cells)),
-                List.of(new Charts.Plot("Training loss against iteration", "step", "loss", byStep, false),
-                        new Charts.Plot("Training loss against wall time", "seconds", "loss", byTime, false))));
+                List.of(new Charts.Plot("Training loss against iteration", "step", "loss", byStep, false, false),
+                        new Charts.Plot("Training loss against wall time", "seconds", "loss", byTime, false, false))));
     }
 
     /** The first time at which the moving mean of the last 5 losses is at or below {@code target}; the last time when never. */
