@@ -14,8 +14,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -98,6 +100,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--peer-iters", defaultValue = "300", description = "Timed iterations of the peer (default: ${DEFAULT-VALUE}).")
         int peerIters;
 
+        @Option(names = "--peer-results", description = "The peer's published figures to check its runs against "
+                + "(default: results.md in the --peer directory); a peer below 80%% of its figure gets no ratio.")
+        Path peerResults;
+
         @Option(names = "--node-cpu", defaultValue = "0", split = ",", description = "Root: emulated devices with this many cores each,"
                 + " or one value per node, e.g. 0.25,0.5,0.5,0.5 (0: plain processes).")
         List<Double> nodeCpu;
@@ -112,6 +118,7 @@ public final class BenchCommand implements Runnable {
         public Integer call() throws Exception {
             Path dir = runsDir.resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             List<Object> results = new ArrayList<>();
+            io.ringtmp.cli.bench.PeerReference reference = peer != null ? io.ringtmp.cli.bench.PeerReference.load(peer, peerResults) : null;
             if (single) {
                 // One node with every core: what the ring's K processes share.
                 results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, "auto", steps, warmup, Runtime.getRuntime().availableProcessors(),
@@ -125,8 +132,24 @@ public final class BenchCommand implements Runnable {
                             emu, trace, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.train.Workload.W1) {
-                    double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, k, peerIters, System.out);
-                    results.add(java.util.Map.of("peer", "ddp_allreduce", "procs", k, "samplesPerSec", r));
+                    List<String> args = io.ringtmp.cli.bench.RingBench.ddpArgs(k, peerIters);
+                    double r = io.ringtmp.cli.bench.RingBench.ddpPeer(peer, args, System.out);
+                    io.ringtmp.cli.bench.PeerCheck check = reference.check("ddp_allreduce.py", args, r);
+                    System.out.println(check.line("ddp_allreduce W1 " + k + " processes"));
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("peer", "ddp_allreduce");
+                    row.put("procs", k);
+                    row.put("samplesPerSec", Double.isNaN(r) ? null : r);
+                    row.put("peerCheck", check.toMap());
+                    results.add(row);
+                    for (Object o : results) {
+                        if (o instanceof io.ringtmp.cli.bench.RingBench.Result res && res.nodes() == k) {
+                            System.out.println(check.ratioAllowed()
+                                    ? String.format(Locale.ROOT, "ring %s on %d nodes / DDP: %.2f%s", res.schedule(), k, res.samplesPerSec() / r,
+                                    check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "")
+                                    : "ring " + res.schedule() + " on " + k + " nodes / DDP: no ratio (the peer ran below its real speed)");
+                        }
+                    }
                 }
             }
             new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
@@ -156,6 +179,13 @@ public final class BenchCommand implements Runnable {
 
         @Option(names = "--peer", description = "Directory of the PyTorch peer scripts (e.g. ../shared/peers/pytorch): run them alternately and print ratios.")
         Path peer;
+
+        @Option(names = "--peer-results", description = "The peer's published figures to check its runs against "
+                + "(default: results.md in the --peer directory); a peer below 80%% of its figure gets no ratio.")
+        Path peerResults;
+
+        @Option(names = "--runs-dir", defaultValue = "runs/bench-compute", description = "Where results.json goes, in a folder per run (default: ${DEFAULT-VALUE}).")
+        Path runsDir;
 
         @Option(names = "--gemm", negatable = true, defaultValue = "true", fallbackValue = "true",
                 description = "Also measure sgemm GFLOP/s at every training shape and the training step's share of it (default: on; --no-gemm skips).")
@@ -199,6 +229,8 @@ public final class BenchCommand implements Runnable {
             if (peer != null && !Files.isRegularFile(peer.resolve("w1_throughput.py"))) {
                 throw new IllegalArgumentException("--peer " + peer + ": no w1_throughput.py there");
             }
+            io.ringtmp.cli.bench.PeerReference reference = peer != null ? io.ringtmp.cli.bench.PeerReference.load(peer, peerResults) : null;
+            List<Map<String, Object>> results = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 if (rounds > 1) {
                     System.out.println("round " + round);
@@ -206,16 +238,38 @@ public final class BenchCommand implements Runnable {
                 for (io.ringtmp.train.Workload w : ws) {
                     for (int t : ts) {
                         Double ours = parseRate(runChild(w, t), w.name() + " threads=" + t + ":");
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("round", round);
+                        row.put("workload", w.name());
+                        row.put("threads", t);
+                        row.put("samplesPerSec", ours);
                         if (peer != null) {
-                            Double theirs = parseRate(runPeer(w, t), w.name() + " pytorch threads=" + t + ":");
-                            if (ours != null && theirs != null) {
-                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%n", w, t, ours / theirs);
+                            List<String> args = List.of("--threads", Integer.toString(t));
+                            Double theirs = parseRate(runPeer(w, args), w.name() + " pytorch threads=" + t + ":");
+                            io.ringtmp.cli.bench.PeerCheck check = reference.check(peerScript(w), args, theirs == null ? Double.NaN : theirs);
+                            System.out.println(check.line(w.name() + " " + t + (t == 1 ? " thread" : " threads")));
+                            Double ratio = ours != null && check.ratioAllowed() ? ours / check.measured() : null;
+                            if (ratio != null) {
+                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%s%n", w, t, ratio,
+                                        check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "");
                             }
+                            row.put("peerSamplesPerSec", theirs);
+                            row.put("ratio", ratio);
+                            row.put("peerCheck", check.toMap());
                         }
+                        results.add(row);
                     }
                 }
             }
+            Path out = Files.createDirectories(runsDir.resolve(java.time.LocalDateTime.now()
+                    .format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")))).resolve("results.json");
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
+            System.out.println("results: " + out);
             return 0;
+        }
+
+        private static String peerScript(io.ringtmp.train.Workload w) {
+            return w == io.ringtmp.train.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
         }
 
         private List<String> runChild(io.ringtmp.train.Workload w, int t) throws IOException, InterruptedException {
@@ -237,9 +291,8 @@ public final class BenchCommand implements Runnable {
             return run(pb);
         }
 
-        private List<String> runPeer(io.ringtmp.train.Workload w, int t) throws IOException, InterruptedException {
-            String script = w == io.ringtmp.train.Workload.W1 ? "w1_throughput.py" : "w2_throughput.py";
-            return run(io.ringtmp.cli.bench.Peers.script(peer, script, "--threads", Integer.toString(t)));
+        private List<String> runPeer(io.ringtmp.train.Workload w, List<String> args) throws IOException, InterruptedException {
+            return run(io.ringtmp.cli.bench.Peers.script(peer, peerScript(w), args.toArray(String[]::new)));
         }
 
         private static List<String> run(ProcessBuilder pb) throws IOException, InterruptedException {

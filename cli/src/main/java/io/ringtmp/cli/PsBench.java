@@ -69,6 +69,10 @@ final class PsBench implements Callable<Integer> {
     @Option(names = "--peer", description = "Directory of the PyTorch peer scripts (e.g. ../shared/peers/pytorch); W1 only.")
     Path peer;
 
+    @Option(names = "--peer-results", description = "The peer's published figures to check its runs against "
+            + "(default: results.md in the --peer directory); a peer below 80%% of its figure gets no ratio.")
+    Path peerResults;
+
     @Option(names = "--runs-dir", defaultValue = "runs/bench-ps", description = "Where the runs go (default: ${DEFAULT-VALUE}).")
     Path runsDir;
 
@@ -94,6 +98,9 @@ final class PsBench implements Callable<Integer> {
             throw new IllegalArgumentException("--steps " + n + " must exceed the warm-up " + warm);
         }
         String label = workload.toUpperCase(Locale.ROOT);
+        Path dir = runsDir.resolve(java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        io.ringtmp.cli.bench.PeerReference reference = peer != null && w1 ? io.ringtmp.cli.bench.PeerReference.load(peer, peerResults) : null;
+        List<Map<String, Object>> results = new ArrayList<>();
         for (int s : servers) {
             for (int w : workers) {
                 for (String sp : splits) {
@@ -113,26 +120,62 @@ final class PsBench implements Callable<Integer> {
                         o.put("momentum", "0.9");
                         o.put("epochs", "1000");
                         o.put("maxSteps", Integer.toString(n));
-                        Files.createDirectories(runsDir);
+                        Files.createDirectories(dir);
                         ByteArrayOutputStream quiet = new ByteArrayOutputStream();
-                        Launcher.Run run = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, runsDir,
+                        Launcher.Run run = Launcher.launch(new Launcher.Options(s + w, ClusterSpec.Mode.PS, o, model, data, dir,
                                 LaunchCommand.nodeCommand(), null, 0, 30_000, false), new PrintStream(quiet, true, StandardCharsets.UTF_8));
                         String name = label + " ps S=" + s + " W=" + w + " " + c + (c.equals("ssp") ? "(" + staleness + ")" : "") + " " + sp;
                         if (run.exitCode() != 0) {
                             System.out.println(name + ": failed (exit " + run.exitCode() + "), see " + run.dir());
                             continue;
                         }
-                        System.out.println(figures(run.dir(), s, w, global, warm).line(name, run.dir()));
+                        Figures f = figures(run.dir(), s, w, global, warm);
+                        System.out.println(f.line(name, run.dir()));
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("servers", s);
+                        row.put("workers", w);
+                        row.put("consistency", c);
+                        row.put("split", sp);
+                        row.put("samplesPerSec", f.samplesPerSec());
+                        row.put("workerIdle", f.workerIdle());
+                        row.put("serverIdle", f.serverIdle());
+                        row.put("run", run.dir().toString());
+                        results.add(row);
                     }
                 }
-                if (peer != null && w1) {
-                    runPeer("rpc_ps.py", "--workers", Integer.toString(w), "--consistency", "bsp", "--steps", "200");
-                    runPeer("rpc_ps.py", "--workers", Integer.toString(w), "--consistency", "asp", "--steps", "200");
-                    runPeer("ddp_allreduce.py", "--procs", Integer.toString(s + w));
+                if (reference != null) {
+                    for (List<String> args : List.of(List.of("--workers", Integer.toString(w), "--consistency", "bsp", "--steps", "200"),
+                            List.of("--workers", Integer.toString(w), "--consistency", "asp", "--steps", "200"))) {
+                        results.add(peerRow(reference, "rpc_ps.py", args, s, w));
+                    }
+                    results.add(peerRow(reference, "ddp_allreduce.py", List.of("--procs", Integer.toString(s + w)), s, w));
                 }
             }
         }
+        Path out = Files.createDirectories(dir).resolve("results.json");
+        new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(out.toFile(), results);
+        System.out.println("results: " + out);
         return 0;
+    }
+
+    /**
+     * Runs a peer next to the (S, W) rows and checks its figure against the peer's own; the row
+     * records whether a ratio against it is fair ({@code ratioAllowed}).
+     */
+    private Map<String, Object> peerRow(io.ringtmp.cli.bench.PeerReference reference, String script, List<String> args, int s, int w)
+            throws IOException, InterruptedException {
+        double rate = runPeer(script, args);
+        io.ringtmp.cli.bench.PeerCheck check = reference.check(script, args, rate);
+        System.out.println(check.line(script + " " + String.join(" ", args)));
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("peer", script);
+        row.put("args", args);
+        row.put("servers", s);
+        row.put("workers", w);
+        row.put("samplesPerSec", Double.isNaN(rate) ? null : rate);
+        row.put("ratioAllowed", check.ratioAllowed());
+        row.put("peerCheck", check.toMap());
+        return row;
     }
 
     /**
@@ -173,19 +216,28 @@ final class PsBench implements Callable<Integer> {
         return new Figures(sps, workerIdle, serverIdle, List.copyOf(timed));
     }
 
-    private void runPeer(String script, String... args) throws IOException, InterruptedException {
-        ProcessBuilder pb = io.ringtmp.cli.bench.Peers.script(peer, script, args);
+    private static final java.util.regex.Pattern RATE = java.util.regex.Pattern.compile(": ([0-9.]+) samples/s");
+
+    /** Runs {@code script args...} and prints its W1 lines; its samples/s, or NaN when it printed none. */
+    private double runPeer(String script, List<String> args) throws IOException, InterruptedException {
+        ProcessBuilder pb = io.ringtmp.cli.bench.Peers.script(peer, script, args.toArray(String[]::new));
         Process p = pb.start();
+        double rate = Double.NaN;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 if (line.startsWith("W1 ")) {
                     System.out.println(line);
+                    java.util.regex.Matcher m = RATE.matcher(line);
+                    if (m.find()) {
+                        rate = Double.parseDouble(m.group(1));
+                    }
                 }
             }
         }
         if (p.waitFor() != 0) {
             System.out.println("(" + String.join(" ", pb.command()) + " exited with " + p.exitValue() + ")");
         }
+        return rate;
     }
 }

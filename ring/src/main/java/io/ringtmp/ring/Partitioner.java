@@ -12,8 +12,20 @@ import java.util.Locale;
  *
  * <p>{@code auto} minimises the slowest stage's time — the pipeline's period — where a stage's
  * time is the sum of its layers' forward+backward seconds divided by its node's speed, subject
- * to every stage fitting its node's memory budget. Exact, by dynamic programming over (layers,
- * nodes): O(L²·K). {@code manual:3,2,2} takes the stage sizes as given and only checks them.
+ * to every stage fitting its node's memory budget. When one layer is so heavy that it alone sets
+ * the period, many cuts tie on it, and {@code auto} breaks the tie, among the cuts with that
+ * period only (so the period is never worse than the plain minimum), by:
+ * <ol>
+ *   <li>the heaviest lightest stage: a stage of one light layer (a ReLU) is what a tied cut can
+ *       leave a node with, and it only adds a hop, while a neighbour's dense layer could take it;
+ *   <li>then the least sum of squared stage times (the most even among the rest);
+ *   <li>then the fewest bytes across the cuts (each cut's activation forward and its gradient
+ *       back: the output width of the layer before it).
+ * </ol>
+ * On 784-300-200-100-10 over four nodes this gives every dense layer a stage of its own, each
+ * ReLU with the lighter of its two dense neighbours (fc1 | relu1 fc2 | relu2 fc3 | relu3 fc4);
+ * by the period alone relu1 got a node. Exact: three dynamic programmes over (layers, nodes), O(L²·K) each. {@code manual:3,2,2} takes
+ * the stage sizes as given and only checks them.
  *
  * <p>A stage's memory is its parameters times {@link MemoryModel#copiesPerParameter()} (the
  * weights, their gradients, the optimiser's state and any stashed weight versions) plus its
@@ -27,8 +39,10 @@ public final class Partitioner {
      * @param seconds          forward + backward time of one microbatch on a speed-1 node
      * @param parameterBytes   bytes of its parameters
      * @param activationBytes  bytes it keeps per microbatch between forward and backward
+     * @param outputBytes      bytes of its output per microbatch: what a cut right after it sends
+     *                         forward (and receives back as the gradient)
      */
-    public record LayerProfile(String name, double seconds, long parameterBytes, long activationBytes) {
+    public record LayerProfile(String name, double seconds, long parameterBytes, long activationBytes, long outputBytes) {
     }
 
     /**
@@ -104,9 +118,14 @@ public final class Partitioner {
         for (int i = 0; i < costs.size(); i++) {
             LayerCost c = costs.get(i);
             out.add(new LayerProfile(model.layers().get(i).name(), c.trainingFlopsPerSample() * (double) microbatch / flopsPerSecond,
-                    c.parameterBytes(), c.activationBytesPerSample() * microbatch));
+                    c.parameterBytes(), c.activationBytesPerSample() * microbatch, outputBytes(model.slice(i, i + 1), microbatch)));
         }
         return out;
+    }
+
+    /** Bytes of {@code layer}'s float32 output for {@code rows} rows. */
+    public static long outputBytes(Sequential layer, int rows) {
+        return (long) Float.BYTES * layer.outputSize() * rows;
     }
 
     /** {@code auto} or {@code manual:3,2,2}. */
@@ -155,64 +174,164 @@ public final class Partitioner {
         return p;
     }
 
-    /** The partition with the smallest period that fits every node's memory. */
+    /**
+     * The partition with the smallest period that fits every node's memory; among those, the one
+     * whose lightest stage is heaviest, then the most even (least sum of squared stage times),
+     * then the one with the fewest bytes across its cuts.
+     */
     public static Plan auto(List<LayerProfile> layers, List<NodeProfile> nodes, MemoryModel memory) {
         int l = layers.size(), k = nodes.size();
         if (k < 1 || l < k) {
             throw new PartitionException("cannot cut " + l + " layers into " + k + " non-empty stages");
         }
-        double[] timePrefix = new double[l + 1];
-        long[] paramPrefix = new long[l + 1];
-        long[] actPrefix = new long[l + 1];
-        for (int i = 0; i < l; i++) {
-            timePrefix[i + 1] = timePrefix[i] + layers.get(i).seconds();
-            paramPrefix[i + 1] = paramPrefix[i] + layers.get(i).parameterBytes();
-            actPrefix[i + 1] = actPrefix[i] + layers.get(i).activationBytes();
-        }
-        // best[s][j]: smallest period placing layers [0, j) on nodes [0, s); from[s][j]: where stage s-1 starts.
-        double[][] best = new double[k + 1][l + 1];
-        int[][] from = new int[k + 1][l + 1];
-        for (double[] row : best) {
-            java.util.Arrays.fill(row, Double.POSITIVE_INFINITY);
-        }
-        best[0][0] = 0;
-        for (int s = 1; s <= k; s++) {
-            NodeProfile node = nodes.get(s - 1);
-            for (int j = s; j <= l - (k - s); j++) {
-                for (int i = s - 1; i < j; i++) {
-                    if (best[s - 1][i] == Double.POSITIVE_INFINITY) {
-                        continue;
-                    }
-                    long bytes = bytes(paramPrefix[j] - paramPrefix[i], actPrefix[j] - actPrefix[i], memory);
-                    if (bytes > node.memoryBytes()) {
-                        continue;
-                    }
-                    double period = Math.max(best[s - 1][i], (timePrefix[j] - timePrefix[i]) / node.speed());
-                    if (period < best[s][j]) {
-                        best[s][j] = period;
-                        from[s][j] = i;
-                    }
-                }
-            }
-        }
-        if (best[k][l] == Double.POSITIVE_INFINITY) {
-            long total = bytes(paramPrefix[l], actPrefix[l], memory);
+        Prefix prefix = new Prefix(layers, memory);
+        double period = minPeriod(prefix, nodes);
+        if (period == Double.POSITIVE_INFINITY) {
+            long total = prefix.bytes(0, l);
             long budgets = nodes.stream().mapToLong(n -> Math.min(n.memoryBytes(), Long.MAX_VALUE / (k + 1))).sum();
             throw new PartitionException(String.format(Locale.ROOT,
                     "the model needs %.1f MiB in all (largest layer %.1f MiB), which no cut into %d stages fits "
                             + "into the nodes' budgets (%.1f MiB together); add nodes or memory, or use fewer microbatches in flight",
                     total / 1048576.0, maxLayerBytes(layers, memory) / 1048576.0, k, budgets / 1048576.0));
         }
-        int[] cuts = new int[k + 1];
+        double lightest = maxLightest(prefix, nodes, period);
+        return price(evenestWithin(prefix, nodes, lightest, period), layers, nodes, memory);
+    }
+
+    /** Running sums over the layers, so that a stage's time and bytes cost O(1). */
+    private static final class Prefix {
+        final int layers;
+        final double[] seconds;
+        final long[] params;
+        final long[] activations;
+        final long[] output;
+        final MemoryModel memory;
+
+        Prefix(List<LayerProfile> profile, MemoryModel memory) {
+            layers = profile.size();
+            seconds = new double[layers + 1];
+            params = new long[layers + 1];
+            activations = new long[layers + 1];
+            output = new long[layers];
+            this.memory = memory;
+            for (int i = 0; i < layers; i++) {
+                LayerProfile p = profile.get(i);
+                seconds[i + 1] = seconds[i] + p.seconds();
+                params[i + 1] = params[i] + p.parameterBytes();
+                activations[i + 1] = activations[i] + p.activationBytes();
+                output[i] = p.outputBytes();
+            }
+        }
+
+        /** Time of layers [i, j) on {@code node}; both searches compute it the same way, bit for bit. */
+        double seconds(int i, int j, NodeProfile node) {
+            return (seconds[j] - seconds[i]) / node.speed();
+        }
+
+        long bytes(int i, int j) {
+            return Partitioner.bytes(params[j] - params[i], activations[j] - activations[i], memory);
+        }
+
+        boolean fits(int i, int j, NodeProfile node) {
+            return bytes(i, j) <= node.memoryBytes();
+        }
+    }
+
+    /** The smallest period of any cut that fits the budgets; infinity when none fits. */
+    private static double minPeriod(Prefix p, List<NodeProfile> nodes) {
+        int l = p.layers, k = nodes.size();
+        // best[s][j]: smallest period placing layers [0, j) on nodes [0, s).
+        double[][] best = table(k, l, Double.POSITIVE_INFINITY);
+        best[0][0] = 0;
+        for (int s = 1; s <= k; s++) {
+            NodeProfile node = nodes.get(s - 1);
+            for (int j = s; j <= l - (k - s); j++) {
+                for (int i = s - 1; i < j; i++) {
+                    if (best[s - 1][i] != Double.POSITIVE_INFINITY && p.fits(i, j, node)) {
+                        best[s][j] = Math.min(best[s][j], Math.max(best[s - 1][i], p.seconds(i, j, node)));
+                    }
+                }
+            }
+        }
+        return best[k][l];
+    }
+
+    /**
+     * The heaviest lightest stage of any cut that fits the budgets and whose every stage takes at
+     * most {@code period} (reachable: the plain minimum).
+     */
+    private static double maxLightest(Prefix p, List<NodeProfile> nodes, double period) {
+        int l = p.layers, k = nodes.size();
+        // best[s][j]: the heaviest lightest stage placing layers [0, j) on nodes [0, s); -1: none.
+        double[][] best = table(k, l, -1);
+        best[0][0] = Double.POSITIVE_INFINITY;
+        for (int s = 1; s <= k; s++) {
+            NodeProfile node = nodes.get(s - 1);
+            for (int j = s; j <= l - (k - s); j++) {
+                for (int i = s - 1; i < j; i++) {
+                    double t = p.seconds(i, j, node);
+                    if (best[s - 1][i] >= 0 && t <= period && p.fits(i, j, node)) {
+                        best[s][j] = Math.max(best[s][j], Math.min(best[s - 1][i], t));
+                    }
+                }
+            }
+        }
+        if (best[k][l] < 0) {
+            throw new IllegalStateException("no cut within the minimum period " + period + ": the searches disagree");
+        }
+        return best[k][l];
+    }
+
+    /**
+     * The cut points of the cut whose every stage fits its budget and takes between
+     * {@code lightest} and {@code period} (both reachable), with the least sum of squared stage
+     * times, and among equals the fewest bytes across its cuts. Both sums add up stage by stage,
+     * so the dynamic programme keeps that order exactly.
+     */
+    private static List<Integer> evenestWithin(Prefix p, List<NodeProfile> nodes, double lightest, double period) {
+        int l = p.layers, k = nodes.size();
+        // squares[s][j], crossing[s][j]: the best placement of layers [0, j) on nodes [0, s);
+        // from[s][j]: where its stage s-1 starts.
+        double[][] squares = table(k, l, Double.POSITIVE_INFINITY);
+        long[][] crossing = new long[k + 1][l + 1];
+        int[][] from = new int[k + 1][l + 1];
+        squares[0][0] = 0;
+        for (int s = 1; s <= k; s++) {
+            NodeProfile node = nodes.get(s - 1);
+            for (int j = s; j <= l - (k - s); j++) {
+                for (int i = s - 1; i < j; i++) {
+                    double t = p.seconds(i, j, node);
+                    if (squares[s - 1][i] == Double.POSITIVE_INFINITY || t > period || t < lightest || !p.fits(i, j, node)) {
+                        continue;
+                    }
+                    double q = squares[s - 1][i] + t * t;
+                    // A stage after the first receives the output of layer i - 1 (and sends its gradient back).
+                    long b = crossing[s - 1][i] + (i > 0 ? p.output[i - 1] : 0);
+                    if (q < squares[s][j] || (q == squares[s][j] && b < crossing[s][j])) {
+                        squares[s][j] = q;
+                        crossing[s][j] = b;
+                        from[s][j] = i;
+                    }
+                }
+            }
+        }
+        if (squares[k][l] == Double.POSITIVE_INFINITY) {
+            throw new IllegalStateException("no cut with stages in [" + lightest + ", " + period + "]: the searches disagree");
+        }
+        Integer[] cuts = new Integer[k + 1];
         cuts[k] = l;
         for (int s = k; s >= 1; s--) {
             cuts[s - 1] = from[s][cuts[s]];
         }
-        List<Integer> cutList = new ArrayList<>();
-        for (int c : cuts) {
-            cutList.add(c);
+        return List.of(cuts);
+    }
+
+    private static double[][] table(int stages, int layers, double fill) {
+        double[][] t = new double[stages + 1][layers + 1];
+        for (double[] row : t) {
+            java.util.Arrays.fill(row, fill);
         }
-        return price(cutList, layers, nodes, memory);
+        return t;
     }
 
     private static long maxLayerBytes(List<LayerProfile> layers, MemoryModel memory) {

@@ -14,10 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class RingPlannerTest {
     private static final TrainConfig CONFIG = TrainConfig.w1(ModelSpec.parse("mlp:20-24-16-12-4"), 2);
     private static final List<Partitioner.LayerProfile> PROFILE = List.of(
-            new Partitioner.LayerProfile("fc1", 1e-3, 2016, 3072), new Partitioner.LayerProfile("relu1", 1e-4, 0, 3072),
-            new Partitioner.LayerProfile("fc2", 1e-3, 1600, 2048), new Partitioner.LayerProfile("relu2", 1e-4, 0, 2048),
-            new Partitioner.LayerProfile("fc3", 1e-3, 816, 1536), new Partitioner.LayerProfile("relu3", 1e-4, 0, 1536),
-            new Partitioner.LayerProfile("fc4", 1e-3, 208, 512));
+            new Partitioner.LayerProfile("fc1", 1e-3, 2016, 3072, 3072), new Partitioner.LayerProfile("relu1", 1e-4, 0, 3072, 3072),
+            new Partitioner.LayerProfile("fc2", 1e-3, 1600, 2048, 2048), new Partitioner.LayerProfile("relu2", 1e-4, 0, 2048, 2048),
+            new Partitioner.LayerProfile("fc3", 1e-3, 816, 1536, 1536), new Partitioner.LayerProfile("relu3", 1e-4, 0, 1536, 1536),
+            new Partitioner.LayerProfile("fc4", 1e-3, 208, 512, 512));
 
     private static RingOptions opts(Schedule s, String partition, String profile) {
         return new RingOptions(s, 4, RingOptions.defaultInflight(s, 4, 2), partition, profile, 500, false);

@@ -136,10 +136,14 @@ public final class RingBench {
 
     private static final Pattern DDP = Pattern.compile("procs=(\\d+): ([0-9.]+) samples/s");
 
-    /** Runs the PyTorch data-parallel peer with {@code procs} processes of one core; its samples/s, or NaN. */
-    public static double ddpPeer(Path peerDir, int procs, int iters, PrintStream out) throws IOException, InterruptedException {
-        Process p = Peers.script(peerDir, "ddp_allreduce.py", "--procs", Integer.toString(procs), "--threads-per-proc", "1",
-                "--iters", Integer.toString(iters)).start();
+    /** The arguments of ddp_allreduce.py for {@code procs} processes of one core and {@code iters} timed iterations. */
+    public static List<String> ddpArgs(int procs, int iters) {
+        return List.of("--procs", Integer.toString(procs), "--threads-per-proc", "1", "--iters", Integer.toString(iters));
+    }
+
+    /** Runs the PyTorch data-parallel peer with {@code args} ({@link #ddpArgs}); its samples/s, or NaN. */
+    public static double ddpPeer(Path peerDir, List<String> args, PrintStream out) throws IOException, InterruptedException {
+        Process p = Peers.script(peerDir, "ddp_allreduce.py", args.toArray(String[]::new)).start();
         double rate = Double.NaN;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
@@ -151,7 +155,7 @@ public final class RingBench {
             }
         }
         p.waitFor();
-        out.printf(Locale.ROOT, "pytorch ddp_allreduce W1 on %d processes: %s samples/s%n", procs,
+        out.printf(Locale.ROOT, "pytorch ddp_allreduce W1 %s: %s samples/s%n", String.join(" ", args),
                 Double.isNaN(rate) ? "failed (exit " + p.exitValue() + ")" : String.format(Locale.ROOT, "%.1f", rate));
         return rate;
     }
