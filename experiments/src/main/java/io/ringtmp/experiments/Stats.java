@@ -1,6 +1,5 @@
 package io.ringtmp.experiments;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** Median and spread over repetitions. */
@@ -13,10 +12,5 @@ record Stats(int n, double median, double min, double max) {
         int n = v.length;
         double med = n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
         return new Stats(n, med, v[0], v[n - 1]);
-    }
-
-    @Override
-    public String toString() {
-        return "Stats" + Arrays.toString(new double[] {n, median, min, max});
     }
 }
