@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code ringtmp} command: one entry point, one subcommand per job. */
 @Command(name = "ringtmp", mixinStandardHelpOptions = true, version = "RingTMP 0.1.0",
         description = "Ring pipeline model-parallel training (and a parameter server to compare it with).",
-        subcommands = {DemoCommand.class, DataCommand.class, TrainCommand.class, BlasCommand.class, NodeCommand.class, LaunchCommand.class, CertsCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, DataCommand.class, TrainCommand.class, BlasCommand.class, NodeCommand.class, LaunchCommand.class, CertsCommand.class, BenchCommand.class, ExperimentCommand.class, ReportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

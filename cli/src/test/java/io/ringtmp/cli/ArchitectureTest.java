@@ -83,4 +83,11 @@ class ArchitectureTest {
     void modulesHaveNoCycles() {
         slices().matching("io.ringtmp.(*)..").should().beFreeOfCycles().check(CLASSES);
     }
+
+    @Test
+    void experiments_useThePublicApiOnly() {
+        noClasses().that().resideInAPackage("io.ringtmp.experiments..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.ringtmp..internal..", "io.ringtmp.cli..", "io.ringtmp.testing..")
+                .check(CLASSES);
+    }
 }

@@ -1,0 +1,27 @@
+package io.ringtmp.experiments;
+
+import java.util.List;
+
+/** The experiments by name. */
+public final class Experiments {
+    private Experiments() {
+    }
+
+    /** Every experiment, in the order {@code all} runs them. */
+    public static List<Experiment> all() {
+        return List.of(new IdleExperiment(), new ProgressExperiment());
+    }
+
+    /** {@code idle}, {@code progress} or {@code all}. */
+    public static List<Experiment> named(String name) {
+        if (name.equals("all")) {
+            return all();
+        }
+        for (Experiment e : all()) {
+            if (e.name().equals(name)) {
+                return List.of(e);
+            }
+        }
+        throw new IllegalArgumentException("experiment must be idle, progress or all, got " + name);
+    }
+}

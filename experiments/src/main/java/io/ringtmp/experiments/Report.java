@@ -1,0 +1,362 @@
+package io.ringtmp.experiments;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The report of a results directory: {@code report.md} and {@code report.html} (one page, its
+ * plots embedded as PNG data URIs). It opens with one verdict line per claim the experiments
+ * decide, each computed from the rows by the rule printed next to it; then, per experiment, the
+ * machine, commit, settings and repetitions, a table of medians and spreads (min..max over the
+ * repetitions) and the plots. Only {@code ok} rows count; failed runs are counted and listed.
+ *
+ * <pre>{@code
+ * Report r = Report.load(dir);
+ * r.write(dir); // report.md, report.html
+ * }</pre>
+ */
+public final class Report {
+    /** A claim's verdict: its statement, the rule that decides it, and the outcome computed by the rule. */
+    public record Verdict(String claim, String rule, String outcome) {
+        String line() {
+            return claim + ": **" + outcome + "**. Rule: " + rule;
+        }
+    }
+
+    /** One table: a header row and rows of cells. */
+    record Table(List<String> header, List<List<String>> rows) {
+    }
+
+    /** A section of the report: a title, paragraphs, tables and plots. */
+    record Section(String title, List<String> paragraphs, List<Table> tables, List<Charts.Plot> plots) {
+    }
+
+    private final Path dir;
+    private final List<Verdict> verdicts = new ArrayList<>();
+    private final List<Section> sections = new ArrayList<>();
+
+    private Report(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Reads {@code idle.jsonl} and {@code progress.jsonl} in {@code dir} (either may be missing, not both). */
+    public static Report load(Path dir) throws IOException {
+        Report r = new Report(dir);
+        Path idle = Harness.resultsFile(dir, IdleExperiment.NAME);
+        Path progress = Harness.resultsFile(dir, ProgressExperiment.NAME);
+        if (!Files.exists(idle) && !Files.exists(progress)) {
+            throw new IllegalArgumentException(dir + " has no results: neither idle.jsonl nor progress.jsonl");
+        }
+        if (Files.exists(idle)) {
+            r.idle(Harness.readRows(idle));
+        }
+        if (Files.exists(progress)) {
+            r.progress(Harness.readRows(progress));
+        }
+        return r;
+    }
+
+    public List<Verdict> verdicts() {
+        return List.copyOf(verdicts);
+    }
+
+    /** The number of plots, across sections: the HTML embeds one image for each. */
+    public int plotCount() {
+        return sections.stream().mapToInt(s -> s.plots().size()).sum();
+    }
+
+    // ---- idle
+
+    /** The rule of claim 1, as printed. */
+    public static final String IDLE_RULE = "claim 1 holds at K if the ring's median idle (best schedule) is below every ps mode's at K";
+
+    private void idle(List<JsonNode> all) {
+        List<JsonNode> rows = ok(all);
+        // nodes -> "system mode" -> mean worker idle of each repetition
+        Map<Integer, Map<String, List<Double>>> idle = new TreeMap<>();
+        Map<Integer, Map<String, List<Double>>> maxIdle = new TreeMap<>();
+        Map<Integer, Map<String, List<Double>>> sps = new TreeMap<>();
+        for (JsonNode j : rows) {
+            int k = j.path("settings").path("nodes").asInt();
+            String m = label(j);
+            idle.computeIfAbsent(k, x -> new LinkedHashMap<>()).computeIfAbsent(m, x -> new ArrayList<>()).add(j.path("figures").path("meanIdle").asDouble());
+            maxIdle.computeIfAbsent(k, x -> new LinkedHashMap<>()).computeIfAbsent(m, x -> new ArrayList<>()).add(j.path("figures").path("maxIdle").asDouble());
+            sps.computeIfAbsent(k, x -> new LinkedHashMap<>()).computeIfAbsent(m, x -> new ArrayList<>()).add(j.path("figures").path("samplesPerSec").asDouble());
+        }
+        List<List<String>> cells = new ArrayList<>();
+        Map<String, List<double[]>> series = new LinkedHashMap<>();
+        List<Integer> holds = new ArrayList<>(), fails = new ArrayList<>(), undecided = new ArrayList<>();
+        for (var e : idle.entrySet()) {
+            int k = e.getKey();
+            double ringBest = Double.NaN, psBest = Double.NaN;
+            for (var m : e.getValue().entrySet()) {
+                Stats s = Stats.of(m.getValue());
+                Stats mx = Stats.of(maxIdle.get(k).get(m.getKey()));
+                Stats sp = Stats.of(sps.get(k).get(m.getKey()));
+                cells.add(List.of(Integer.toString(k), m.getKey(), Integer.toString(s.n()), pct(s.median()), pct(s.min()) + " .. " + pct(s.max()),
+                        pct(mx.median()), String.format(Locale.ROOT, "%.0f", sp.median())));
+                series.computeIfAbsent(m.getKey(), x -> new ArrayList<>()).add(new double[] {k, 100 * s.median()});
+                if (m.getKey().startsWith("ring ")) {
+                    ringBest = Double.isNaN(ringBest) ? s.median() : Math.min(ringBest, s.median());
+                } else {
+                    psBest = Double.isNaN(psBest) ? s.median() : Math.min(psBest, s.median());
+                }
+            }
+            if (Double.isNaN(ringBest) || Double.isNaN(psBest)) {
+                undecided.add(k);
+            } else if (ringBest < psBest) {
+                holds.add(k);
+            } else {
+                fails.add(k);
+            }
+        }
+        verdicts.add(new Verdict("Claim 1 (the ring's workers idle less than the parameter server's)",
+                IDLE_RULE + ".", outcome(holds, fails, undecided)));
+        List<String> paras = new ArrayList<>(provenance(all, rows));
+        paras.add("Idle = a worker's idle ÷ wall over the steps after the warm-up (an async ring also leaves out its drain), "
+                + "averaged over the run's workers (every ring stage; the parameter server's workers: K nodes are 1 server and K-1 workers). "
+                + "Median and spread (min .. max) over the repetitions.");
+        sections.add(new Section("Idle ÷ wall per worker against node count", paras,
+                List.of(new Table(List.of("nodes K", "system mode", "repetitions", "median idle", "spread", "median max-worker idle", "median samples/s"), cells)),
+                List.of(new Charts.Plot("Median idle ÷ wall per worker", "nodes K", "idle %", series, true, true))));
+    }
+
+    static String outcome(List<Integer> holds, List<Integer> fails, List<Integer> undecided) {
+        List<String> parts = new ArrayList<>();
+        if (!holds.isEmpty()) {
+            parts.add("holds at K = " + join(holds));
+        }
+        if (!fails.isEmpty()) {
+            parts.add("does not hold at K = " + join(fails));
+        }
+        if (!undecided.isEmpty()) {
+            parts.add("undecided at K = " + join(undecided) + " (a system has no ok run)");
+        }
+        return parts.isEmpty() ? "undecided (no ok runs)" : String.join("; ", parts);
+    }
+
+    // ---- progress
+
+    /** The rule of claim 2, as printed. */
+    public static final String PROGRESS_RULE = "the target is the highest of the modes' median final losses (mean of the last 5 steps' loss); "
+            + "a run's time to target is the first time the 5-step moving mean of its loss is at or below it; claim 2 holds if the ring's "
+            + "median time to target (best schedule) is below every ps mode's";
+
+    private void progress(List<JsonNode> all) {
+        List<JsonNode> rows = ok(all);
+        Map<String, List<JsonNode>> byMode = new LinkedHashMap<>();
+        for (JsonNode j : rows) {
+            byMode.computeIfAbsent(label(j), x -> new ArrayList<>()).add(j);
+        }
+        double target = Double.NEGATIVE_INFINITY;
+        for (List<JsonNode> runs : byMode.values()) {
+            target = Math.max(target, Stats.of(runs.stream().map(j -> j.path("figures").path("finalLoss").asDouble()).toList()).median());
+        }
+        List<List<String>> cells = new ArrayList<>();
+        Map<String, List<double[]>> byStep = new LinkedHashMap<>(), byTime = new LinkedHashMap<>();
+        double ringBest = Double.NaN, psBest = Double.NaN;
+        for (var e : byMode.entrySet()) {
+            List<Double> finals = new ArrayList<>(), secs = new ArrayList<>(), toTarget = new ArrayList<>();
+            for (JsonNode j : e.getValue()) {
+                finals.add(j.path("figures").path("finalLoss").asDouble());
+                secs.add(j.path("figures").path("seconds").asDouble());
+                List<double[]> curve = new ArrayList<>();
+                for (JsonNode p : j.path("figures").path("curve")) {
+                    curve.add(new double[] {p.get(0).asDouble(), p.get(1).asDouble(), p.get(2).asDouble()});
+                }
+                toTarget.add(timeTo(curve, target));
+                String name = e.getKey() + (e.getValue().size() > 1 ? " #" + j.path("repetition").asInt() : "");
+                byStep.put(name, curve.stream().map(p -> new double[] {p[0], p[2]}).toList());
+                byTime.put(name, curve.stream().map(p -> new double[] {p[1], p[2]}).toList());
+            }
+            Stats f = Stats.of(finals), s = Stats.of(secs), t = Stats.of(toTarget);
+            cells.add(List.of(e.getKey(), Integer.toString(f.n()), num(f.median()), num(f.min()) + " .. " + num(f.max()), sec(s.median()),
+                    sec(t.median()), sec(t.min()) + " .. " + sec(t.max())));
+            if (e.getKey().startsWith("ring ")) {
+                ringBest = Double.isNaN(ringBest) ? t.median() : Math.min(ringBest, t.median());
+            } else {
+                psBest = Double.isNaN(psBest) ? t.median() : Math.min(psBest, t.median());
+            }
+        }
+        String outcome = Double.isNaN(ringBest) || Double.isNaN(psBest) ? "undecided (a system has no ok run)"
+                : ringBest < psBest ? String.format(Locale.ROOT, "holds (ring %.1f s, best ps %.1f s to loss %.4f)", ringBest, psBest, target)
+                : String.format(Locale.ROOT, "does not hold (ring %.1f s, best ps %.1f s to loss %.4f)", ringBest, psBest, target);
+        verdicts.add(new Verdict("Claim 2 (the ring reaches a given training loss sooner in wall time than the parameter server)",
+                PROGRESS_RULE + ".", outcome));
+        List<String> paras = new ArrayList<>(provenance(all, rows));
+        paras.add("Loss = the training loss of each step, from the first worker whose steps carry one; time = seconds since its first step began. "
+                + String.format(Locale.ROOT, "Target loss for the time-to-target column: %.4f.", target));
+        sections.add(new Section("Training loss against iteration and wall time", paras,
+                List.of(new Table(List.of("system mode", "repetitions", "median final loss", "spread", "median run s", "median s to target",
+                        "spread"), cells)),
+                List.of(new Charts.Plot("Training loss against iteration", "step", "loss", byStep, false, false),
+                        new Charts.Plot("Training loss against wall time", "seconds", "loss", byTime, false, false))));
+    }
+
+    /** The first time at which the moving mean of the last 5 losses is at or below {@code target}; the last time when never. */
+    static double timeTo(List<double[]> curve, double target) {
+        double sum = 0;
+        for (int i = 0; i < curve.size(); i++) {
+            sum += curve.get(i)[2];
+            if (i >= 5) {
+                sum -= curve.get(i - 5)[2];
+            }
+            if (sum / Math.min(i + 1, 5) <= target + 1e-12) {
+                return curve.get(i)[1];
+            }
+        }
+        return curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1)[1];
+    }
+
+    // ---- common
+
+    private static List<JsonNode> ok(List<JsonNode> rows) {
+        return rows.stream().filter(j -> j.path("status").asText().equals("ok")).toList();
+    }
+
+    private static String label(JsonNode j) {
+        return j.path("settings").path("system").asText() + " " + j.path("settings").path("mode").asText();
+    }
+
+    /** Machine, commit, emulation, repetitions, fixed and varied settings, failures. */
+    private static List<String> provenance(List<JsonNode> all, List<JsonNode> rows) {
+        Set<String> machines = new LinkedHashSet<>(), commits = new LinkedHashSet<>(), notes = new LinkedHashSet<>();
+        Set<Integer> reps = new TreeSet<>();
+        Map<String, Set<String>> values = new LinkedHashMap<>();
+        Map<String, Integer> having = new LinkedHashMap<>();
+        int emulated = 0;
+        for (JsonNode j : rows) {
+            machines.add(j.path("machine").path("cores").asInt() + " cores, " + j.path("machine").path("cpuModel").asText());
+            commits.add(j.path("commit").asText());
+            reps.add(j.path("repetition").asInt());
+            if (j.path("emulated").asBoolean()) {
+                emulated++;
+            }
+            if (!j.path("note").asText().isEmpty()) {
+                notes.add(j.path("note").asText());
+            }
+            j.path("settings").fields().forEachRemaining(e -> {
+                values.computeIfAbsent(e.getKey(), x -> new TreeSet<>()).add(e.getValue().asText());
+                having.merge(e.getKey(), 1, Integer::sum);
+            });
+        }
+        List<String> fixed = new ArrayList<>(), varied = new ArrayList<>();
+        values.forEach((k, v) -> (v.size() == 1 ? fixed : varied).add(k + " = " + String.join(", ", v)
+                + (having.get(k) < rows.size() ? " (" + having.get(k) + " of " + rows.size() + " runs)" : "")));
+        List<String> p = new ArrayList<>();
+        p.add("Machine: " + String.join("; ", machines) + ". Commit: " + String.join(", ", commits) + ".");
+        p.add(rows.size() + " ok runs (" + (all.size() - rows.size()) + " failed), " + reps.size() + " repetition(s) per setting; "
+                + emulated + " on emulated devices" + (notes.isEmpty() ? "." : "; notes: " + String.join("; ", notes) + "."));
+        p.add("Settings held fixed: " + String.join("; ", fixed) + ".");
+        p.add("Settings varied: " + String.join("; ", varied) + ".");
+        for (JsonNode j : all) {
+            if (!j.path("status").asText().equals("ok")) {
+                p.add("Failed: " + j.path("key").asText() + ": " + j.path("error").asText());
+            }
+        }
+        return p;
+    }
+
+    /** report.md. */
+    public String markdown() {
+        StringBuilder b = new StringBuilder("# RingTMP experiments: report\n\nResults: `" + dir + "`\n\n## Verdicts\n\n");
+        for (Verdict v : verdicts) {
+            b.append("- ").append(v.line()).append('\n');
+        }
+        for (Section s : sections) {
+            b.append("\n## ").append(s.title()).append("\n\n");
+            for (String p : s.paragraphs()) {
+                b.append(p).append("\n\n");
+            }
+            for (Table t : s.tables()) {
+                b.append("| ").append(String.join(" | ", t.header())).append(" |\n|");
+                b.append("---|".repeat(t.header().size())).append('\n');
+                for (List<String> r : t.rows()) {
+                    b.append("| ").append(String.join(" | ", r)).append(" |\n");
+                }
+                b.append('\n');
+            }
+            for (Charts.Plot p : s.plots()) {
+                b.append("Plot in report.html: ").append(p.title()).append(".\n\n");
+            }
+        }
+        return b.toString();
+    }
+
+    /** report.html: one self-contained page. */
+    public String html() throws IOException {
+        StringBuilder b = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>RingTMP experiments</title>\n"
+                + "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse}"
+                + "td,th{border:1px solid #999;padding:.2em .5em;text-align:right}</style></head><body>\n"
+                + "<h1>RingTMP experiments: report</h1>\n<p>Results: <code>" + esc(dir.toString()) + "</code></p>\n<h2>Verdicts</h2>\n<ul>\n");
+        for (Verdict v : verdicts) {
+            b.append("<li>").append(esc(v.claim())).append(": <strong>").append(esc(v.outcome())).append("</strong>. Rule: ")
+                    .append(esc(v.rule())).append("</li>\n");
+        }
+        b.append("</ul>\n");
+        for (Section s : sections) {
+            b.append("<h2>").append(esc(s.title())).append("</h2>\n");
+            for (String p : s.paragraphs()) {
+                b.append("<p>").append(esc(p)).append("</p>\n");
+            }
+            for (Table t : s.tables()) {
+                b.append("<table><tr>");
+                t.header().forEach(h -> b.append("<th>").append(esc(h)).append("</th>"));
+                b.append("</tr>\n");
+                for (List<String> r : t.rows()) {
+                    b.append("<tr>");
+                    r.forEach(c -> b.append("<td>").append(esc(c)).append("</td>"));
+                    b.append("</tr>\n");
+                }
+                b.append("</table>\n");
+            }
+            for (Charts.Plot p : s.plots()) {
+                b.append("<figure><img alt=\"").append(esc(p.title())).append("\" src=\"").append(Charts.dataUri(p))
+                        .append("\"><figcaption>").append(esc(p.title())).append("</figcaption></figure>\n");
+            }
+        }
+        return b.append("</body></html>\n").toString();
+    }
+
+    /** Writes {@code report.md} and {@code report.html} into {@code out}; returns the HTML's path. */
+    public Path write(Path out) throws IOException {
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("report.md"), markdown(), StandardCharsets.UTF_8);
+        Path html = out.resolve("report.html");
+        Files.writeString(html, html(), StandardCharsets.UTF_8);
+        return html;
+    }
+
+    private static String esc(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+
+    private static String pct(double f) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * f);
+    }
+
+    private static String num(double v) {
+        return String.format(Locale.ROOT, "%.4f", v);
+    }
+
+    private static String sec(double v) {
+        return String.format(Locale.ROOT, "%.1f s", v);
+    }
+
+    private static String join(List<Integer> ks) {
+        return String.join(", ", ks.stream().map(String::valueOf).toList());
+    }
+}

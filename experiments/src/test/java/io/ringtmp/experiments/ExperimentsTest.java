@@ -1,0 +1,56 @@
+package io.ringtmp.experiments;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ExperimentsTest {
+    private static Set<Object> values(List<RunSpec> runs, String setting) {
+        Set<Object> v = new TreeSet<>();
+        runs.forEach(r -> v.add(r.string(setting)));
+        return v;
+    }
+
+    @Test
+    void idle_quick_twoNodeCountsSixModesOneRepetition() {
+        List<RunSpec> runs = new IdleExperiment().runs(Profile.QUICK);
+        assertEquals(12, runs.size());
+        assertEquals(Set.of("2", "3"), values(runs, "nodes"));
+        assertEquals(Set.of("gpipe", "1f1b", "async", "bsp", "asp", "ssp"), values(runs, "mode"));
+        assertEquals(Set.of(0), new HashSet<>(runs.stream().map(RunSpec::repetition).toList()));
+    }
+
+    @Test
+    void idle_full_twoFourEightNodesThreeRepetitionsDistinctKeys() {
+        List<RunSpec> runs = new IdleExperiment().runs(Profile.FULL);
+        assertEquals(3 * 6 * 3, runs.size());
+        assertEquals(Set.of("2", "4", "8"), values(runs, "nodes"));
+        assertEquals(runs.size(), new HashSet<>(runs.stream().map(RunSpec::key).toList()).size());
+        assertEquals(Set.of(1L, 2L, 3L), new HashSet<>(runs.stream().map(RunSpec::seed).toList()));
+        assertEquals(Set.of("0.25"), values(runs, "nodeCpu"));
+        assertEquals(Set.of("100"), values(runs, "linkMbit"));
+    }
+
+    @Test
+    void progress_quick_sixModes_full_threeRepetitions() {
+        assertEquals(6, new ProgressExperiment().runs(Profile.QUICK).size());
+        List<RunSpec> full = new ProgressExperiment().runs(Profile.FULL);
+        assertEquals(18, full.size());
+        assertEquals(full.size(), new HashSet<>(full.stream().map(RunSpec::key).toList()).size());
+    }
+
+    @Test
+    void named_unknown_refusesNamingTheChoices() {
+        assertEquals(2, Experiments.named("all").size());
+        assertEquals("idle", Experiments.named("idle").get(0).name());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Experiments.named("speed"));
+        assertEquals("experiment must be idle, progress or all, got speed", e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Profile.parse("medium"));
+    }
+}
