@@ -45,23 +45,10 @@ public final class IdleExperiment implements Experiment {
             for (int k : nodes) {
                 for (String system : List.of("ring", "ps")) {
                     for (String mode : system.equals("ring") ? RING_MODES : PS_MODES) {
-                        Map<String, Object> s = new LinkedHashMap<>();
-                        s.put("system", system);
-                        s.put("mode", mode);
-                        s.put("nodes", k);
-                        s.put("model", MODEL);
-                        s.put("batch", 128);
-                        s.put("lr", 0.05);
+                        Map<String, Object> s = RunSettings.base(system, mode, k);
                         s.put("steps", steps);
                         s.put("warmup", warmup);
-                        if (system.equals("ring")) {
-                            s.put("microbatches", 4);
-                        }
-                        if (mode.equals("ssp")) {
-                            s.put("staleness", 2);
-                        }
-                        s.put("nodeCpu", 0.25);
-                        s.put("linkMbit", 100);
+                        RunSettings.addDevice(s);
                         runs.add(new RunSpec(s, rep + 1, rep));
                     }
                 }

@@ -38,23 +38,10 @@ public final class ProgressExperiment implements Experiment {
         for (int rep = 0; rep < reps; rep++) {
             for (String system : List.of("ring", "ps")) {
                 for (String mode : system.equals("ring") ? IdleExperiment.RING_MODES : IdleExperiment.PS_MODES) {
-                    Map<String, Object> s = new LinkedHashMap<>();
-                    s.put("system", system);
-                    s.put("mode", mode);
-                    s.put("nodes", quick ? 3 : 4);
-                    s.put("model", IdleExperiment.MODEL);
-                    s.put("batch", 128);
-                    s.put("lr", 0.05);
+                    Map<String, Object> s = RunSettings.base(system, mode, quick ? 3 : 4);
                     s.put("steps", quick ? 40 : 300);
                     s.put("epochs", quick ? 2 : 3);
-                    if (system.equals("ring")) {
-                        s.put("microbatches", 4);
-                    }
-                    if (mode.equals("ssp")) {
-                        s.put("staleness", 2);
-                    }
-                    s.put("nodeCpu", 0.25);
-                    s.put("linkMbit", 100);
+                    RunSettings.addDevice(s);
                     runs.add(new RunSpec(s, rep + 1, rep));
                 }
             }

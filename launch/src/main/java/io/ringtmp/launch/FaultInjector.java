@@ -32,7 +32,7 @@ final class FaultInjector implements AutoCloseable {
     private final EmulatedCluster emu;
     private final Consumer<String> out;
     private final List<Injected> injected = new ArrayList<>();
-    private final List<Runnable> undo = new ArrayList<>();
+    private final List<Pending> inForce = new ArrayList<>(); // guarded by injected
     private Thread thread;
 
     /**
@@ -75,43 +75,48 @@ final class FaultInjector implements AutoCloseable {
         thread.start();
     }
 
+    /** A stop or cut in force: when it ends, and what ends it. */
+    private record Pending(long endNs, Runnable end) {
+    }
+
     private void run(long t0) {
-        List<long[]> ends = new ArrayList<>(); // {end ns, index into injected}
-        List<Runnable> enders = new ArrayList<>();
         int next = 0;
         try {
-            while (next < faults.size() || !ends.isEmpty()) {
+            while (true) {
                 long now = System.nanoTime();
                 long wake = Long.MAX_VALUE;
                 if (next < faults.size()) {
                     long at = t0 + TimeUnit.MILLISECONDS.toNanos(faults.get(next).atMs());
                     if (now >= at) {
-                        begin(faults.get(next++), ends, enders, now);
+                        begin(faults.get(next++), now);
                         continue;
                     }
                     wake = at;
                 }
-                for (int i = 0; i < ends.size(); i++) {
-                    if (now >= ends.get(i)[0]) {
-                        enders.remove(i).run();
-                        ends.remove(i);
-                        i--;
-                    } else {
-                        wake = Math.min(wake, ends.get(i)[0]);
+                List<Pending> due = new ArrayList<>();
+                synchronized (injected) {
+                    for (Pending p : inForce) {
+                        if (now >= p.endNs()) {
+                            due.add(p);
+                        } else {
+                            wake = Math.min(wake, p.endNs());
+                        }
                     }
+                    inForce.removeAll(due);
                 }
-                if (wake != Long.MAX_VALUE) {
-                    TimeUnit.NANOSECONDS.sleep(Math.max(0, wake - System.nanoTime()));
+                due.forEach(p -> p.end().run());
+                if (wake == Long.MAX_VALUE) {
+                    return; // every fault done and ended
                 }
+                TimeUnit.NANOSECONDS.sleep(Math.max(0, wake - System.nanoTime()));
             }
         } catch (InterruptedException e) {
-            // close(): the run ended; close() undoes what is still in force.
+            // close(): the run ended; close() ends what is still in force.
         }
     }
 
-    private void begin(Fault f, List<long[]> ends, List<Runnable> enders, long nowNs) {
+    private void begin(Fault f, long nowNs) {
         long startMs = System.currentTimeMillis();
-        int index;
         try {
             switch (f.kind()) {
                 case KILL -> {
@@ -136,7 +141,7 @@ final class FaultInjector implements AutoCloseable {
             record(new Injected(f, startMs, startMs, e.getMessage()));
             return;
         }
-        index = record(new Injected(f, startMs, -1, null));
+        int index = record(new Injected(f, startMs, -1, null));
         Runnable end = () -> {
             try {
                 if (f.kind() == Fault.Kind.STOP) {
@@ -147,25 +152,15 @@ final class FaultInjector implements AutoCloseable {
                     out.accept("[fault] healed the link " + f.node() + "-" + f.peer());
                 }
                 synchronized (injected) {
-                    Injected was = injected.get(index);
-                    injected.set(index, new Injected(f, was.startMs(), System.currentTimeMillis(), null));
+                    injected.set(index, new Injected(f, startMs, System.currentTimeMillis(), null));
                 }
             } catch (RuntimeException e) {
                 out.accept("[fault] could not end " + f + ": " + e.getMessage());
             }
         };
         synchronized (injected) {
-            undo.add(end);
+            inForce.add(new Pending(nowNs + TimeUnit.MILLISECONDS.toNanos(f.forMs()), end));
         }
-        ends.add(new long[]{nowNs + TimeUnit.MILLISECONDS.toNanos(f.forMs()), index});
-        enders.add(() -> {
-            synchronized (injected) {
-                if (!undo.remove(end)) {
-                    return; // close() ended it already
-                }
-            }
-            end.run();
-        });
     }
 
     private int record(Injected i) {
@@ -191,12 +186,19 @@ final class FaultInjector implements AutoCloseable {
         }
         thread.interrupt();
         thread.join(5000);
-        List<Runnable> left;
+        List<Pending> left;
         synchronized (injected) {
-            left = new ArrayList<>(undo);
-            undo.clear();
+            left = new ArrayList<>(inForce);
+            inForce.clear();
         }
-        left.forEach(Runnable::run);
+        left.forEach(p -> p.end().run());
+    }
+
+    /** Whether this injector killed node {@code node}. */
+    boolean killed(int node) {
+        synchronized (injected) {
+            return injected.stream().anyMatch(i -> i.fault().kind() == Fault.Kind.KILL && i.fault().node() == node && i.error() == null);
+        }
     }
 
     /** What was injected, in order. */

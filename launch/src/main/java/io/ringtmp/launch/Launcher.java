@@ -180,7 +180,7 @@ public final class Launcher {
             faults.start(training ? () -> firstStepWritten(runDir, o.nodes()) : () -> true);
             int code;
             try {
-                code = waitAll(procs, spec, say, o.faults().stream().anyMatch(f -> f.kind() == Fault.Kind.KILL));
+                code = waitAll(procs, spec, say, faults::killed);
             } finally {
                 faults.close();
                 for (Thread t : pumps) {
@@ -295,10 +295,11 @@ public final class Launcher {
 
     /**
      * Waits for every node; once one fails, the others get time to notice and stop, then are
-     * ended. With {@code faultsKill}, a node killed by a fault is not a node that failed: the
-     * others decide (they go on, or stop themselves with exit 3).
+     * ended. A node {@code killedByFault} is not a node that failed: the others decide (they
+     * go on, or stop themselves with exit 3).
      */
-    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out, boolean faultsKill) throws InterruptedException {
+    private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out, java.util.function.IntPredicate killedByFault)
+            throws InterruptedException {
         int code = 0;
         long graceNs = -1;
         while (true) {
@@ -307,8 +308,8 @@ public final class Launcher {
                 Process p = procs.get(i);
                 if (p.isAlive()) {
                     running = true;
-                } else if (faultsKill && p.exitValue() == 137) {
-                    continue; // SIGKILLed by a fault
+                } else if (killedByFault.test(i)) {
+                    continue;
                 } else if (p.exitValue() != 0 && code == 0) {
                     code = p.exitValue();
                     out.accept("node " + i + " exited with " + code);
