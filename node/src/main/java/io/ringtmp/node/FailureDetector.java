@@ -57,6 +57,16 @@ public final class FailureDetector {
         return newly;
     }
 
+    /**
+     * Starts watching {@code peer}, counting it as heard now (a new neighbour after the
+     * membership changed); a peer already watched is left as it is, a failed one stays failed.
+     */
+    public void watch(int peer) {
+        if (!failed.containsKey(peer)) {
+            lastHeard.putIfAbsent(peer, time.nanoTime());
+        }
+    }
+
     /** Stops watching {@code peer} (it said goodbye). */
     public void forget(int peer) {
         lastHeard.remove(peer);

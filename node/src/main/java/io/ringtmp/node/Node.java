@@ -67,6 +67,12 @@ public final class Node implements AutoCloseable {
     private final TransportFactory transports;
     private volatile NodeProgram program;
     private final java.util.List<Message> early = new java.util.ArrayList<>();
+    /** The peers this node sends heartbeats to and watches: its neighbours (and extra peers), changed by failover. */
+    private final java.util.Set<Integer> neighbours = new java.util.concurrent.CopyOnWriteArraySet<>();
+    /** The nodes known to have failed whose failure the program took over (each reported to it once). */
+    private final java.util.Set<Integer> knownDead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** The links the program sees, by peer: the first ones, and those {@link Neighbours#connect} added. */
+    private final Map<Integer, Link> programLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Transport transport;
     /**
      * Received tensors' arrays, reused when the program gives them back. An array enters the
@@ -170,7 +176,7 @@ public final class Node implements AutoCloseable {
         Map<Integer, Link> links = new LinkedHashMap<>();
         java.util.Set<Integer> peers = new java.util.LinkedHashSet<>(List.of(succ, pred));
         peers.addAll(programs.extraPeers(spec, id));
-        List<Integer> neighbours = peers.stream().filter(n -> n != id).toList();
+        peers.stream().filter(n -> n != id).forEach(neighbours::add);
         // Heartbeats start now, on whichever link to a neighbour is up (the one it opened counts):
         // a neighbour whose links are all up watches this node while it still waits for another.
         heartbeats.scheduleAtFixedRate(() -> {
@@ -218,19 +224,31 @@ public final class Node implements AutoCloseable {
             }
         }
         log.println("node " + id + ": links up to " + links.keySet());
-        Map<Integer, Link> programLinks = new LinkedHashMap<>();
         links.forEach((peer, l) -> programLinks.put(peer, new ProgramLink(l)));
-        NodeContext ctx = new NodeContext(spec, id, programLinks.get(succ), programLinks.get(pred), Map.copyOf(programLinks), metrics,
-                time, log, stop, buffers);
-        detector = new FailureDetector(time, spec.failureTimeoutMs(), neighbours, peer -> {
+        NodeContext ctx = new NodeContext(spec, id, programLinks.get(succ), programLinks.get(pred),
+                java.util.Collections.unmodifiableMap(programLinks), metrics, time, log, stop, buffers, new Neighbours() {
+                    @Override
+                    public Link connect(int peer) {
+                        return connectNeighbour(peer);
+                    }
+
+                    @Override
+                    public void drop(int peer) {
+                        neighbours.remove(peer);
+                        FailureDetector d = detector;
+                        if (d != null) {
+                            d.forget(peer);
+                        }
+                    }
+                });
+        detector = new FailureDetector(time, spec.failureTimeoutMs(), List.copyOf(neighbours), peer -> {
             long silent = detector.silentMs(peer);
             log.println("neighbour " + peer + " failed: nothing heard for " + silent + " ms (timeout " + spec.failureTimeoutMs() + " ms)");
             Map<String, Object> f = new LinkedHashMap<>();
             f.put("peer", peer);
             f.put("silentMs", silent);
             metrics.event("peer-failed", f);
-            NodeProgram running = program;
-            if (running == null || !running.onPeerFailed(peer)) {
+            if (!takenOver(peer, id)) {
                 stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
             }
         });
@@ -267,7 +285,7 @@ public final class Node implements AutoCloseable {
                 : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
         for (int peer : neighbours) {
             if (detector.isWatching(peer)) {
-                sendWord(links.get(peer), word);
+                transport.link(peer).ifPresent(l -> sendWord(l, word));
             }
         }
         log.println(String.format(Locale.ROOT, "node %d: %,d tensors received, %,d of them into reused arrays",
@@ -303,12 +321,12 @@ public final class Node implements AutoCloseable {
      */
     private void onNodeWord(Message m, FailureDetector d) {
         String word = m.bytes() == null ? "" : new String(m.bytes(), StandardCharsets.US_ASCII);
+        if (word.startsWith(FAILED)) {
+            onFailedWord(m.sender(), word.substring(FAILED.length()), d);
+            return;
+        }
         if (d != null) {
             d.forget(m.sender());
-        }
-        if (word.startsWith(FAILED)) {
-            onFailedWord(m.sender(), word.substring(FAILED.length()));
-            return;
         }
         switch (word) {
             case BYE -> { }
@@ -318,8 +336,12 @@ public final class Node implements AutoCloseable {
         }
     }
 
-    /** A neighbour stopped because node {@code dead} failed: this node stops too, and passes it on. */
-    private void onFailedWord(int reporter, String dead) {
+    /**
+     * A neighbour says node {@code dead} failed: when the program takes the failure over, the
+     * neighbour goes on and this node passes the word on; otherwise the neighbour has stopped,
+     * and this node stops too, and passes it on.
+     */
+    private void onFailedWord(int reporter, String dead, FailureDetector d) {
         int node;
         try {
             node = Integer.parseInt(dead);
@@ -327,9 +349,16 @@ public final class Node implements AutoCloseable {
             log.println("ignored a malformed node word from node " + reporter + ": failed " + dead);
             return;
         }
-        if (!spec.hasNode(node)) {
-            log.println("ignored a node word from node " + reporter + " naming node " + node + ", which is not in the spec");
+        if (!spec.hasNode(node) || node == id) {
+            log.println("ignored a node word from node " + reporter + " naming node " + node
+                    + (node == id ? ", this node" : ", which is not in the spec"));
             return;
+        }
+        if (knownDead.contains(node) || takenOver(node, reporter)) {
+            return;
+        }
+        if (d != null) {
+            d.forget(reporter);
         }
         if (!stop.stopForFailedNode(node, "node " + node + " failed (reported by neighbour " + reporter + ")")) {
             return; // already stopping (told by its other neighbour, say)
@@ -339,6 +368,53 @@ public final class Node implements AutoCloseable {
         f.put("failedNode", node);
         f.put("reportedBy", reporter);
         metrics.event("node-failed", f);
+    }
+
+    /**
+     * Offers node {@code node}'s failure to the program; when it takes it over, stops watching the
+     * dead node and passes {@code failed N} on to the other neighbours (on the heartbeat thread:
+     * a word may arrive on a transport thread, which must not wait). Returns whether it was taken.
+     */
+    private boolean takenOver(int node, int reportedBy) {
+        NodeProgram running = program;
+        if (running == null || !running.onNodeFailed(node, reportedBy)) {
+            return false;
+        }
+        if (knownDead.add(node)) {
+            neighbours.remove(node);
+            FailureDetector d = detector;
+            if (d != null) {
+                d.forget(node);
+            }
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("failedNode", node);
+            f.put("reportedBy", reportedBy);
+            metrics.event("node-failed", f);
+            log.println("node " + node + " failed (" + (reportedBy == id ? "detected here" : "reported by neighbour " + reportedBy)
+                    + "): failing over");
+            for (int peer : neighbours) {
+                if (peer != reportedBy) {
+                    heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + node)));
+                }
+            }
+        }
+        return true;
+    }
+
+    /** {@link Neighbours#connect}: links to {@code peer} and watches it. */
+    private Link connectNeighbour(int peer) {
+        Link l = programLinks.get(peer);
+        if (l == null || !l.isOpen()) {
+            NodeSpec n = spec.node(peer);
+            l = new ProgramLink(transport.connect(peer, n.host(), n.port()));
+            programLinks.put(peer, l);
+        }
+        neighbours.add(peer);
+        FailureDetector d = detector;
+        if (d != null) {
+            d.watch(peer);
+        }
+        return l;
     }
 
     /** Sends a node word, waiting at most a second: a neighbour that is gone no longer needs it. */

@@ -21,10 +21,12 @@ import java.io.PrintStream;
  * @param stop        set when the run must end early
  * @param buffers     where received tensors' arrays come from: a program may give a received
  *                    tensor back once it holds no reference it will read again
+ * @param neighbours  links to new neighbours, and drops old ones, while the program runs
+ *                    (ring failover); {@code links} then shows them too
  */
 public record NodeContext(ClusterSpec spec, int id, Link successor, Link predecessor,
                           java.util.Map<Integer, Link> links, NodeMetrics metrics, Time time,
-                          PrintStream log, StopSignal stop, TensorBuffers buffers) {
+                          PrintStream log, StopSignal stop, TensorBuffers buffers, Neighbours neighbours) {
     public int successorId() {
         return spec.successor(id);
     }

@@ -29,11 +29,15 @@ public interface NodeProgram {
     boolean run() throws InterruptedException;
 
     /**
-     * Told, on the node's heartbeat thread, that neighbour {@code peer} was declared failed; must
-     * not block. Returns whether the program takes the failure over (failover); by default it
-     * does not, and the node stops the run with exit 3.
+     * Told that node {@code node} failed: declared failed by this node's detector
+     * ({@code reportedBy} is this node's id; on the heartbeat thread), or reported by neighbour
+     * {@code reportedBy} ({@code failed N}; on a transport thread). Called once per failed node;
+     * must not block. Returns whether the program takes the failure over (failover): then the
+     * node stops watching the dead node, passes {@code failed N} on to its other neighbours so
+     * that every node of the ring learns of it, and goes on. By default it does not, and the node
+     * stops the run with exit 3.
      */
-    default boolean onPeerFailed(int peer) {
+    default boolean onNodeFailed(int node, int reportedBy) {
         return false;
     }
 

@@ -25,6 +25,7 @@ final class Evaluator {
     }
 
     private final NodeContext ctx;
+    private final Position pos;
     private final Stage stage;
     private final boolean first;
     private final boolean last;
@@ -35,11 +36,12 @@ final class Evaluator {
     private long correct;
     private int results;
 
-    Evaluator(NodeContext ctx, Stage stage, int evalBatch, StepWindow window) {
+    Evaluator(NodeContext ctx, Position pos, Stage stage, int evalBatch, StepWindow window) {
         this.ctx = ctx;
+        this.pos = pos;
         this.stage = stage;
-        this.first = ctx.id() == 0;
-        this.last = ctx.id() == ctx.spec().size() - 1;
+        this.first = pos.first();
+        this.last = pos.last();
         this.evalBatch = evalBatch;
         this.window = window;
     }
@@ -62,7 +64,7 @@ final class Evaluator {
     void evaluate(Dataset test, long s, int epoch, long stepsInEpoch, double trainSeconds, double trainLoss, int batchSize,
                   Intake intake) throws InterruptedException {
         int batches = (test.size() + evalBatch - 1) / evalBatch;
-        int window = ctx.spec().size() + 1;
+        int window = pos.size() + 1;
         int[] idx = new int[test.size()];
         for (int i = 0; i < idx.length; i++) {
             idx[i] = i;
@@ -119,7 +121,8 @@ final class Evaluator {
         }
         Tensor out = stage.evalForward(x, acts);
         if (!last) {
-            ctx.successor().send(new Message(MessageKind.EVAL, ctx.id(), ctx.spec().runId(), msg.step(), msg.microbatch(), out, msg.bytes()));
+            pos.successor().send(pos.stamp(new Message(MessageKind.EVAL, ctx.id(), ctx.spec().runId(), msg.step(), msg.microbatch(), out,
+                    msg.bytes())));
             giveReceived(x); // out, which may be a view of x, is sent, that is copied
             return;
         }
@@ -129,8 +132,8 @@ final class Evaluator {
         if (first) {
             result(new RingPayloads.EvalResult(l, c));
         } else {
-            ctx.successor().send(new Message(MessageKind.LOSS, ctx.id(), ctx.spec().runId(), msg.step(), msg.microbatch(), null,
-                    RingPayloads.evalResult(l, c)));
+            pos.successor().send(pos.stamp(new Message(MessageKind.LOSS, ctx.id(), ctx.spec().runId(), msg.step(), msg.microbatch(), null,
+                    RingPayloads.evalResult(l, c))));
         }
         giveReceived(x);
     }

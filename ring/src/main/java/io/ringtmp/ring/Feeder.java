@@ -36,7 +36,8 @@ final class Feeder {
     private double epochLoss;
     private long epochSamples;
 
-    Feeder(TrainTest data, long seed, int m, int rows, int batchSize, int inflight, int slots, RingPlan plan, Path checkpointDir,
+    /** @param startStep the step to start from: 0, a checkpoint's, or after a repair the rollback step (the data order is the seed's) */
+    Feeder(TrainTest data, long seed, int m, int rows, int batchSize, int inflight, int slots, RingPlan plan, long startStep, Path checkpointDir,
            long checkpointEvery) {
         this.data = data;
         this.order = new EpochOrder(Rng.derive(seed, "data"), data.train().size());
@@ -45,7 +46,7 @@ final class Feeder {
         this.batchSize = batchSize;
         this.inflight = inflight;
         this.stepsPerEpoch = plan.stepsPerEpoch();
-        this.startStep = plan.resumeStep();
+        this.startStep = startStep;
         this.totalSteps = plan.totalSteps();
         this.checkpointDir = checkpointDir;
         this.checkpointEvery = checkpointEvery;

@@ -9,13 +9,17 @@ import java.util.List;
 /**
  * The ring's control messages, all travelling from node i to node i+1 (docs/ring.md):
  * {@link Join} and {@link Plan} go round once at start-up, {@link Save} at each checkpoint,
- * {@link Done} at the end.
+ * {@link Done} at the end. After a node failed, {@link Repair} and {@link Resume} go round the
+ * survivors (docs/resilience.md); {@link NodeFailed} is a node's note to itself, never sent.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({@JsonSubTypes.Type(value = RingControl.Join.class, name = "join"),
         @JsonSubTypes.Type(value = RingControl.Plan.class, name = "plan"),
         @JsonSubTypes.Type(value = RingControl.Save.class, name = "save"),
-        @JsonSubTypes.Type(value = RingControl.Done.class, name = "done")})
+        @JsonSubTypes.Type(value = RingControl.Done.class, name = "done"),
+        @JsonSubTypes.Type(value = RingControl.NodeFailed.class, name = "node-failed"),
+        @JsonSubTypes.Type(value = RingControl.Repair.class, name = "repair"),
+        @JsonSubTypes.Type(value = RingControl.Resume.class, name = "resume")})
 sealed interface RingControl {
     ControlCodec<RingControl> CODEC = new ControlCodec<>(RingControl.class);
 
@@ -33,6 +37,31 @@ sealed interface RingControl {
 
     /** The run is over after {@code step}. */
     record Done(long step) implements RingControl {
+    }
+
+    /** This node's own note that node {@code node} failed (queued by the node runtime's callback; never on the wire). */
+    record NodeFailed(int node) implements RingControl {
+    }
+
+    /**
+     * The repair token, from the new first member round the survivors: the dead nodes it knows
+     * of, and the steps every member it passed can roll back to (each member keeps those it
+     * holds a snapshot, and where it takes layers over, a replica, of).
+     *
+     * @param epoch the new membership's epoch
+     */
+    record Repair(long epoch, List<Integer> dead, List<Long> steps) implements RingControl {
+        public Repair {
+            dead = List.copyOf(dead);
+            steps = List.copyOf(steps);
+        }
+    }
+
+    /** The first member's decision, passed round: the ring goes on from {@code step} without {@code dead}. */
+    record Resume(long epoch, List<Integer> dead, long step) implements RingControl {
+        public Resume {
+            dead = List.copyOf(dead);
+        }
     }
 
     /**

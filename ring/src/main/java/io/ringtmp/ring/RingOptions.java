@@ -22,9 +22,13 @@ import io.ringtmp.train.TrainConfig;
  * @param trace         {@code trace}: true to write every node's timeline of forwards,
  *                      backwards, updates and waits as {@code trace-node-<id>.json} (a Chrome
  *                      trace) into the run directory (default false)
+ * @param replicaEvery  {@code replicaEvery}: every this many steps each stage streams its state to
+ *                      its buddy, which takes the stage over if its node dies (default
+ *                      {@value #DEFAULT_REPLICA_EVERY}); 0 turns replicas, and so failover, off:
+ *                      a dead node then stops the whole ring (docs/resilience.md)
  */
 public record RingOptions(Schedule schedule, int microbatches, int inflight, String partition, String profile, int evalBatch,
-                          boolean trace) {
+                          boolean trace, int replicaEvery) {
     public static final String SCHEDULE = "schedule";
     public static final String MICROBATCHES = "microbatches";
     public static final String INFLIGHT = "inflight";
@@ -32,8 +36,11 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
     public static final String PROFILE = "profile";
     public static final String EVAL_BATCH = "evalBatch";
     public static final String TRACE = "trace";
+    public static final String REPLICA_EVERY = "replicaEvery";
+    public static final int DEFAULT_REPLICA_EVERY = 10;
     /** Every ring option key (besides the training options). */
-    public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEDULE, MICROBATCHES, INFLIGHT, PARTITION, PROFILE, EVAL_BATCH, TRACE);
+    public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEDULE, MICROBATCHES, INFLIGHT, PARTITION, PROFILE, EVAL_BATCH, TRACE,
+            REPLICA_EVERY);
 
     /** Reads and checks the options of a ring spec with K nodes. */
     public static RingOptions from(ClusterSpec spec) {
@@ -64,12 +71,21 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
         if (eval < 1) {
             throw new SpecException("evalBatch must be >= 1, got " + eval);
         }
-        return new RingOptions(sch, m, inflight, partition, profile, eval, TrainingOptions.flag(spec, TRACE));
+        int replicaEvery = TrainingOptions.integer(spec, REPLICA_EVERY, DEFAULT_REPLICA_EVERY);
+        if (replicaEvery < 0) {
+            throw new SpecException("replicaEvery must be >= 0 (0 turns failover off), got " + replicaEvery);
+        }
+        return new RingOptions(sch, m, inflight, partition, profile, eval, TrainingOptions.flag(spec, TRACE), replicaEvery);
     }
 
     /** Rows per microbatch for {@code config}'s batch. */
     public int microbatchRows(TrainConfig config) {
         return config.batchSize() / microbatches;
+    }
+
+    /** Whether a dead node's stage is taken over by its buddy (replicas are on). */
+    public boolean failover() {
+        return replicaEvery > 0;
     }
 
     /**

@@ -9,7 +9,9 @@ import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.tensor.Blas;
 import io.ringtmp.train.TrainConfig;
+import io.ringtmp.data.TrainTest;
 import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
 
 /**
  * One node of the ring: stage {@code id} of K. Its parts, each with one job:
@@ -70,7 +72,9 @@ public final class RingProgram implements NodeProgram {
     private final TrainConfig config;
     private final RingOptions opts;
     private final Inbox inbox;
+    private final java.util.Set<Integer> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile StageLoop loop;
+    private volatile Replicas replicas;
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -99,7 +103,28 @@ public final class RingProgram implements NodeProgram {
 
     @Override
     public void onMessage(Message msg) {
+        Replicas r = replicas;
+        if (msg.kind() == MessageKind.REPLICA && r != null) {
+            r.receive(msg);
+            return;
+        }
         inbox.add(msg);
+    }
+
+    /**
+     * With failover on, once the ring runs, the stage loop learns of the death (a note to
+     * itself in its inbox) and the survivors repair the ring; before that, or with failover off,
+     * the node stops the run.
+     */
+    @Override
+    public boolean onNodeFailed(int node, int reportedBy) {
+        if (!opts.failover() || replicas == null) {
+            return false;
+        }
+        if (dead.add(node)) {
+            inbox.add(RingControl.CODEC.message(ctx.id(), ctx.spec().runId(), new RingControl.NodeFailed(node)));
+        }
+        return true;
     }
 
     @Override
@@ -108,13 +133,115 @@ public final class RingProgram implements NodeProgram {
         if (s == null) {
             return false;
         }
-        Feeder feeder = ctx.id() == 0
-                ? new Feeder(s.data(), config.seed(), opts.microbatches(), opts.microbatchRows(config), config.batchSize(), opts.inflight(),
-                s.stage().slotCount(), s.plan(), TrainingOptions.checkpointDir(ctx.spec()), TrainingOptions.checkpointEvery(ctx.spec()))
-                : null;
-        loop = new StageLoop(ctx, inbox, config, opts, s.stage(), s.plan(), s.modelParameters(), TrainingOptions.checkpointDir(ctx.spec()),
-                feeder);
-        loop.run();
-        return true;
+        java.nio.file.Path checkpointDir = TrainingOptions.checkpointDir(ctx.spec());
+        Membership members = Membership.initial(s.plan().cuts());
+        Stage stage = s.stage();
+        TrainTest data = s.data();
+        long start = s.plan().resumeStep();
+        Replicas r = opts.failover() ? new Replicas(ctx, replicaChunkFloats()) : null;
+        replicas = r;
+        try {
+            while (true) {
+                Position pos = position(members);
+                if (pos.first() && data == null) {
+                    data = RingStartup.openData(ctx, config); // node 0 died: this node feeds now
+                }
+                if (r != null) {
+                    r.startEpoch(members.epoch());
+                }
+                Feeder feeder = pos.first()
+                        ? new Feeder(data, config.seed(), opts.microbatches(), opts.microbatchRows(config), config.batchSize(), opts.inflight(),
+                        stage.slotCount(), s.plan(), start, checkpointDir, TrainingOptions.checkpointEvery(ctx.spec()))
+                        : null;
+                loop = new StageLoop(ctx, pos, inbox, config, opts, stage, s.plan(), start, s.modelParameters(), checkpointDir, feeder, r);
+                Message trigger;
+                try {
+                    loop.run();
+                    return true;
+                } catch (MembershipChange c) {
+                    trigger = c.trigger();
+                } catch (io.ringtmp.transport.TransportException | java.util.concurrent.CompletionException e) {
+                    if (r == null) {
+                        throw e;
+                    }
+                    int knownBefore = members.members().size() + dead.size() - ctx.spec().size();
+                    // A send to a neighbour that just died: wait for the news (the detector, or a word).
+                    ctx.say("link error: " + e.getMessage() + "; waiting for news of a failed node");
+                    long deadline = ctx.time().nanoTime() + 2_000_000L * ctx.spec().failureTimeoutMs();
+                    while (dead.size() + members.size() - ctx.spec().size() == knownBefore && ctx.time().nanoTime() < deadline
+                            && !ctx.stop().stopped()) {
+                        Thread.sleep(20);
+                    }
+                    if (dead.size() + members.size() - ctx.spec().size() == knownBefore) {
+                        throw e;
+                    }
+                    trigger = null;
+                }
+                long failedAt = loop.stepsDone();
+                RingRepair repair = new RingRepair(ctx, inbox, r, members);
+                RingRepair.Outcome o;
+                try {
+                    o = repair.run(java.util.Set.copyOf(dead), trigger);
+                } catch (Membership.Unrecoverable u) {
+                    int node = dead.isEmpty() ? -1 : dead.iterator().next();
+                    ctx.stop().stopForFailedNode(node, "the ring cannot go on: " + u.getMessage());
+                    throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
+                }
+                stage = restore(o, repair);
+                Membership before = members;
+                members = o.next();
+                start = o.step();
+                takeoverEvent(before, o, failedAt);
+            }
+        } finally {
+            if (r != null) {
+                r.close();
+            }
+        }
+    }
+
+    /** This node's place in {@code m}, with its neighbours' links. */
+    private Position position(Membership m) {
+        if (m.size() == 1) {
+            return new Position(m, ctx.id(), null, null);
+        }
+        return new Position(m, ctx.id(), ctx.link(m.successor(ctx.id())), ctx.link(m.predecessor(ctx.id())));
+    }
+
+    /** The stage this node runs after the repair: its new layers, loaded from its snapshot and the replicas it took over. */
+    private Stage restore(RingRepair.Outcome o, RingRepair repair) {
+        Membership m = o.next();
+        int id = ctx.id();
+        int k = m.index(id);
+        Stage stage = new Stage(config.model().build(io.ringtmp.tensor.Rng.derive(config.seed(), "model"), m.from(id), m.to(id)),
+                config.optimizer(), opts.microbatchRows(config), opts.slots(k, m.size()), k == 0, k == m.size() - 1,
+                SchedulePolicy.of(opts.schedule()).keepsWeightVersions());
+        StageState.restore(stage, repair.parts(o.step()));
+        return stage;
+    }
+
+    private void takeoverEvent(Membership before, RingRepair.Outcome o, long failedAt) {
+        Membership m = o.next();
+        int id = ctx.id();
+        ctx.say("ring repaired without node" + (o.dead().size() > 1 ? "s " : " ") + o.dead() + ": " + m + "; going on from step " + o.step()
+                + (m.from(id) != before.from(id) || m.to(id) != before.to(id) ? ", this node now runs layers [" + m.from(id) + ", " + m.to(id) + ")"
+                : ""));
+        if (m.first() != id) {
+            return; // one event per repair, from the feeder, so that a report sums each once
+        }
+        java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
+        f.put("failed", o.dead());
+        f.put("epoch", m.epoch());
+        f.put("members", m.members());
+        f.put("cuts", m.cuts());
+        f.put("rollbackStep", o.step());
+        f.put("replayedSteps", Math.max(0, failedAt - o.step()));
+        ctx.metrics().event("takeover", f);
+    }
+
+    /** Floats per replica chunk: within the transport's message limit, at most 1 MiB. */
+    private int replicaChunkFloats() {
+        long limit = FACTORY.maxMessageBytes(ctx.spec()) - 8192;
+        return (int) Math.max(1024, Math.min(1 << 18, limit / 4));
     }
 }

@@ -54,7 +54,7 @@ final class RingStartup {
     Started run() throws InterruptedException {
         ClusterSpec spec = ctx.spec();
         long modelSeed = Rng.derive(config.seed(), "model");
-        TrainTest data = first ? openData() : null;
+        TrainTest data = first ? openData(ctx, config) : null;
         boolean resume = TrainingOptions.resume(spec);
         Path checkpointDir = TrainingOptions.checkpointDir(spec);
         int rows = opts.microbatchRows(config);
@@ -124,8 +124,8 @@ final class RingStartup {
         }
     }
 
-    /** Node 0: opens the data set and checks it against the model and batch. */
-    private TrainTest openData() {
+    /** Opens the data set and checks it against the model and batch (node 0, or the node that feeds after node 0 died). */
+    static TrainTest openData(NodeContext ctx, TrainConfig config) {
         ClusterSpec spec = ctx.spec();
         TrainTest data = DataSources.open(spec.data(), TrainingOptions.dataDir(spec), ctx::say);
         Dataset train = data.train();

@@ -34,6 +34,7 @@ import java.util.Map;
  */
 final class StageLoop {
     private final NodeContext ctx;
+    private final Position pos;
     private final Inbox inbox;
     private final int id;
     private final boolean first;
@@ -45,6 +46,8 @@ final class StageLoop {
     private final SchedulePolicy policy;
     private final Stage stage;
     private final RingPlan plan;
+    private final long startStep;
+    private final Replicas replicas; // null when failover is off
     private final int from;
     private final int to;
     private final long modelParameters;
@@ -73,14 +76,21 @@ final class StageLoop {
     private boolean pausedForEval;
     private long savesReturned = -1;
     private long epochStartNs;
+    private long staleDropped;
 
-    StageLoop(NodeContext ctx, Inbox inbox, TrainConfig config, RingOptions opts, Stage stage, RingPlan plan, long modelParameters,
-              Path checkpointDir, Feeder feeder) {
+    /**
+     * @param pos       where this node sits in the ring now
+     * @param startStep the step the stages start (or go on) from: 0, a checkpoint's, or after a repair the rollback step
+     * @param replicas  where snapshots go (null: failover off)
+     */
+    StageLoop(NodeContext ctx, Position pos, Inbox inbox, TrainConfig config, RingOptions opts, Stage stage, RingPlan plan, long startStep,
+              long modelParameters, Path checkpointDir, Feeder feeder, Replicas replicas) {
         this.ctx = ctx;
+        this.pos = pos;
         this.inbox = inbox;
         this.id = ctx.id();
-        this.first = id == 0;
-        this.last = id == ctx.spec().size() - 1;
+        this.first = pos.first();
+        this.last = pos.last();
         this.m = opts.microbatches();
         this.rows = opts.microbatchRows(config);
         this.config = config;
@@ -88,19 +98,26 @@ final class StageLoop {
         this.policy = SchedulePolicy.of(opts.schedule());
         this.stage = stage;
         this.plan = plan;
-        this.from = plan.cuts().get(id);
-        this.to = plan.cuts().get(id + 1);
+        this.startStep = startStep;
+        this.replicas = replicas;
+        this.from = pos.from();
+        this.to = pos.to();
         this.modelParameters = modelParameters;
         this.lr = LrSchedule.parse(config.schedule(), config.lr(), plan.scheduleSteps());
         this.checkpointDir = checkpointDir;
         this.feeder = feeder;
         this.window = new StepWindow(ctx, last, config.batchSize());
-        this.evaluator = new Evaluator(ctx, stage, opts.evalBatch(), window);
+        this.evaluator = new Evaluator(ctx, pos, stage, opts.evalBatch(), window);
         this.trace = opts.trace() ? new OpTrace(ctx.time().nanoTime()) : null;
         for (int s = 0; s < stage.slotCount(); s++) {
             freeSlots.add(s);
         }
         this.received = new Tensor[stage.slotCount()];
+    }
+
+    /** Mini-batches this stage has applied. */
+    long stepsDone() {
+        return stepsDone;
     }
 
     /** The loop's state, for a stall report. */
@@ -113,12 +130,12 @@ final class StageLoop {
 
     /** Trains until node 0's {@code done} has gone round. */
     void run() throws InterruptedException {
-        long startStep = plan.resumeStep();
         if (first && startStep >= plan.totalSteps()) {
             ctx.say("nothing to do: the checkpoint is at step " + startStep + " of " + plan.totalSteps());
         }
         stepsDone = startStep;
         completedMicrobatches = startStep * m;
+        snapshot(); // a failure before the first replica point rolls back to here
         window.begin(ctx.time().nanoTime());
         epochStartNs = ctx.time().nanoTime();
         while (!finished) {
@@ -160,6 +177,32 @@ final class StageLoop {
 
     /** Sorts an arrived message into the loop's queues (or handles it at once when it needs no compute slot). */
     private void intake(Message msg) throws InterruptedException {
+        if (msg.kind() == MessageKind.CONTROL) {
+            RingControl c = RingControl.CODEC.decode(msg);
+            if (c instanceof RingControl.NodeFailed f && msg.sender() == id) {
+                if (pos.membership().contains(f.node())) {
+                    throw new MembershipChange("node " + f.node() + " failed", msg);
+                }
+                return; // a note of a failure the ring has been repaired from already
+            }
+            long repairEpoch = c instanceof RingControl.Repair r ? r.epoch() : c instanceof RingControl.Resume r ? r.epoch() : -1;
+            if (repairEpoch > pos.epoch()) {
+                throw new MembershipChange("node " + msg.sender() + " started a repair", msg);
+            }
+            if (repairEpoch >= 0) {
+                return; // a token of a repair this ring has made
+            }
+        }
+        if (!pos.current(msg)) {
+            if (staleDropped++ < 3) {
+                ctx.say("dropped a " + msg.kind() + " of epoch " + msg.epoch() + " from node " + msg.sender() + " (this ring is at epoch "
+                        + pos.epoch() + ")");
+            }
+            if (msg.tensor() != null) {
+                ctx.buffers().give(msg.tensor());
+            }
+            return;
+        }
         switch (msg.kind()) {
             case ACTIVATION -> {
                 pausedForEval = false;
@@ -257,7 +300,6 @@ final class StageLoop {
         feeder.boundaryHandled(s);
         long trainEnd = ctx.time().nanoTime();
         boolean epochEnd = feeder.epochEnd(s);
-        long startStep = plan.resumeStep();
         if (epochEnd && s > startStep) {
             long spe = plan.stepsPerEpoch();
             int epoch = (int) ((s - 1) / spe) + 1;
@@ -274,7 +316,7 @@ final class StageLoop {
         }
         if (s >= plan.totalSteps()) {
             send(RingControl.CODEC.message(id, ctx.spec().runId(), new RingControl.Done(s)));
-            inbox.await(x -> x.kind() == MessageKind.CONTROL && RingControl.CODEC.decode(x) instanceof RingControl.Done);
+            inbox.await(x -> x.kind() == MessageKind.CONTROL && pos.current(x) && RingControl.CODEC.decode(x) instanceof RingControl.Done);
             reportStage();
             finished = true;
             return;
@@ -311,7 +353,7 @@ final class StageLoop {
             trace.add(OpTrace.Op.FORWARD, g, t0, t1);
         }
         if (!last) {
-            sendTensor(ctx.successor(), MessageKind.ACTIVATION, g, out, labelBytes);
+            sendTensor(pos.successor(), MessageKind.ACTIVATION, g, out, labelBytes);
             return;
         }
         labels.put(g, y != null ? y : RingPayloads.labels(from, x.rows()));
@@ -338,8 +380,8 @@ final class StageLoop {
             feeder.credit(credit);
         } else {
             long s0 = ctx.time().nanoTime();
-            ctx.successor().send(new Message(MessageKind.CREDIT, id, ctx.spec().runId(), g / m, (int) (g % m), null,
-                    RingPayloads.credit(loss, rows)));
+            pos.successor().send(pos.stamp(new Message(MessageKind.CREDIT, id, ctx.spec().runId(), g / m, (int) (g % m), null,
+                    RingPayloads.credit(loss, rows))));
             window.send(ctx.time().nanoTime() - s0);
         }
         finishBackward(g, slot, stage.inputGradient(slot), loss);
@@ -368,7 +410,7 @@ final class StageLoop {
 
     private void finishBackward(long g, int slot, Tensor dIn, double loss) {
         if (!first) {
-            sendTensor(ctx.predecessor(), MessageKind.GRADIENT, g, dIn, null);
+            sendTensor(pos.predecessor(), MessageKind.GRADIENT, g, dIn, null);
         }
         slotOf.remove(g);
         ctx.buffers().give(received[slot]); // the slot's forward input: nothing reads it after the backward
@@ -392,21 +434,36 @@ final class StageLoop {
             forwardsInStep = 0;
             backwardsInStep = 0;
             window.record(stepsDone, stage, outstanding);
+            if (replicas != null && stepsDone % opts.replicaEvery() == 0) {
+                snapshot();
+            }
         }
+    }
+
+    /** Keeps a copy of the stage's state at this step and streams it to the buddy (failover on). */
+    private void snapshot() {
+        if (replicas == null) {
+            return;
+        }
+        long t0 = ctx.time().nanoTime();
+        int buddy = pos.membership().buddy(id);
+        Link link = buddy < 0 ? null : buddy == pos.membership().successor(id) ? pos.successor() : pos.predecessor();
+        replicas.snapshot(StageState.of(id, stepsDone, from, to, stage), link, pos.epoch());
+        window.compute(ctx.time().nanoTime() - t0);
     }
 
     // ---- sending, checkpoints, the end
 
     private void sendTensor(Link link, MessageKind kind, long g, Tensor t, byte[] labelBytes) {
         long t0 = ctx.time().nanoTime();
-        var f = link.send(new Message(kind, id, ctx.spec().runId(), g / m, (int) (g % m), t, labelBytes));
+        var f = link.send(pos.stamp(new Message(kind, id, ctx.spec().runId(), g / m, (int) (g % m), t, labelBytes)));
         window.send(ctx.time().nanoTime() - t0);
         f.whenComplete((v, e) -> window.transfer(ctx.time().nanoTime() - t0));
     }
 
     private void send(Message control) {
         long t0 = ctx.time().nanoTime();
-        ctx.successor().send(control);
+        pos.successor().send(pos.stamp(control));
         window.send(ctx.time().nanoTime() - t0);
     }
 

@@ -63,11 +63,17 @@ public final class InProcessCluster implements AutoCloseable {
     /** A spec of {@code nodes} nodes at 127.0.0.1:7000+id on the in-process network, metrics in {@code metricsDir}. */
     public static ClusterSpec spec(ClusterSpec.Mode mode, int nodes, Path metricsDir, String model, String data,
                                    Map<String, String> options) {
+        return spec(mode, nodes, metricsDir, model, data, options, FAILURE_TIMEOUT_MS);
+    }
+
+    /** As {@link #spec(ClusterSpec.Mode, int, Path, String, String, Map)}, with a failure timeout of {@code failureTimeoutMs} (fault tests). */
+    public static ClusterSpec spec(ClusterSpec.Mode mode, int nodes, Path metricsDir, String model, String data,
+                                   Map<String, String> options, int failureTimeoutMs) {
         List<NodeSpec> ns = new ArrayList<>();
         for (int i = 0; i < nodes; i++) {
             ns.add(NodeSpec.of(i, "127.0.0.1", 7000 + i));
         }
-        return new ClusterSpec(4343, SECRET, mode, options, model, data, HEARTBEAT_MS, FAILURE_TIMEOUT_MS, metricsDir.toString(),
+        return new ClusterSpec(4343, SECRET, mode, options, model, data, HEARTBEAT_MS, failureTimeoutMs, metricsDir.toString(),
                 ns, 20_000);
     }
 
@@ -118,6 +124,15 @@ public final class InProcessCluster implements AutoCloseable {
             }
         }
         return List.of(codes);
+    }
+
+    /**
+     * Kills node {@code id} as SIGKILL would a process: its transport closes at once (its
+     * links break, no goodbye is sent), its heartbeats stop and its thread is interrupted.
+     */
+    public void kill(int id) {
+        nodes.get(id).close();
+        threads.get(id).interrupt();
     }
 
     /** Every node's output, each line prefixed with its node. */

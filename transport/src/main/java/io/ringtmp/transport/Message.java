@@ -22,16 +22,34 @@ import java.util.Objects;
  * @param microbatch microbatch within the step, -1 when not applicable
  * @param tensor     float32 payload, sent as raw little-endian floats with its shape, or null
  * @param bytes      small opaque payload (control, loss, credits), or null
+ * @param epoch      the sender's membership epoch modulo {@value #EPOCHS} (one byte on the wire):
+ *                   a program whose membership changes (ring failover) drops frames of another
+ *                   epoch instead of computing on them; 0 for programs without one
  */
-public record Message(MessageKind kind, int sender, long runId, long step, int microbatch, Tensor tensor, byte[] bytes) {
+public record Message(MessageKind kind, int sender, long runId, long step, int microbatch, Tensor tensor, byte[] bytes, int epoch) {
     /** The largest rank a tensor on the wire may have. */
     public static final int MAX_RANK = 8;
+    /** Epochs the wire tells apart: the epoch travels as {@code epoch mod EPOCHS}. */
+    public static final int EPOCHS = 256;
 
     public Message {
         Objects.requireNonNull(kind, "kind");
         if (tensor != null && tensor.rank() > MAX_RANK) {
             throw new IllegalArgumentException("tensor: rank " + tensor.rank() + " exceeds the wire maximum " + MAX_RANK);
         }
+        if (epoch < 0 || epoch >= EPOCHS) {
+            throw new IllegalArgumentException("epoch must be in [0, " + EPOCHS + "), got " + epoch);
+        }
+    }
+
+    /** A message of epoch 0. */
+    public Message(MessageKind kind, int sender, long runId, long step, int microbatch, Tensor tensor, byte[] bytes) {
+        this(kind, sender, runId, step, microbatch, tensor, bytes, 0);
+    }
+
+    /** This message stamped with membership epoch {@code epoch} (taken modulo {@value #EPOCHS}). */
+    public Message withEpoch(long epoch) {
+        return new Message(kind, sender, runId, step, microbatch, tensor, bytes, (int) Math.floorMod(epoch, (long) EPOCHS));
     }
 
     /** A message carrying a tensor and no byte payload. */
@@ -61,6 +79,6 @@ public record Message(MessageKind kind, int sender, long runId, long step, int m
     public String toString() {
         return "Message[" + kind + " from " + sender + " run " + runId + " step " + step + " mb " + microbatch
                 + (tensor != null ? " tensor " + tensor.shapeString() : "")
-                + (bytes != null ? " bytes " + bytes.length : "") + "]";
+                + (bytes != null ? " bytes " + bytes.length : "") + (epoch != 0 ? " epoch " + epoch : "") + "]";
     }
 }

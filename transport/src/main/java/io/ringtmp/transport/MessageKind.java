@@ -22,7 +22,13 @@ public enum MessageKind {
      * {@code abort-error}); handled by the node, never delivered to its program, and refused
      * when a program tries to send one.
      */
-    NODE;
+    NODE,
+    /**
+     * Ring: one chunk of a stage's buddy replica (its weights, optimiser state and step at a
+     * replica point), streamed in the background to the node that takes the stage over if its
+     * node dies.
+     */
+    REPLICA;
 
     private static final MessageKind[] VALUES = values();
 

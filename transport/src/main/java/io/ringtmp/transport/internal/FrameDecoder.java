@@ -49,6 +49,7 @@ public final class FrameDecoder {
     private long frameRunId;
     private long step;
     private int microbatch;
+    private int epoch;
     private int bytesLength;
     private int expectedCrc;
     private String dropReason;
@@ -161,6 +162,7 @@ public final class FrameDecoder {
         if (rank > Message.MAX_RANK) {
             return "tensor rank " + rank + " exceeds the maximum " + Message.MAX_RANK;
         }
+        epoch = h.get(7) & 0xff;
         sender = h.getInt(8);
         frameRunId = h.getLong(12);
         step = h.getLong(20);
@@ -262,7 +264,7 @@ public final class FrameDecoder {
             sink.onDropped(dropReason);
         } else {
             Tensor t = rank > 0 ? Tensor.wrap(floats, shape) : null;
-            sink.onMessage(new Message(kind, sender, frameRunId, step, microbatch, t, bytes), frameBytes);
+            sink.onMessage(new Message(kind, sender, frameRunId, step, microbatch, t, bytes, epoch), frameBytes);
         }
         floats = null;
         bytes = null;

@@ -12,7 +12,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * frame  := length:int32 body                   length = bytes of body, at most maxMessageBytes
  * body   := header dims floats bytes
- * header := magic:int32 "RTMP"  version:u8  kind:u8  rank:u8  flags:u8
+ * header := magic:int32 "RTMP"  version:u8  kind:u8  rank:u8  epoch:u8
  *           sender:int32  runId:int64  step:int64  microbatch:int32  bytesLength:int32  crc32c:int32
  * dims   := rank x int32                         rank 0 = no tensor
  * floats := prod(dims) x float32                 raw IEEE-754, little-endian
@@ -57,7 +57,7 @@ public final class Frames {
         int start = b.position();
         b.putInt(body);
         int bodyStart = b.position();
-        b.putInt(MAGIC).put((byte) VERSION).put((byte) m.kind().ordinal()).put((byte) (t == null ? 0 : t.rank())).put((byte) 0);
+        b.putInt(MAGIC).put((byte) VERSION).put((byte) m.kind().ordinal()).put((byte) (t == null ? 0 : t.rank())).put((byte) m.epoch());
         b.putInt(sender).putLong(m.runId()).putLong(m.step()).putInt(m.microbatch());
         b.putInt(bytes == null ? -1 : bytes.length).putInt(0);
         if (t != null) {

@@ -172,7 +172,7 @@ public final class InProcessLink implements Link {
             tensor = Tensor.wrap(a, t.shape());
         }
         byte[] bytes = m.bytes() == null ? null : m.bytes().clone();
-        return new Message(m.kind(), sender, m.runId(), m.step(), m.microbatch(), tensor, bytes);
+        return new Message(m.kind(), sender, m.runId(), m.step(), m.microbatch(), tensor, bytes, m.epoch());
     }
 
     /** Blocks while more than the high-water mark is queued, until the low-water mark or the send timeout. */

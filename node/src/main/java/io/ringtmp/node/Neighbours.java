@@ -1,0 +1,23 @@
+package io.ringtmp.node;
+
+import io.ringtmp.transport.Link;
+
+/**
+ * A running program's say over who its node's neighbours are, for a program whose membership
+ * changes while it runs (the ring's failover: node i−1 links to node i+1 when node i dies). A
+ * neighbour is a peer the node holds a link to, sends heartbeats to and watches with its failure
+ * detector. Thread-safe.
+ */
+public interface Neighbours {
+    /**
+     * Links to {@code peer} (connecting when no link is open yet, waiting while it comes up as
+     * {@code connect} does), and from now on sends it heartbeats and watches it (counting it as
+     * heard now). Returns the link as programs see it.
+     *
+     * @throws io.ringtmp.transport.TransportException when the peer cannot be reached
+     */
+    Link connect(int peer);
+
+    /** Stops sending heartbeats to {@code peer} and watching it (it left the membership). */
+    void drop(int peer);
+}

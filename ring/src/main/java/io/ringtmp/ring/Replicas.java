@@ -1,0 +1,231 @@
+package io.ringtmp.ring;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.node.NodeContext;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
+
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Buddy replicas: every {@code replicaEvery} steps a member copies its stage's state
+ * ({@link StageState}), keeps the copy to roll back to, and streams it to its buddy in chunks
+ * ({@code REPLICA} messages) from a background thread, one chunk in flight at a time, so that
+ * activations and gradients pass between chunks; the buddy assembles what arrives and keeps the
+ * newest complete ones. A repair rolls every survivor back to a step that all of them hold
+ * (docs/resilience.md). Each side keeps its two newest: members reach a step at different times
+ * (async's stages are up to a few microbatches apart), so when the newest is not yet everywhere
+ * the one before it is.
+ *
+ * <p>Threads: {@link #snapshot} and the queries belong to the stage's thread; {@link #receive}
+ * is called on transport threads; the streaming runs on this object's own thread.
+ */
+final class Replicas implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int KEEP = 2;
+
+    /** A complete replica and the epoch (mod 256) its sender streamed it in. */
+    private record Held(int epoch, StageState state) {
+    }
+
+    /** The header of one chunk: where its floats go. {@code chunks} counts every chunk of the replica. */
+    record Chunk(int owner, long step, int from, int to, long optimizerSteps, String name, int[] shape, int offset, int chunks) {
+    }
+
+    private final NodeContext ctx;
+    private final int chunkFloats;
+    private final ArrayDeque<StageState> own = new ArrayDeque<>();
+    private final Map<Integer, ArrayDeque<Held>> received = new HashMap<>();
+    private final Map<String, Assembly> assembling = new HashMap<>();
+    private final ExecutorService sender;
+    private volatile long newestQueued = -1;
+
+    /** @param chunkFloats floats per chunk at most (below the transport's message limit) */
+    Replicas(NodeContext ctx, int chunkFloats) {
+        this.ctx = ctx;
+        this.chunkFloats = chunkFloats;
+        this.sender = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "ringtmp-replica-" + ctx.id());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Keeps {@code state} as this member's own snapshot and, when {@code buddy} is not null,
+     * streams it there in the background, stamped with {@code epoch}.
+     */
+    synchronized void snapshot(StageState state, Link buddy, long epoch) {
+        own.addLast(state);
+        while (own.size() > KEEP) {
+            own.removeFirst();
+        }
+        if (buddy != null) {
+            newestQueued = state.step();
+            sender.execute(() -> stream(state, buddy, epoch));
+        }
+    }
+
+    /** This member's own snapshot of {@code step}, or null. */
+    synchronized StageState own(long step) {
+        for (StageState s : own) {
+            if (s.step() == step) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** The complete replica of {@code owner}'s layers [from, to) at {@code step}, or null. */
+    synchronized StageState replica(int owner, long step, int from, int to) {
+        for (Held h : received.getOrDefault(owner, new ArrayDeque<>())) {
+            StageState s = h.state();
+            if (s.step() == step && s.from() == from && s.to() == to) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    /** Steps of this member's own snapshots. */
+    synchronized List<Long> ownSteps() {
+        return own.stream().map(StageState::step).toList();
+    }
+
+    /**
+     * A new membership starts: forgets this member's snapshots and every replica of another
+     * epoch (the ranges changed; a neighbour already in the new epoch may have sent its first).
+     */
+    synchronized void startEpoch(long epoch) {
+        int e = (int) Math.floorMod(epoch, (long) Message.EPOCHS);
+        own.clear();
+        received.values().forEach(q -> q.removeIf(h -> h.epoch() != e));
+        assembling.values().removeIf(a -> a.epoch != e);
+        newestQueued = -1;
+    }
+
+    private void stream(StageState s, Link buddy, long epoch) {
+        long t0 = ctx.time().nanoTime();
+        int total = 0;
+        for (Tensor t : s.tensors().values()) {
+            total += (t.size() + chunkFloats - 1) / chunkFloats;
+        }
+        long bytes = 0;
+        int k = 0;
+        try {
+            for (Map.Entry<String, Tensor> e : s.tensors().entrySet()) {
+                Tensor t = e.getValue();
+                for (int off = 0; off < t.size(); off += chunkFloats) {
+                    if (newestQueued != s.step()) {
+                        return; // a newer snapshot is on its way: this one is stale
+                    }
+                    int n = Math.min(chunkFloats, t.size() - off);
+                    byte[] header = JSON.writeValueAsBytes(new Chunk(s.owner(), s.step(), s.from(), s.to(), s.optimizerSteps(), e.getKey(),
+                            t.shape(), off, total));
+                    Message m = new Message(MessageKind.REPLICA, ctx.id(), ctx.spec().runId(), s.step(), k++,
+                            Tensor.wrap(Arrays.copyOfRange(t.data(), t.offset() + off, t.offset() + off + n), n), header).withEpoch(epoch);
+                    buddy.send(m).join(); // one chunk in flight: tensors pass between chunks
+                    bytes += m.frameBytes();
+                }
+            }
+        } catch (RuntimeException | IOException e) {
+            ctx.say("replica of step " + s.step() + " not sent to node " + buddy.peerId() + ": " + e.getMessage());
+            return;
+        }
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("step", s.step());
+        f.put("to", buddy.peerId());
+        f.put("bytes", bytes);
+        f.put("ms", (ctx.time().nanoTime() - t0) / 1e6);
+        ctx.metrics().event("replica-sent", f);
+    }
+
+    /**
+     * A chunk of a neighbour's replica arrived (a transport thread). A malformed chunk drops its
+     * replica with a line naming the sender; a complete replica replaces the sender's oldest.
+     */
+    synchronized void receive(Message m) {
+        Chunk c;
+        try {
+            c = JSON.readValue(m.bytes(), Chunk.class);
+        } catch (IOException | RuntimeException e) {
+            ctx.say("dropped a malformed replica chunk from node " + m.sender() + ": " + e.getMessage());
+            return;
+        }
+        String key = m.sender() + "@" + c.step() + "@" + m.epoch();
+        Assembly a = assembling.computeIfAbsent(key, k -> new Assembly(c, m.epoch()));
+        String error = a.add(c, m.tensor());
+        if (m.tensor() != null) {
+            ctx.buffers().give(m.tensor());
+        }
+        if (error != null) {
+            ctx.say("dropped the replica of step " + c.step() + " from node " + m.sender() + ": " + error);
+            assembling.remove(key);
+            return;
+        }
+        if (a.complete()) {
+            assembling.remove(key);
+            ArrayDeque<Held> q = received.computeIfAbsent(m.sender(), k -> new ArrayDeque<>());
+            q.addLast(new Held(a.epoch, a.state(m.sender())));
+            while (q.size() > KEEP) {
+                q.removeFirst();
+            }
+            assembling.entrySet().removeIf(x -> x.getKey().startsWith(m.sender() + "@") && x.getValue().first.step() < c.step());
+        }
+    }
+
+    @Override
+    public void close() {
+        sender.shutdownNow();
+    }
+
+    /** One replica being put together from its chunks. */
+    private static final class Assembly {
+        private final Chunk first;
+        private final int epoch;
+        private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+        private int got;
+
+        Assembly(Chunk first, int epoch) {
+            this.first = first;
+            this.epoch = epoch;
+        }
+
+        String add(Chunk c, Tensor data) {
+            if (c.chunks() != first.chunks() || c.from() != first.from() || c.to() != first.to()) {
+                return "chunk headers disagree";
+            }
+            Tensor t = tensors.computeIfAbsent(c.name(), n -> Tensor.zeros(c.shape()));
+            if (!Arrays.equals(t.shape(), c.shape())) {
+                return "tensor " + c.name() + " changed shape";
+            }
+            int n = data == null ? 0 : data.size();
+            if (c.offset() < 0 || (long) c.offset() + n > t.size()) {
+                return "chunk [" + c.offset() + ", +" + n + ") outside " + c.name() + " of " + t.size() + " floats";
+            }
+            if (n > 0) {
+                System.arraycopy(data.data(), data.offset(), t.data(), t.offset() + c.offset(), n);
+            }
+            got++;
+            return got > first.chunks() ? "more chunks than the " + first.chunks() + " announced" : null;
+        }
+
+        boolean complete() {
+            return got == first.chunks();
+        }
+
+        StageState state(int owner) {
+            return new StageState(owner, first.step(), first.from(), first.to(), first.optimizerSteps(), tensors);
+        }
+    }
+}

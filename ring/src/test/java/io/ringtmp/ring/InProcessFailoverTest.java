@@ -1,0 +1,115 @@
+package io.ringtmp.ring;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.ringtmp.data.DataSources;
+import io.ringtmp.nn.Parameter;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.testing.InProcessCluster;
+import io.ringtmp.train.Checkpoint;
+import io.ringtmp.train.Trainer;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Ring failover on the in-process transport: a node is killed mid-run, its buddy takes its
+ * layers over from its replica, the survivors roll back to a step they all hold and replay
+ * node 0's data order from there, and with a synchronous schedule the run ends with the
+ * single-node trainer's weights. The first node (the feeder), a middle one and the last (whose
+ * buddy is its predecessor) are each killed once.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class InProcessFailoverTest {
+    private static final String MODEL = "mlp:20-24-16-12-4";
+    private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
+    private static final int STEPS = 240;
+    private static final int FAILURE_TIMEOUT_MS = 2_000;
+
+    @ParameterizedTest(name = "{0}: node {1} of 4 killed")
+    @CsvSource({"gpipe, 2", "1f1b, 0", "1f1b, 3"})
+    void killedNode_buddyTakesOver_andTheRunEndsWithTheSingleNodeWeights(String schedule, int victim, @TempDir Path dir) throws Exception {
+        Path ckpt = dir.resolve("ckpt");
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", schedule);
+        o.put("batch", "32");
+        o.put("microbatches", "4");
+        o.put("epochs", "5");
+        o.put("maxSteps", Integer.toString(STEPS));
+        o.put("seed", "5");
+        o.put("profile", "estimate");
+        o.put("checkpointDir", ckpt.toString());
+        o.put("replicaEvery", "5");
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, MODEL, DATA, o, FAILURE_TIMEOUT_MS);
+        try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ring.events(victim, "step").size() < 12) {
+                assertTrue(System.nanoTime() < deadline, "node " + victim + " never reached step 12:\n" + ring.logs());
+                Thread.sleep(2);
+            }
+            ring.kill(victim);
+            List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
+            List<Integer> survivors = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                if (i != victim) {
+                    survivors.add(i);
+                    assertEquals(0, codes.get(i), "node " + i + " completes the run:\n" + ring.logs());
+                }
+            }
+            int feeder = victim == 0 ? 1 : 0;
+            List<JsonNode> takeovers = ring.events(feeder, "takeover");
+            assertEquals(1, takeovers.size(), ring.logs());
+            JsonNode t = takeovers.get(0);
+            assertEquals(List.of(victim), List.of(t.get("failed").get(0).asInt()));
+            assertEquals(3, t.get("members").size());
+            assertEquals(0, t.get("rollbackStep").asLong() % 5, "rolls back to a replica point: " + t);
+            assertTrue(t.get("rollbackStep").asLong() >= 0 && t.get("replayedSteps").asLong() <= 2 * 5 + 1, t.toString());
+            assertFalse(ring.events(feeder, "epoch").isEmpty(), "the feeder evaluates: " + ring.logs());
+
+            Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
+            reference.run();
+            assertEquals(STEPS, reference.step());
+            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, survivors, STEPS));
+            assertTrue(worst <= 1e-5f, schedule + ", node " + victim + " killed: max abs weight difference " + worst + "\n" + ring.logs());
+        }
+    }
+
+    /** The survivors' checkpoints of {@code step}, merged: parameter name → values (a taker's holds its merged layers). */
+    private static Map<String, float[]> stageWeights(Path ckpt, List<Integer> nodes, long step) {
+        Map<String, float[]> w = new HashMap<>();
+        for (int k : nodes) {
+            Checkpoint cp = Checkpoint.read(ckpt.resolve("stage-" + k).resolve(String.format("step-%09d.rtck", step)));
+            cp.tensors().forEach((name, t) -> {
+                if (!name.startsWith("optimizer.")) {
+                    w.put(name, t.toArray());
+                }
+            });
+        }
+        return w;
+    }
+
+    private static float maxDiff(List<Parameter> reference, Map<String, float[]> mine) {
+        assertEquals(reference.size(), mine.size(), "parameters: " + mine.keySet());
+        float worst = 0;
+        for (Parameter p : reference) {
+            float[] a = p.value().toArray(), b = mine.get(p.name());
+            for (int i = 0; i < a.length; i++) {
+                worst = Math.max(worst, Math.abs(a[i] - b[i]));
+            }
+        }
+        return worst;
+    }
+}
