@@ -61,6 +61,10 @@ public final class LaunchCommand implements Callable<Integer> {
     @Option(names = "--eval-batch", description = "ring: rows per evaluation batch (default: 500).")
     Integer evalBatch;
 
+    @Option(names = "--replica-every", description = "ring: every this many steps each stage streams its state to its buddy, which takes "
+            + "the stage over if its node dies; 0 turns failover off (default: " + RingOptions.DEFAULT_REPLICA_EVERY + ").")
+    Integer replicaEvery;
+
     @Option(names = "--trace", description = "ring: every node writes its timeline (forwards, backwards, updates, waits) as "
             + "trace-node-<id>.json, a Chrome trace, into the run directory.")
     boolean trace;
@@ -200,6 +204,7 @@ public final class LaunchCommand implements Callable<Integer> {
         put(o, RingOptions.PARTITION, partition);
         put(o, RingOptions.PROFILE, profile);
         put(o, RingOptions.EVAL_BATCH, evalBatch);
+        put(o, RingOptions.REPLICA_EVERY, replicaEvery);
         if (trace) {
             o.put(RingOptions.TRACE, "true");
         }

@@ -38,17 +38,22 @@ class FaultIT {
     }
 
     @Test
-    void kill_oneNodeOfFour_everySurvivorStopsWithExit3_andTheSummaryTimesTheDetection(@TempDir Path dir) throws Exception {
+    void kill_oneNodeOfFour_itsBuddyTakesOver_andTheRunCompletes_andTheSummaryTimesIt(@TempDir Path dir) throws Exception {
         int timeoutMs = 3000;
-        int code = Main.commandLine().execute(launch(dir, 4, 1000, timeoutMs, "kill:2@4s").toArray(String[]::new));
-        assertEquals(3, code, "the run ends: failover is not there yet");
+        List<String> args = launch(dir, 4, 150, timeoutMs, "kill:2@4s");
+        args.addAll(List.of("--replica-every", "5"));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(dir);
-        assertEquals("[3,3,137,3]", s.get("exitCodes").toString(), "every survivor stops with exit 3, none is left waiting");
+        assertEquals(0, code, "the survivors complete the run: " + s);
+        assertEquals("[0,0,137,0]", s.get("exitCodes").toString(), "every survivor completes the run");
         JsonNode f = s.get("faults").get(0);
         assertEquals("kill:2@4s", f.get("fault").asText());
         assertTrue(f.get("stepsPerSecBefore").asDouble() > 0, "the ring trained before the kill: " + f);
         long detected = f.get("detectedAfterMs").asLong();
         assertTrue(detected >= timeoutMs - 200 && detected <= timeoutMs + 3 * 200 + 1000, "detected " + detected + " ms after the kill: " + f);
+        assertTrue(f.get("nextStepAfterMs").asLong() <= detected + 10_000, "the ring went on within 10 s of the detection: " + f);
+        assertTrue(f.get("stepsReplayed").asLong() >= 0 && f.get("stepsReplayed").asLong() <= 2 * 5 + 1, "replayed at most about R steps: " + f);
+        assertTrue(f.get("stepsPerSecAfter").asDouble() > 0, "and trained after: " + f);
         java.util.Set<Integer> told = new java.util.TreeSet<>();
         for (JsonNode e : s.get("events")) {
             String ev = e.get("event").asText();
@@ -56,7 +61,6 @@ class FaultIT {
                 told.add(e.get("node").asInt());
             }
         }
-        // Each survivor learnt it from its own detector or from a neighbour, whichever came first.
         assertEquals(java.util.Set.of(0, 1, 3), told, "every survivor learnt of node 2's death: " + s.get("events"));
     }
 

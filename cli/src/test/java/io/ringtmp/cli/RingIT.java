@@ -200,12 +200,14 @@ class RingIT {
     }
 
     @Test
-    void killedStage_fiveNodesWithoutTheLauncher_everyNodeStopsWithExit3NamingIt_andCheckpointsSurvive(@TempDir Path dir) throws Exception {
+    void killedStage_failoverOff_fiveNodesWithoutTheLauncher_everyNodeStopsWithExit3NamingIt_andCheckpointsSurvive(@TempDir Path dir)
+            throws Exception {
         // Five nodes: 0 and 4 are two hops from the dead node 2 and learn of it only from 1 and 3.
         int n = 5, dead = 2, timeoutMs = 5000, heartbeatMs = 200;
         Path ckpt = dir.resolve("ckpt");
         Map<String, String> o = options("async", ckpt, 100000);
         o.put("epochs", "50");
+        o.put("replicaEvery", "0"); // failover off: what failover cannot handle ends the same way
         o.put("checkpointEvery", "10");
         ClusterSpec spec = spec(n, dir, MODEL, DATA, o);
         List<Process> ps = NodeProcesses.startAll(spec, dir);

@@ -10,7 +10,7 @@ import io.ringtmp.transport.Message;
  * @param membership  the ring now
  * @param id          this node
  * @param successor   link to the next member (the same as {@code predecessor} in a ring of two;
- *                    null in a ring of one)
+ *                    the node's link to itself in a ring of one)
  * @param predecessor link to the member before
  */
 record Position(Membership membership, int id, Link successor, Link predecessor) {

@@ -74,7 +74,9 @@ public final class RingProgram implements NodeProgram {
     private final Inbox inbox;
     private final java.util.Set<Integer> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile StageLoop loop;
-    private volatile Replicas replicas;
+    /** Snapshots and neighbours' replicas (null with failover off); made at once: a neighbour may stream before this node's ring runs. */
+    private final Replicas replicas;
+    private volatile boolean running;
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -85,6 +87,7 @@ public final class RingProgram implements NodeProgram {
             ctx.say("stage " + ctx.id() + " has waited " + waitedMs / 1000 + " s for its neighbours"
                     + (l == null ? " (starting)" : ": " + l.state()));
         });
+        this.replicas = opts.failover() ? new Replicas(ctx, replicaChunkFloats()) : null;
         Blas.setThreads(config.threads());
         ctx.say("node " + ctx.id() + " " + Blas.describe());
     }
@@ -103,9 +106,8 @@ public final class RingProgram implements NodeProgram {
 
     @Override
     public void onMessage(Message msg) {
-        Replicas r = replicas;
-        if (msg.kind() == MessageKind.REPLICA && r != null) {
-            r.receive(msg);
+        if (msg.kind() == MessageKind.REPLICA && replicas != null) {
+            replicas.receive(msg);
             return;
         }
         inbox.add(msg);
@@ -118,7 +120,7 @@ public final class RingProgram implements NodeProgram {
      */
     @Override
     public boolean onNodeFailed(int node, int reportedBy) {
-        if (!opts.failover() || replicas == null) {
+        if (replicas == null || !running) {
             return false;
         }
         if (dead.add(node)) {
@@ -138,8 +140,8 @@ public final class RingProgram implements NodeProgram {
         Stage stage = s.stage();
         TrainTest data = s.data();
         long start = s.plan().resumeStep();
-        Replicas r = opts.failover() ? new Replicas(ctx, replicaChunkFloats()) : null;
-        replicas = r;
+        Replicas r = replicas;
+        running = true;
         try {
             while (true) {
                 Position pos = position(members);
@@ -200,11 +202,8 @@ public final class RingProgram implements NodeProgram {
         }
     }
 
-    /** This node's place in {@code m}, with its neighbours' links. */
+    /** This node's place in {@code m}, with its neighbours' links (in a ring of one, its link to itself). */
     private Position position(Membership m) {
-        if (m.size() == 1) {
-            return new Position(m, ctx.id(), null, null);
-        }
         return new Position(m, ctx.id(), ctx.link(m.successor(ctx.id())), ctx.link(m.predecessor(ctx.id())));
     }
 

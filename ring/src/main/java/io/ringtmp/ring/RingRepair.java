@@ -136,12 +136,8 @@ final class RingRepair {
         for (int n : dead) {
             ctx.neighbours().drop(n);
         }
-        if (next.size() > 1) {
-            successor = ctx.neighbours().connect(next.successor(me));
-            ctx.neighbours().connect(next.predecessor(me));
-        } else {
-            successor = null;
-        }
+        successor = ctx.neighbours().connect(next.successor(me)); // in a ring of one, itself: the loop's tokens go round it
+        ctx.neighbours().connect(next.predecessor(me));
     }
 
     /** The steps this node can roll its part of {@link #next} back to: own snapshots, and replicas of the ranges it takes over. */
