@@ -176,6 +176,49 @@ class RingIT {
     }
 
     @Test
+    void killedStage_gpipe_itsBuddyTakesOver_andTheRunEndsWithTheUninterruptedWeights(@TempDir Path dir) throws Exception {
+        int n = 4, dead = 1, steps = 240;
+        Path ckpt = dir.resolve("ckpt");
+        Map<String, String> o = options("gpipe", ckpt, steps);
+        o.put("epochs", "5");
+        o.put("replicaEvery", "5");
+        ClusterSpec spec = spec(n, dir, MODEL, DATA, o);
+        List<Process> ps = NodeProcesses.startAll(spec, dir);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (events(dir, dead, "step").size() < 12) {
+                assertTrue(System.nanoTime() < deadline, "node " + dead + " never reached step 12:\n" + logs(dir, n));
+                Thread.sleep(5);
+            }
+            ps.get(dead).destroyForcibly();
+            for (int i = 0; i < n; i++) {
+                if (i != dead) {
+                    assertTrue(ps.get(i).waitFor(90, TimeUnit.SECONDS), "node " + i + " finished:\n" + logs(dir, n));
+                    assertEquals(0, ps.get(i).exitValue(), "node " + i + " completes the run:\n" + logs(dir, n));
+                }
+            }
+            JsonNode t = events(dir, 0, "takeover").get(0);
+            assertEquals("[0,2,3]", t.get("members").toString(), t.toString());
+            assertTrue(logs(dir, n).contains("ring repaired without node [1]"), logs(dir, n));
+            Map<String, float[]> w = new HashMap<>();
+            for (int k : List.of(0, 2, 3)) {
+                io.ringtmp.train.Checkpoint.read(ckpt.resolve("stage-" + k).resolve(String.format("step-%09d.rtck", steps)))
+                        .tensors().forEach((name, x) -> {
+                            if (!name.startsWith("optimizer.")) {
+                                w.put(name, x.toArray());
+                            }
+                        });
+            }
+            Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
+            reference.run();
+            float worst = maxDiff(reference.model().parameters(), w);
+            assertTrue(worst <= 1e-5f, "failed over at step " + t.get("rollbackStep") + ": max abs weight difference " + worst);
+        } finally {
+            ps.forEach(Process::destroyForcibly);
+        }
+    }
+
+    @Test
     void resume_afterStoppingAtStep12_endsWithTheUninterruptedWeights(@TempDir Path dir) throws Exception {
         Path ckpt = dir.resolve("ckpt");
         Path first = Files.createDirectories(dir.resolve("first"));

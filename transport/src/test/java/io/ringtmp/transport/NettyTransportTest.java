@@ -118,6 +118,20 @@ class NettyTransportTest {
     }
 
     @Test
+    void send_membershipEpoch_travelsInTheHeader_moduloItsByte() throws Exception {
+        var inbox = new TestSupport.Inbox();
+        Transport b = start(cfg(1), inbox);
+        Transport a = start(cfg(0), new TestSupport.Inbox());
+        Link ab = a.connect(1, "127.0.0.1", b.boundPort());
+        ab.send(Message.tensor(MessageKind.ACTIVATION, 0, RUN, 3, 1, Tensor.zeros(4)).withEpoch(7)).get(5, TimeUnit.SECONDS);
+        ab.send(Message.control(MessageKind.CONTROL, 0, RUN, 4, new byte[]{1}).withEpoch(257)).get(5, TimeUnit.SECONDS);
+        ab.send(Message.control(MessageKind.CREDIT, 0, RUN, 5, new byte[]{1})).get(5, TimeUnit.SECONDS);
+        assertEquals(7, inbox.take().epoch());
+        assertEquals(1, inbox.take().epoch(), "epoch 257 travels as 257 mod 256");
+        assertEquals(0, inbox.take().epoch(), "a message without one is of epoch 0");
+    }
+
+    @Test
     void receive_givenBackArray_decodesTheNextTensorOfItsLengthIntoIt() throws Exception {
         var inbox = new TestSupport.Inbox();
         TensorBuffers buffers = TensorBuffers.pooled(4);
