@@ -130,6 +130,10 @@ public final class BenchCommand implements Runnable {
         @Option(names = "--no-tls", description = "Plaintext links between the nodes (default: mutual TLS, as launch runs them).")
         boolean noTls;
 
+        @Option(names = "--replica-every", defaultValue = "-1", description = "Failover replicas every this many steps; 0 off "
+                + "(default: the ring's, " + io.ringtmp.ring.RingOptions.DEFAULT_REPLICA_EVERY + ").")
+        int replicaEvery;
+
         @Option(names = "--runs-dir", defaultValue = "runs/bench-ring", description = "Where the runs go (default: ${DEFAULT-VALUE}).")
         Path runsDir;
 
@@ -141,14 +145,14 @@ public final class BenchCommand implements Runnable {
             if (single) {
                 // One node with every core: what the ring's K processes share.
                 results.add(io.ringtmp.cli.bench.RingBench.run(workload, 1, "1f1b", 1, 0, "auto", steps, warmup, Runtime.getRuntime().availableProcessors(),
-                        dir, LaunchCommand.nodeCommand(), null, trace, !noTls, System.out));
+                        dir, LaunchCommand.nodeCommand(), null, trace, replicaEvery, !noTls, System.out));
             }
             for (int k : nodes) {
                 io.ringtmp.launch.EmulationConfig emu = io.ringtmp.launch.EmulationConfig.capsCpu(nodeCpu)
                         ? new io.ringtmp.launch.EmulationConfig(k, 0, nodeCpu, 0) : null;
                 for (String s : schedules) {
                     results.add(io.ringtmp.cli.bench.RingBench.run(workload, k, s, microbatches, s.equals("gpipe") ? 0 : inflight, partition, steps, warmup, 1, dir, LaunchCommand.nodeCommand(),
-                            emu, trace, !noTls, System.out));
+                            emu, trace, replicaEvery, !noTls, System.out));
                 }
                 if (peer != null && workload == io.ringtmp.train.Workload.W1) {
                     List<String> args = io.ringtmp.cli.bench.RingBench.ddpArgs(k, peerIters);

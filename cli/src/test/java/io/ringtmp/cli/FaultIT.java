@@ -65,6 +65,28 @@ class FaultIT {
     }
 
     @Test
+    void stop_longerThanTheFailureTimeout_isFailedOver_andTheResumedNodeLeavesWithExit4(@TempDir Path dir) throws Exception {
+        int timeoutMs = 3000;
+        List<String> args = launch(dir, 4, 150, timeoutMs, "stop:1@3s+6s");
+        args.addAll(List.of("--replica-every", "5"));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
+        JsonNode s = summary(dir);
+        assertEquals(0, code, "the survivors complete the run: " + s);
+        assertEquals("[0,4,0,0]", s.get("exitCodes").toString(), "node 1, resumed, finds it is no longer a member and leaves");
+        JsonNode f = s.get("faults").get(0);
+        long detected = f.get("detectedAfterMs").asLong();
+        assertTrue(detected >= timeoutMs - 200 && detected <= timeoutMs + 3 * 200 + 1000, "detected " + detected + " ms after the stop: " + f);
+        assertTrue(f.get("nextStepAfterMs").asLong() <= detected + 10_000, "the ring went on within 10 s of the detection: " + f);
+        boolean left = false;
+        for (JsonNode e : s.get("events")) {
+            if (e.get("event").asText().equals("end") && e.get("node").asInt() == 1) {
+                left = e.get("reason").asText().contains("no longer a member");
+            }
+        }
+        assertTrue(left, "node 1 says why it left: " + s.get("events"));
+    }
+
+    @Test
     void stop_shorterThanTheFailureTimeout_isOnlyIdleTime_andTheRunCompletes(@TempDir Path dir) throws Exception {
         int code = Main.commandLine().execute(launch(dir, 3, 100, 5000, "stop:1@3s+1500ms").toArray(String[]::new));
         JsonNode s = summary(dir);

@@ -295,8 +295,9 @@ public final class Launcher {
 
     /**
      * Waits for every node; once one fails, the others get time to notice and stop, then are
-     * ended. A node {@code killedByFault} is not a node that failed: the others decide (they
-     * go on, or stop themselves with exit 3).
+     * ended. A node {@code killedByFault}, or one that left because the others failed it over
+     * (exit 4), is not a node that failed: the others decide (they go on, or stop themselves with
+     * exit 3).
      */
     private static int waitAll(List<Process> procs, ClusterSpec spec, Consumer<String> out, java.util.function.IntPredicate killedByFault)
             throws InterruptedException {
@@ -308,8 +309,8 @@ public final class Launcher {
                 Process p = procs.get(i);
                 if (p.isAlive()) {
                     running = true;
-                } else if (killedByFault.test(i)) {
-                    continue;
+                } else if (killedByFault.test(i) || p.exitValue() == io.ringtmp.node.Node.EXIT_FAILED_OVER) {
+                    continue; // the survivors went on without it
                 } else if (p.exitValue() != 0 && code == 0) {
                     code = p.exitValue();
                     out.accept("node " + i + " exited with " + code);

@@ -19,6 +19,7 @@ public final class FailureDetector {
     private final Map<Integer, Long> lastHeard = new ConcurrentHashMap<>();
     private final Map<Integer, Boolean> failed = new ConcurrentHashMap<>();
     private final IntConsumer onFailed;
+    private long lastCheck;
 
     /**
      * @param peers     the peers to watch; each counts as heard now
@@ -35,6 +36,7 @@ public final class FailureDetector {
         for (int p : peers) {
             lastHeard.put(p, now);
         }
+        lastCheck = now;
     }
 
     /** Something arrived from {@code peer}. */
@@ -42,10 +44,21 @@ public final class FailureDetector {
         lastHeard.computeIfPresent(peer, (k, v) -> time.nanoTime());
     }
 
-    /** Reports peers silent for longer than the timeout; returns those newly failed. */
+    /**
+     * Reports peers silent for longer than the timeout; returns those newly failed. A check that
+     * comes more than half a timeout after the one before means this node itself was paused
+     * (SIGSTOP, a stalled VM): what it did not hear meanwhile says nothing about its peers, so
+     * every peer counts as heard now instead.
+     */
     public List<Integer> check() {
         long now = time.nanoTime();
         List<Integer> newly = new ArrayList<>();
+        if (now - lastCheck > timeoutNs / 2) {
+            lastCheck = now;
+            lastHeard.replaceAll((p, t) -> now);
+            return newly;
+        }
+        lastCheck = now;
         for (Map.Entry<Integer, Long> e : lastHeard.entrySet()) {
             if (now - e.getValue() > timeoutNs && failed.putIfAbsent(e.getKey(), true) == null) {
                 newly.add(e.getKey());

@@ -32,7 +32,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Usage: {@code new Node(spec, id, Time.SYSTEM, System.out, LinkTest.FACTORY).run()} returns the exit code: 0
  * when the mode completed (or SIGTERM ended it after its current step, on this node or on
- * another), 3 when a neighbour failed, 1 on an error (on this node, or on another node that
+ * another), 3 when a neighbour failed (and failover did not take it over), 4 when the others declared this node
+ * failed and went on without it ({@link #EXIT_FAILED_OVER}), 1 on an error (on this node, or on another node that
  * stopped the run, or a peer that broke the protocol); a bug or bad input is thrown, with its
  * stack trace, after the neighbours are told. The node, not its program, handles link errors,
  * protocol errors and stops ({@link NodeProgram#run}). Threads: the caller's thread runs the mode; a scheduler thread
@@ -41,6 +42,12 @@ import java.util.concurrent.TimeUnit;
 public final class Node implements AutoCloseable {
     /** Exit code when a neighbour failed. */
     public static final int EXIT_PEER_FAILED = 3;
+    /**
+     * Exit code of a node that the others declared failed and went on without (it was paused or
+     * cut off for longer than the failure timeout, and failover took its work over): not a
+     * failure of the run.
+     */
+    public static final int EXIT_FAILED_OVER = 4;
     /** Exit code of {@code ringtmp node} after a bug in RingTMP (sysexits' EX_SOFTWARE), its stack trace in the log. */
     public static final int EXIT_BUG = 70;
     /** What a node tells its neighbours when it leaves after a completed run (or a failed neighbour). */
@@ -73,6 +80,7 @@ public final class Node implements AutoCloseable {
     private final java.util.Set<Integer> knownDead = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The links the program sees, by peer: the first ones, and those {@link Neighbours#connect} added. */
     private final Map<Integer, Link> programLinks = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<Integer, Long> toldFailedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Transport transport;
     /**
      * Received tensors' arrays, reused when the program gives them back. An array enters the
@@ -129,6 +137,10 @@ public final class Node implements AutoCloseable {
         MessageHandler handler = new MessageHandler() {
             @Override
             public void onMessage(Message m) {
+                if (knownDead.contains(m.sender())) {
+                    toldFailed(m.sender()); // a failed-over node come back: nothing of it enters the run
+                    return;
+                }
                 FailureDetector d = detector;
                 if (d != null) {
                     d.heard(m.sender());
@@ -281,7 +293,7 @@ public final class Node implements AutoCloseable {
         // this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed on),
         // "abort-error" after an error (here or passed on), so that its neighbours stop too and
         // exit as this node does. Neighbours that failed or already left are not told.
-        String word = ok ? BYE : stop.failed() ? (stop.failedNode() >= 0 ? FAILED + stop.failedNode() : BYE)
+        String word = ok || stop.failedOver() ? BYE : stop.failed() ? (stop.failedNode() >= 0 ? FAILED + stop.failedNode() : BYE)
                 : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
         for (int peer : neighbours) {
             if (detector.isWatching(peer)) {
@@ -299,6 +311,10 @@ public final class Node implements AutoCloseable {
             return 1;
         }
         endEvent(ok, stop.reason() != null ? stop.reason() : ok ? "completed" : "failed");
+        if (stop.failedOver()) {
+            log.println("node " + id + " leaving: " + stop.reason());
+            return EXIT_FAILED_OVER;
+        }
         if (stop.failed()) {
             log.println("node " + id + " stopping: " + stop.reason());
             return EXIT_PEER_FAILED;
@@ -349,9 +365,18 @@ public final class Node implements AutoCloseable {
             log.println("ignored a malformed node word from node " + reporter + ": failed " + dead);
             return;
         }
-        if (!spec.hasNode(node) || node == id) {
-            log.println("ignored a node word from node " + reporter + " naming node " + node
-                    + (node == id ? ", this node" : ", which is not in the spec"));
+        if (node == id) {
+            if (stop.stopped()) {
+                return;
+            }
+            String why = "node " + reporter + " says the others declared this node failed and went on without it (paused or cut off "
+                    + "for longer than the failure timeout, " + spec.failureTimeoutMs() + " ms): it is no longer a member of the run";
+            log.println(why);
+            stop.stopAsFailedOver(why);
+            return;
+        }
+        if (!spec.hasNode(node)) {
+            log.println("ignored a node word from node " + reporter + " naming node " + node + ", which is not in the spec");
             return;
         }
         if (knownDead.contains(node) || takenOver(node, reporter)) {
@@ -392,6 +417,8 @@ public final class Node implements AutoCloseable {
             metrics.event("node-failed", f);
             log.println("node " + node + " failed (" + (reportedBy == id ? "detected here" : "reported by neighbour " + reportedBy)
                     + "): failing over");
+            // A send blocked on its full link (a paused node reads nothing) fails now rather than after the send timeout.
+            heartbeats.execute(() -> transport.link(node).ifPresent(Link::close));
             for (int peer : neighbours) {
                 if (peer != reportedBy) {
                     heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + node)));
@@ -399,6 +426,17 @@ public final class Node implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /** Tells a failed-over node that it was (at most once a second): it stops rather than send stale work into the run. */
+    private void toldFailed(int peer) {
+        long now = time.nanoTime();
+        Long last = toldFailedAt.get(peer);
+        if (last != null && now - last < 1_000_000_000L) {
+            return;
+        }
+        toldFailedAt.put(peer, now);
+        heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + peer)));
     }
 
     /** {@link Neighbours#connect}: links to {@code peer} and watches it. */

@@ -13,6 +13,7 @@ public final class StopSignal {
     private volatile boolean failure;
     private volatile boolean error;
     private volatile int failedNode = -1;
+    private volatile boolean failedOver;
 
     /**
      * Requests a stop; {@code isFailure} means a neighbour failed (the node exits with
@@ -39,6 +40,24 @@ public final class StopSignal {
         failedNode = node;
         stop(why, true);
         return true;
+    }
+
+    /**
+     * Requests a stop because the other nodes declared this node failed and went on without it
+     * (it was paused or cut off for longer than the failure timeout): the node exits with
+     * {@link Node#EXIT_FAILED_OVER} and sends nothing more into the run.
+     */
+    public synchronized void stopAsFailedOver(String why) {
+        if (reason == null) {
+            reason = why;
+            failedOver = true;
+            latch.countDown();
+        }
+    }
+
+    /** Whether the stop was {@link #stopAsFailedOver}. */
+    public boolean failedOver() {
+        return failedOver;
     }
 
     /** The failed node that stopped the run ({@link #stopForFailedNode}), or -1. */

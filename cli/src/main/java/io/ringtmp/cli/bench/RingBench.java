@@ -49,9 +49,10 @@ public final class RingBench {
      */
     public static Result run(Workload w, int nodes, String schedule, int microbatches, int inflight, String partition, int steps,
                              int warmup, int threads, Path runsDir, List<String> nodeCommand, EmulationConfig emulation, boolean trace,
-                             boolean tls, PrintStream out)
+                             int replicaEvery, boolean tls, PrintStream out)
             throws Exception {
-        Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m" + (tls ? "" : "-plain")));
+        Path dir = Files.createDirectories(runsDir.resolve(schedule + "-" + nodes + "n-" + microbatches + "m" + (tls ? "" : "-plain")
+                + (replicaEvery >= 0 ? "-r" + replicaEvery : "")));
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("microbatches", Integer.toString(microbatches));
@@ -76,6 +77,9 @@ public final class RingBench {
         if (trace) {
             o.put(io.ringtmp.ring.RingOptions.TRACE, "true");
         }
+        if (replicaEvery >= 0) {
+            o.put(io.ringtmp.ring.RingOptions.REPLICA_EVERY, Integer.toString(replicaEvery));
+        }
         o.put("threads", Integer.toString(threads));
         int n = w.batch() * (steps + 1);
         String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + w.inputs() + "&classes=10&seed=1";
@@ -98,9 +102,10 @@ public final class RingBench {
         // A flushed schedule's iteration is max(c, T) times this (M + K - 1 slots for M microbatches).
         double bubbleShare = schedule.equals("async") ? 1 : (microbatches + nodes - 1.0) / microbatches;
         List<Map<String, Object>> stages = new java.util.ArrayList<>();
-        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each, %s links: %.1f samples/s (steps %d..%d)%n", w,
-                schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads, tls ? "TLS" : "plaintext", sps,
-                warm + 1, steps - cooldown);
+        out.printf(Locale.ROOT, "ring %s %s on %d nodes, M=%d, inflight %s, %d thread(s) each, %s links, replicas every %s steps: %.1f samples/s "
+                + "(steps %d..%d)%n", w, schedule, nodes, microbatches, inflight > 0 ? Integer.toString(inflight) : "default", threads,
+                tls ? "TLS" : "plaintext", replicaEvery >= 0 ? Integer.toString(replicaEvery) : "(default " + io.ringtmp.ring.RingOptions.DEFAULT_REPLICA_EVERY + ")",
+                sps, warm + 1, steps - cooldown);
         out.println("  stage  idle    bubble theory  cut idle  c/mb ms   T/mb ms   iter/mb ms  iter/max(c,T)  (÷ (M+K-1)/M for flushed schedules)"
                 + "  iter/slowest max(c,T)");
         double cMax = 0, ctMax = 0;
