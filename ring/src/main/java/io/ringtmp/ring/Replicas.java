@@ -76,6 +76,15 @@ final class Replicas implements AutoCloseable {
         }
     }
 
+    /**
+     * Streams {@code state} to {@code neighbour} now, on the calling thread (a re-balance's layer
+     * hand-off); the neighbour finds it with {@link #replica}. Returns whether it was all sent.
+     */
+    boolean handOff(StageState state, Link neighbour, long epoch) {
+        newestQueued = state.step();
+        return stream(state, neighbour, epoch);
+    }
+
     /** This member's own snapshot of {@code step}, or null. */
     synchronized StageState own(long step) {
         for (StageState s : own) {
@@ -114,7 +123,7 @@ final class Replicas implements AutoCloseable {
         newestQueued = -1;
     }
 
-    private void stream(StageState s, Link buddy, long epoch) {
+    private boolean stream(StageState s, Link buddy, long epoch) {
         long t0 = ctx.time().nanoTime();
         int total = 0;
         for (Tensor t : s.tensors().values()) {
@@ -127,7 +136,7 @@ final class Replicas implements AutoCloseable {
                 Tensor t = e.getValue();
                 for (int off = 0; off < t.size(); off += chunkFloats) {
                     if (newestQueued != s.step()) {
-                        return; // a newer snapshot is on its way: this one is stale
+                        return false; // a newer snapshot is on its way: this one is stale
                     }
                     int n = Math.min(chunkFloats, t.size() - off);
                     byte[] header = JSON.writeValueAsBytes(new Chunk(s.owner(), s.step(), s.from(), s.to(), s.optimizerSteps(), e.getKey(),
@@ -140,7 +149,7 @@ final class Replicas implements AutoCloseable {
             }
         } catch (RuntimeException | IOException e) {
             ctx.say("replica of step " + s.step() + " not sent to node " + buddy.peerId() + ": " + e.getMessage());
-            return;
+            return false;
         }
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("step", s.step());
@@ -148,6 +157,7 @@ final class Replicas implements AutoCloseable {
         f.put("bytes", bytes);
         f.put("ms", (ctx.time().nanoTime() - t0) / 1e6);
         ctx.metrics().event("replica-sent", f);
+        return true;
     }
 
     /**

@@ -26,9 +26,12 @@ import io.ringtmp.train.TrainConfig;
  *                      its buddy, which takes the stage over if its node dies (default
  *                      {@value #DEFAULT_REPLICA_EVERY}); 0 turns replicas, and so failover, off:
  *                      a dead node then stops the whole ring (docs/resilience.md)
+ * @param rebalance     {@code rebalance}: after a takeover, move layers between neighbours so
+ *                      that the member running two stages' layers does not slow the ring
+ *                      (default true)
  */
 public record RingOptions(Schedule schedule, int microbatches, int inflight, String partition, String profile, int evalBatch,
-                          boolean trace, int replicaEvery) {
+                          boolean trace, int replicaEvery, boolean rebalance) {
     public static final String SCHEDULE = "schedule";
     public static final String MICROBATCHES = "microbatches";
     public static final String INFLIGHT = "inflight";
@@ -37,10 +40,11 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
     public static final String EVAL_BATCH = "evalBatch";
     public static final String TRACE = "trace";
     public static final String REPLICA_EVERY = "replicaEvery";
+    public static final String REBALANCE = "rebalance";
     public static final int DEFAULT_REPLICA_EVERY = 10;
     /** Every ring option key (besides the training options). */
     public static final java.util.Set<String> KEYS = java.util.Set.of(SCHEDULE, MICROBATCHES, INFLIGHT, PARTITION, PROFILE, EVAL_BATCH, TRACE,
-            REPLICA_EVERY);
+            REPLICA_EVERY, REBALANCE);
 
     /** Reads and checks the options of a ring spec with K nodes. */
     public static RingOptions from(ClusterSpec spec) {
@@ -75,7 +79,8 @@ public record RingOptions(Schedule schedule, int microbatches, int inflight, Str
         if (replicaEvery < 0) {
             throw new SpecException("replicaEvery must be >= 0 (0 turns failover off), got " + replicaEvery);
         }
-        return new RingOptions(sch, m, inflight, partition, profile, eval, TrainingOptions.flag(spec, TRACE), replicaEvery);
+        return new RingOptions(sch, m, inflight, partition, profile, eval, TrainingOptions.flag(spec, TRACE), replicaEvery,
+                !spec.option(REBALANCE, "true").equals("false"));
     }
 
     /** Rows per microbatch for {@code config}'s batch. */

@@ -16,11 +16,14 @@ import java.util.List;
  * @param stageMs       predicted time per microbatch of each stage
  * @param stageBytes    predicted memory of each stage
  * @param describe      one line per stage, as node 0 prints the partition
+ * @param layerSeconds  each layer's time per microbatch on a node of speed 1 (what the partitioner
+ *                      priced), so that survivors re-balance after a takeover alike
+ * @param speeds        each node's speed, by id
  */
 record RingPlan(String error, List<Integer> cuts, long resumeStep, long stepsPerEpoch, long scheduleSteps, long totalSteps,
-                List<Double> stageMs, List<Long> stageBytes, String describe) {
+                List<Double> stageMs, List<Long> stageBytes, String describe, List<Double> layerSeconds, List<Double> speeds) {
     static RingPlan failed(String error) {
-        return new RingPlan(error, List.of(), 0, 0, 0, 0, List.of(), List.of(), "");
+        return new RingPlan(error, List.of(), 0, 0, 0, 0, List.of(), List.of(), "", List.of(), List.of());
     }
 
     boolean ok() {

@@ -13,6 +13,8 @@ import io.ringtmp.data.TrainTest;
 import io.ringtmp.transport.Message;
 import io.ringtmp.transport.MessageKind;
 
+import java.util.List;
+
 /**
  * One node of the ring: stage {@code id} of K. Its parts, each with one job:
  * <ul>
@@ -189,11 +191,12 @@ public final class RingProgram implements NodeProgram {
                     ctx.stop().stopForFailedNode(node, "the ring cannot go on: " + u.getMessage());
                     throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
                 }
-                stage = restore(o, repair);
+                Membership balanced = opts.rebalance() ? Rebalancer.rebalance(o.next(), s.plan().layerSeconds(), s.plan().speeds()) : o.next();
+                stage = restore(o, balanced, repair);
                 Membership before = members;
-                members = o.next();
+                members = balanced;
                 start = o.step();
-                takeoverEvent(before, o, failedAt);
+                takeoverEvent(before, o, balanced, failedAt);
             }
         } finally {
             if (r != null) {
@@ -207,20 +210,86 @@ public final class RingProgram implements NodeProgram {
         return new Position(m, ctx.id(), ctx.link(m.successor(ctx.id())), ctx.link(m.predecessor(ctx.id())));
     }
 
-    /** The stage this node runs after the repair: its new layers, loaded from its snapshot and the replicas it took over. */
-    private Stage restore(RingRepair.Outcome o, RingRepair repair) {
-        Membership m = o.next();
+    /**
+     * The stage this node runs after the repair: its layers in {@code m} (the takeover's
+     * membership, re-balanced), loaded from its snapshot, the replicas it took over and, after a
+     * re-balance, the layers its neighbours hand it (it hands them theirs first).
+     */
+    private Stage restore(RingRepair.Outcome o, Membership m, RingRepair repair) throws InterruptedException {
         int id = ctx.id();
+        long step = o.step();
+        Membership taken = o.next();
+        List<StageState> parts = new java.util.ArrayList<>(repair.parts(step));
         int k = m.index(id);
+        if (m != taken) {
+            int hf = taken.from(id), ht = taken.to(id), nf = m.from(id), nt = m.to(id);
+            // Hand the neighbours the layers they take from this node, then wait for the ones it takes from them.
+            if (k > 0 && m.to(m.members().get(k - 1)) > hf) {
+                int pred = m.members().get(k - 1);
+                handOff(parts, hf, m.to(pred), step, pred, m.epoch());
+            }
+            if (k < m.size() - 1 && m.from(m.members().get(k + 1)) < ht) {
+                int succ = m.members().get(k + 1);
+                handOff(parts, m.from(succ), ht, step, succ, m.epoch());
+            }
+            if (nf < hf) {
+                parts.add(awaitHandOff(m.members().get(k - 1), step, nf, hf));
+            }
+            if (nt > ht) {
+                parts.add(awaitHandOff(m.members().get(k + 1), step, ht, nt));
+            }
+        }
         Stage stage = new Stage(config.model().build(io.ringtmp.tensor.Rng.derive(config.seed(), "model"), m.from(id), m.to(id)),
                 config.optimizer(), opts.microbatchRows(config), opts.slots(k, m.size()), k == 0, k == m.size() - 1,
                 SchedulePolicy.of(opts.schedule()).keepsWeightVersions());
-        StageState.restore(stage, repair.parts(o.step()));
+        StageState.restore(stage, parts);
         return stage;
     }
 
-    private void takeoverEvent(Membership before, RingRepair.Outcome o, long failedAt) {
-        Membership m = o.next();
+    /** Streams layers [from, to) of {@code parts} to neighbour {@code to}. */
+    private void handOff(List<StageState> parts, int from, int to, long step, int neighbour, long epoch) {
+        java.util.Map<String, io.ringtmp.tensor.Tensor> t = new java.util.LinkedHashMap<>();
+        for (io.ringtmp.nn.Parameter p : config.model().build(io.ringtmp.tensor.Rng.derive(config.seed(), "model"), from, to).parameters()) {
+            for (StageState part : parts) {
+                part.tensors().forEach((name, x) -> {
+                    if (name.equals(p.name()) || name.endsWith("." + p.name()) && name.startsWith("m")) {
+                        t.put(name, x);
+                    }
+                });
+            }
+        }
+        if (t.isEmpty()) {
+            return; // layers without weights (activations): nothing to hand over
+        }
+        StageState layers = new StageState(ctx.id(), step, from, to, parts.get(0).optimizerSteps(), t);
+        if (!replicas.handOff(layers, ctx.link(neighbour), epoch)) {
+            throw new io.ringtmp.transport.TransportException("the hand-off of layers [" + from + ", " + to + ") to node " + neighbour
+                    + " failed", true);
+        }
+    }
+
+    /** Waits for neighbour {@code from}'s hand-off of layers [a, b) at {@code step}. */
+    private StageState awaitHandOff(int from, long step, int a, int b) throws InterruptedException {
+        if (config.model().build(io.ringtmp.tensor.Rng.derive(config.seed(), "model"), a, b).parameters().isEmpty()) {
+            return new StageState(from, step, a, b, 0, java.util.Map.of()); // layers without weights: nothing comes
+        }
+        long deadline = ctx.time().nanoTime() + 2_000_000L * ctx.spec().failureTimeoutMs() + 60_000_000_000L;
+        while (true) {
+            StageState h = replicas.replica(from, step, a, b);
+            if (h != null) {
+                return h;
+            }
+            if (ctx.stop().stopped()) {
+                throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
+            }
+            if (ctx.time().nanoTime() > deadline) {
+                throw new io.ringtmp.transport.TransportException("node " + from + " did not hand layers [" + a + ", " + b + ") over", true);
+            }
+            Thread.sleep(2);
+        }
+    }
+
+    private void takeoverEvent(Membership before, RingRepair.Outcome o, Membership m, long failedAt) {
         int id = ctx.id();
         ctx.say("ring repaired without node" + (o.dead().size() > 1 ? "s " : " ") + o.dead() + ": " + m + "; going on from step " + o.step()
                 + (m.from(id) != before.from(id) || m.to(id) != before.to(id) ? ", this node now runs layers [" + m.from(id) + ", " + m.to(id) + ")"

@@ -73,7 +73,7 @@ record StageState(int owner, long step, int from, int to, long optimizerSteps, M
                 state.get(k * params.size() + i).copyFrom(find(parts, "m" + (k + 1) + "." + name));
             }
         }
-        stage.optimizer().restoreSteps(parts.get(0).optimizerSteps());
+        stage.optimizer().restoreSteps(parts.stream().mapToLong(StageState::optimizerSteps).max().orElse(0));
     }
 
     private static Tensor find(List<StageState> parts, String name) {

@@ -34,26 +34,31 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class InProcessFailoverTest {
-    private static final String MODEL = "mlp:20-24-16-12-4";
     private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
-    private static final int STEPS = 240;
     private static final int FAILURE_TIMEOUT_MS = 2_000;
 
-    @ParameterizedTest(name = "{0}: node {1} of 4 killed")
-    @CsvSource({"gpipe, 2", "1f1b, 0", "1f1b, 3"})
-    void killedNode_buddyTakesOver_andTheRunEndsWithTheSingleNodeWeights(String schedule, int victim, @TempDir Path dir) throws Exception {
+    /**
+     * The wider model re-balances after the takeover; it trains for fewer steps because over 240 its
+     * ring and single-node runs drift apart by themselves (0.31, with or without a failure: float
+     * sums of microbatches in another order, amplified), while 40 steps agree to 5e-7.
+     */
+    @ParameterizedTest(name = "{0}: node {1} of 4 killed, {2}, {3} steps")
+    @CsvSource({"gpipe, 2, mlp:20-24-16-12-4, 240", "1f1b, 0, mlp:20-24-16-12-4, 240", "1f1b, 3, mlp:20-24-16-12-4, 240",
+            "1f1b, 1, mlp:20-48-48-48-48-48-4, 40"})
+    void killedNode_buddyTakesOver_andTheRunEndsWithTheSingleNodeWeights(String schedule, int victim, String model, int steps,
+                                                                         @TempDir Path dir) throws Exception {
         Path ckpt = dir.resolve("ckpt");
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("batch", "32");
         o.put("microbatches", "4");
         o.put("epochs", "5");
-        o.put("maxSteps", Integer.toString(STEPS));
+        o.put("maxSteps", Integer.toString(steps));
         o.put("seed", "5");
         o.put("profile", "estimate");
         o.put("checkpointDir", ckpt.toString());
         o.put("replicaEvery", "5");
-        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, MODEL, DATA, o, FAILURE_TIMEOUT_MS);
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (ring.events(victim, "step").size() < 12) {
@@ -78,11 +83,24 @@ class InProcessFailoverTest {
             assertEquals(0, t.get("rollbackStep").asLong() % 5, "rolls back to a replica point: " + t);
             assertTrue(t.get("rollbackStep").asLong() >= 0 && t.get("replayedSteps").asLong() <= 2 * 5 + 1, t.toString());
             assertFalse(ring.events(feeder, "epoch").isEmpty(), "the feeder evaluates: " + ring.logs());
+            if (model.contains("48-48")) {
+                // Eleven layers of which five equal dense ones: node 2, running node 1's layers too, hands some on.
+                List<Integer> merged = new ArrayList<>();
+                JsonNode before = ring.events(0, "partition").get(0).get("cuts");
+                for (int k = 0; k < before.size(); k++) {
+                    if (k != victim + 1) {
+                        merged.add(before.get(k).asInt());
+                    }
+                }
+                List<Integer> after = new ArrayList<>();
+                t.get("cuts").forEach(c -> after.add(c.asInt()));
+                assertFalse(after.equals(merged), "re-balanced: " + merged + " -> " + after + "\n" + ring.logs());
+            }
 
             Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
             reference.run();
-            assertEquals(STEPS, reference.step());
-            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, survivors, STEPS));
+            assertEquals(steps, reference.step());
+            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, survivors, steps));
             assertTrue(worst <= 1e-5f, schedule + ", node " + victim + " killed: max abs weight difference " + worst + "\n" + ring.logs());
         }
     }

@@ -20,7 +20,7 @@ class RingPlannerTest {
             new Partitioner.LayerProfile("fc4", 1e-3, 208, 512, 512));
 
     private static RingOptions opts(Schedule s, String partition, String profile) {
-        return new RingOptions(s, 4, RingOptions.defaultInflight(s, 4, 2), partition, profile, 500, false, 10);
+        return new RingOptions(s, 4, RingOptions.defaultInflight(s, 4, 2), partition, profile, 500, false, 10, true);
     }
 
     private static RingControl.JoinEntry entry(int id, double secondsPerLayer, RingControl.SavedStage... saved) {

@@ -1,0 +1,52 @@
+package io.ringtmp.ring;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RebalancerTest {
+    private static final List<Double> EQUAL = Collections.nCopies(8, 1.0);
+    private static final List<Double> SPEEDS = Collections.nCopies(4, 1.0);
+
+    @Test
+    void afterATakeover_theMergedRangeIsSpreadOverItsNeighbours() {
+        // 8 equal layers on 4 nodes, 2 each; node 1 dies and node 2 runs [2, 6).
+        Membership taken = Membership.initial(List.of(0, 2, 4, 6, 8)).without(Set.of(1));
+        assertEquals(List.of(0, 2, 6, 8), taken.cuts());
+        Membership r = Rebalancer.rebalance(taken, EQUAL, SPEEDS);
+        assertEquals(taken.members(), r.members());
+        assertEquals(taken.epoch(), r.epoch());
+        List<Integer> c = r.cuts();
+        assertEquals(0, c.get(0));
+        assertEquals(8, c.get(3));
+        int slowest = 0;
+        for (int k = 0; k < 3; k++) {
+            slowest = Math.max(slowest, c.get(k + 1) - c.get(k));
+        }
+        assertEquals(3, slowest, "8 layers over 3 nodes: at most 3 each, not 4: " + c);
+        for (int k = 1; k < 3; k++) {
+            assertTrue(c.get(k) > taken.cuts().get(k - 1) && c.get(k) < taken.cuts().get(k + 1), "a layer moves one hop at most: " + c);
+        }
+    }
+
+    @Test
+    void balancedAlready_orARingOfOne_staysAsItIs() {
+        Membership m = Membership.initial(List.of(0, 3, 6, 8));
+        assertSame(m, Rebalancer.rebalance(m, EQUAL, SPEEDS), "3,3,2 is as fast as it gets and moves nothing");
+        Membership one = Membership.initial(List.of(0, 8));
+        assertSame(one, Rebalancer.rebalance(one, EQUAL, SPEEDS));
+    }
+
+    @Test
+    void aFasterNode_getsMoreLayers() {
+        Membership m = Membership.initial(List.of(0, 4, 8));
+        Membership r = Rebalancer.rebalance(m, EQUAL, List.of(3.0, 1.0));
+        assertEquals(List.of(0, 6, 8), r.cuts(), r.toString());
+    }
+}
