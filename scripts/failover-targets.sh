@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 schedule=${1:-async}; seeds=${2:-10}; fault=${3:-kill}
 OUT=${OUT:-runs/failover-targets/$schedule-$fault}
 mkdir -p "$OUT"
-common=(launch --mode ring --nodes 4 --model mlp:784-512-512-10 --data mnist --data-dir datasets --epochs 3 --lr-schedule cosine
+common=(launch --mode ring --nodes 4 --model mlp:784-512-512-10 --data mnist --data-dir "${DATA_DIR:-datasets}" --epochs 3 --lr-schedule cosine
         --schedule "$schedule" --profile estimate --failure-timeout-ms 3000 --heartbeat-ms 200 --replica-every 10)
 summarize() { # dir label
   python3 - "$1" "$2" <<'PY'
