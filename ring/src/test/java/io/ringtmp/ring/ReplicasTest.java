@@ -1,0 +1,120 @@
+package io.ringtmp.ring;
+
+import io.ringtmp.nn.ModelSpec;
+import io.ringtmp.nn.optim.OptimizerConfig;
+import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeContext;
+import io.ringtmp.node.NodeMetrics;
+import io.ringtmp.node.StopSignal;
+import io.ringtmp.node.Time;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.testing.InProcessCluster;
+import io.ringtmp.transport.Link;
+import io.ringtmp.transport.LinkStats;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
+import io.ringtmp.transport.TensorBuffers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Buddy replicas in chunks: what one member streams, its buddy assembles bit for bit; a garbled chunk drops its replica, naming the sender. */
+class ReplicasTest {
+    private final ByteArrayOutputStream log = new ByteArrayOutputStream();
+
+    private NodeContext ctx(int id, Path dir) {
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 2, dir, "mlp:6-5-3", "synthetic:blobs?n=64&inputs=6&classes=3", Map.of());
+        return new NodeContext(spec, id, null, null, Map.of(), new NodeMetrics(id, dir, Time.SYSTEM), Time.SYSTEM,
+                new PrintStream(log, true, StandardCharsets.UTF_8), new StopSignal(), TensorBuffers.unpooled(), null);
+    }
+
+    /** A link that keeps what is sent on it. */
+    private static final class Captured implements Link {
+        final List<Message> sent = new ArrayList<>();
+
+        @Override
+        public int peerId() {
+            return 1;
+        }
+
+        @Override
+        public CompletableFuture<Void> send(Message m) {
+            sent.add(m);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public LinkStats stats() {
+            return null;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static Stage stage() {
+        return new Stage(ModelSpec.parse("mlp:6-5-3").build(7, 0, 3), OptimizerConfig.sgd(0.9, false, 0), 4, 2, true, true);
+    }
+
+    @Test
+    void snapshot_streamedInChunks_isAssembledBitForBitByTheBuddy(@TempDir Path dir) throws Exception {
+        Stage s = stage();
+        StageState state = StageState.of(0, 10, 0, 3, s);
+        Captured link = new Captured();
+        try (Replicas sender = new Replicas(ctx(0, dir.resolve("a")), 7); Replicas buddy = new Replicas(ctx(1, dir.resolve("b")), 7)) {
+            assertTrue(sender.handOff(state, link, 3));
+            assertTrue(link.sent.size() > state.tensors().size(), "tensors of more than 7 floats go in several chunks: " + link.sent.size());
+            for (Message m : link.sent) {
+                assertEquals(MessageKind.REPLICA, m.kind());
+                assertEquals(3, m.epoch());
+                assertNull(buddy.replica(0, 10, 0, 3), "not complete before its last chunk");
+                buddy.receive(m);
+            }
+            StageState got = buddy.replica(0, 10, 0, 3);
+            assertNotNull(got);
+            assertEquals(state.tensors().keySet(), got.tensors().keySet());
+            state.tensors().forEach((name, t) -> assertArrayEquals(t.toArray(), got.tensors().get(name).toArray(), name));
+            assertNull(buddy.replica(0, 10, 0, 2), "another range is another replica");
+
+            Stage fresh = stage();
+            StageState.restore(fresh, List.of(got));
+            for (int i = 0; i < s.layers().parameters().size(); i++) {
+                assertArrayEquals(s.layers().parameters().get(i).value().toArray(), fresh.layers().parameters().get(i).value().toArray());
+            }
+        }
+    }
+
+    @Test
+    void garbledChunk_dropsItsReplica_withALineNamingTheSender(@TempDir Path dir) throws Exception {
+        try (Replicas buddy = new Replicas(ctx(1, dir), 7)) {
+            buddy.receive(new Message(MessageKind.REPLICA, 0, 1, 10, 0, Tensor.zeros(3), "not json".getBytes(StandardCharsets.UTF_8)));
+            byte[] outside = ("{\"owner\":0,\"step\":10,\"from\":0,\"to\":3,\"optimizerSteps\":1,\"name\":\"fc1.bias\",\"shape\":[5],"
+                    + "\"offset\":4,\"chunks\":2}").getBytes(StandardCharsets.UTF_8);
+            buddy.receive(new Message(MessageKind.REPLICA, 0, 1, 10, 0, Tensor.zeros(3), outside));
+            String out = log.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("dropped a malformed replica chunk from node 0"), out);
+            assertTrue(out.contains("dropped the replica of step 10 from node 0: chunk [4, +3) outside fc1.bias of 5 floats"), out);
+            assertNull(buddy.replica(0, 10, 0, 3));
+        }
+    }
+}
