@@ -87,6 +87,21 @@ class FaultIT {
     }
 
     @Test
+    void cut_longerThanTheFailureTimeout_failsOverTheNodeDownstreamOfTheCut_only(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "emulated links need root");
+        int timeoutMs = 3000;
+        List<String> args = launch(dir, 4, 150, timeoutMs, "cut:1-2@3s+8s");
+        args.addAll(List.of("--replica-every", "5", "--emulate"));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
+        JsonNode s = summary(dir);
+        assertEquals(0, code, "the run completes: " + s);
+        assertEquals("[0,0,4,0]", s.get("exitCodes").toString(),
+                "node 1 reports node 2; node 2, told it was failed over, leaves; nobody else is: " + s.get("events"));
+        JsonNode f = s.get("faults").get(0);
+        assertTrue(f.get("nextStepAfterMs").asLong() <= f.get("detectedAfterMs").asLong() + 10_000, "the ring went on: " + f);
+    }
+
+    @Test
     void stop_shorterThanTheFailureTimeout_isOnlyIdleTime_andTheRunCompletes(@TempDir Path dir) throws Exception {
         int code = Main.commandLine().execute(launch(dir, 3, 100, 5000, "stop:1@3s+1500ms").toArray(String[]::new));
         JsonNode s = summary(dir);

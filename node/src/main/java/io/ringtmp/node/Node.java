@@ -260,8 +260,21 @@ public final class Node implements AutoCloseable {
             f.put("peer", peer);
             f.put("silentMs", silent);
             metrics.event("peer-failed", f);
-            if (!takenOver(peer, id)) {
-                stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
+            NodeProgram running = program;
+            long grace = running == null ? 0 : running.failureGraceMs(peer);
+            Runnable act = () -> {
+                if (knownDead.contains(peer) || stop.stopped()) {
+                    return; // settled meanwhile: reported by another node, or this node was failed over
+                }
+                if (!takenOver(peer, id)) {
+                    stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
+                }
+            };
+            if (grace > 0) {
+                log.println("waiting " + grace + " ms for word of neighbour " + peer + " from the rest of the ring before failing it over");
+                heartbeats.schedule(act, grace, TimeUnit.MILLISECONDS);
+            } else {
+                act.run();
             }
         });
         NodeProgram p = programs.create(ctx);

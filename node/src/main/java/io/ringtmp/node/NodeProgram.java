@@ -42,6 +42,17 @@ public interface NodeProgram {
     }
 
     /**
+     * How long this node waits, after its own detector declared neighbour {@code peer} failed,
+     * before it acts on it (called on the heartbeat thread; must not block). Within that time a
+     * {@code failed} word from elsewhere settles it: another node's report of {@code peer}, or
+     * one naming this node (the two ends of a cut link each see the other silent, and only one of
+     * them may be failed over). 0 by default: at once.
+     */
+    default long failureGraceMs(int peer) {
+        return 0;
+    }
+
+    /**
      * Creates a mode's program for a node. Each mode's factory is a service
      * ({@code META-INF/services/io.ringtmp.node.NodeProgram$Factory}), found by its name ({@link Modes}).
      */

@@ -79,6 +79,7 @@ public final class RingProgram implements NodeProgram {
     /** Snapshots and neighbours' replicas (null with failover off); made at once: a neighbour may stream before this node's ring runs. */
     private final Replicas replicas;
     private volatile boolean running;
+    private volatile Membership members;
 
     private RingProgram(NodeContext ctx) {
         this.ctx = ctx;
@@ -131,6 +132,22 @@ public final class RingProgram implements NodeProgram {
         return true;
     }
 
+    /**
+     * A member that finds its predecessor silent waits a failure timeout for the rest of the ring
+     * to settle it: when the predecessor died, the predecessor's own predecessor reports it at once
+     * and the word comes round; when only the link between them was cut, the predecessor reports
+     * this node instead, and this node, told so, leaves (exit 4) rather than both ends being failed
+     * over together. In a ring of two there is nobody else to ask.
+     */
+    @Override
+    public long failureGraceMs(int peer) {
+        Membership m = members;
+        if (replicas == null || !running || m == null || m.size() <= 2 || !m.contains(ctx.id()) || m.predecessor(ctx.id()) != peer) {
+            return 0;
+        }
+        return ctx.spec().failureTimeoutMs();
+    }
+
     @Override
     public boolean run() throws InterruptedException {
         RingStartup.Started s = new RingStartup(ctx, inbox, config, opts).run();
@@ -138,7 +155,7 @@ public final class RingProgram implements NodeProgram {
             return false;
         }
         java.nio.file.Path checkpointDir = TrainingOptions.checkpointDir(ctx.spec());
-        Membership members = Membership.initial(s.plan().cuts());
+        members = Membership.initial(s.plan().cuts());
         Stage stage = s.stage();
         TrainTest data = s.data();
         long start = s.plan().resumeStep();

@@ -130,6 +130,7 @@ final class RingRepair {
         dead.clear();
         dead.addAll(d);
         next = prev.without(dead);
+        ctx.say("repairing the ring without node" + (dead.size() > 1 ? "s " : " ") + dead + ": " + next);
         if (!next.contains(me)) {
             throw new Membership.Unrecoverable("this node is not in the repaired ring " + next);
         }

@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class InProcessFailoverTest {
     private static final String DATA = "synthetic:blobs?n=1536&test=256&inputs=20&classes=4&seed=3";
-    private static final int FAILURE_TIMEOUT_MS = 2_000;
+    private static final int FAILURE_TIMEOUT_MS = 4_000; // a loaded CI machine starves threads for a second or two
 
     /**
      * The wider model re-balances after the takeover; it trains for fewer steps because over 240 its
