@@ -186,7 +186,8 @@ public final class LaunchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--link-mbit, --node-cpu and --node-mem need --emulate");
         }
         EmulationConfig emu = emulate ? new EmulationConfig(nodeCount, linkMbit, nodeCpu, nodeMem == null ? 0 : EmulationConfig.parseBytes(nodeMem)) : null;
-        java.util.Random draw = new java.util.Random(faultSeed);
+        // Scrambled: java.util.Random's first draws from small neighbouring seeds (1, 2, 3...) are nearly the same.
+        java.util.Random draw = new java.util.Random(io.ringtmp.tensor.Rng.derive(faultSeed, "fault"));
         List<io.ringtmp.launch.Fault> injected = new ArrayList<>();
         for (String f : faults) {
             injected.add(io.ringtmp.launch.Fault.parse(f, nodeCount, draw));
