@@ -40,7 +40,7 @@ class FaultIT {
     @Test
     void kill_oneNodeOfFour_itsBuddyTakesOver_andTheRunCompletes_andTheSummaryTimesIt(@TempDir Path dir) throws Exception {
         int timeoutMs = 3000;
-        List<String> args = launch(dir, 4, 150, timeoutMs, "kill:2@4s");
+        List<String> args = launch(dir, 4, 60, timeoutMs, "kill:2@4s");
         args.addAll(List.of("--replica-every", "5"));
         int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(dir);
@@ -67,7 +67,7 @@ class FaultIT {
     @Test
     void stop_longerThanTheFailureTimeout_isFailedOver_andTheResumedNodeLeavesWithExit4(@TempDir Path dir) throws Exception {
         int timeoutMs = 3000;
-        List<String> args = launch(dir, 4, 150, timeoutMs, "stop:1@3s+6s");
+        List<String> args = launch(dir, 4, 60, timeoutMs, "stop:1@3s+6s");
         args.addAll(List.of("--replica-every", "5"));
         int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(dir);
@@ -90,7 +90,7 @@ class FaultIT {
     void cut_longerThanTheFailureTimeout_failsOverTheNodeDownstreamOfTheCut_only(@TempDir Path dir) throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "emulated links need root");
         int timeoutMs = 3000;
-        List<String> args = launch(dir, 4, 150, timeoutMs, "cut:1-2@3s+8s");
+        List<String> args = launch(dir, 4, 60, timeoutMs, "cut:1-2@3s+8s");
         args.addAll(List.of("--replica-every", "5", "--emulate"));
         int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(dir);
