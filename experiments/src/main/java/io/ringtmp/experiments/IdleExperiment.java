@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * <p>Every run is a real launch of a small deep MLP (784-128×7-10: eight linear layers, so up to
  * eight stages) on synthetic teacher data. A worker is a ring stage, or a parameter-server worker
- * (the server is node 0, so K nodes are 1 server and K-1 workers). Figures per run: each worker's
+ * (K nodes are S servers and K-S workers, S the fewest that leave a worker count dividing the batch:
+ * 1 on 2 or 3 nodes, 2 on 4, 4 on 8; see {@link TrainingRun#servers}). Figures per run: each worker's
  * idle fraction over the steps after {@code warmup} (less an async ring's drain), their mean and
  * max, and samples/s.
  *
