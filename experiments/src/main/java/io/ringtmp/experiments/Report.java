@@ -78,6 +78,7 @@ public final class Report {
                 case IdleExperiment.NAME -> r.idle(rows);
                 case ProgressExperiment.NAME -> r.progress(rows);
                 case ScalingExperiment.NAME -> r.scaling(rows);
+                case CapacityExperiment.NAME -> r.capacity(rows);
                 default -> throw new IllegalStateException("no report section for experiment " + e.name());
             }
         }
@@ -443,6 +444,106 @@ public final class Report {
                 : String.format(Locale.ROOT, "%.2fx", base.timeToTarget() / c.timeToTarget());
         return List.of(link, Integer.toString(nodes), mode, Integer.toString(s.n()), String.format(Locale.ROOT, "%.0f", s.median()),
                 String.format(Locale.ROOT, "%.0f .. %.0f", s.min(), s.max()), speedup, eff, time, c.reached() + " of " + c.runs(), tSpeed);
+    }
+
+    // ---- capacity
+
+    /** The rule of claim 5, as printed. */
+    public static final String CAPACITY_RULE = "over the runs under the memory cap (emulated), claim 5 holds at K if, at every depth measured, "
+            + "the largest model the ring on K nodes trained (median parameters over the repetitions) is larger than the largest a ps worker "
+            + "trained; it does not hold if it is larger at no depth, and depends on the depth otherwise";
+
+    private void capacity(List<JsonNode> all) {
+        List<JsonNode> rows = ok(all);
+        // depth -> "system mode K" -> rows (capped runs only count)
+        Map<Integer, Map<String, List<JsonNode>>> grid = new TreeMap<>();
+        for (JsonNode j : rows) {
+            if (!j.path("emulated").asBoolean()) {
+                continue;
+            }
+            JsonNode s = j.path("settings");
+            grid.computeIfAbsent(s.path("depth").asInt(), x -> new TreeMap<>())
+                    .computeIfAbsent(label(j) + " " + s.path("nodes").asInt(), x -> new ArrayList<>()).add(j);
+        }
+        List<List<String>> cells = new ArrayList<>();
+        Map<String, List<double[]>> ratios = new LinkedHashMap<>();
+        Map<Integer, Map<Integer, Boolean>> larger = new TreeMap<>(); // K -> depth -> ring larger?
+        Set<String> mems = new TreeSet<>();
+        for (var d : grid.entrySet()) {
+            int depth = d.getKey();
+            Double ps = null;
+            for (var m : d.getValue().entrySet()) {
+                if (m.getKey().startsWith("ps ")) {
+                    ps = Stats.of(m.getValue().stream().map(j -> j.path("figures").path("largestParameters").asDouble()).toList()).median();
+                }
+            }
+            for (var m : d.getValue().entrySet()) {
+                List<JsonNode> runs = m.getValue();
+                runs.forEach(j -> mems.add(j.path("settings").path("nodeMem").asText()));
+                Stats p = Stats.of(runs.stream().map(j -> j.path("figures").path("largestParameters").asDouble()).toList());
+                Stats w = Stats.of(runs.stream().map(j -> j.path("figures").path("largestWidth").asDouble()).toList());
+                Stats held = Stats.of(runs.stream().map(j -> j.path("figures").path("parametersPerNode").asDouble()).toList());
+                boolean top = runs.stream().anyMatch(j -> j.path("figures").path("gridTop").asBoolean());
+                int k = runs.get(0).path("settings").path("nodes").asInt();
+                boolean ring = m.getKey().startsWith("ring ");
+                String ratio = "-", perK = "-";
+                if (ring && ps != null) {
+                    double r = p.median() / ps;
+                    ratio = String.format(Locale.ROOT, "%.2f", r);
+                    perK = String.format(Locale.ROOT, "%.2f", r / k);
+                    ratios.computeIfAbsent("depth " + depth, x -> new ArrayList<>()).add(new double[] {k, r});
+                    larger.computeIfAbsent(k, x -> new TreeMap<>()).put(depth, p.median() > ps);
+                }
+                cells.add(List.of(Integer.toString(depth), ring ? m.getKey() : m.getKey().replaceAll(" \\d+$", "") + " (1 server, 1 worker)",
+                        Integer.toString(p.n()), String.format(Locale.ROOT, "%.0f", w.median()) + (top ? " (grid top: at least)" : ""),
+                        String.format(Locale.ROOT, "%,.0f", p.median()), String.format(Locale.ROOT, "%,.0f .. %,.0f", p.min(), p.max()),
+                        String.format(Locale.ROOT, "%,.0f", held.median()), ratio, perK));
+            }
+        }
+        List<Integer> holds = new ArrayList<>(), fails = new ArrayList<>();
+        List<String> depends = new ArrayList<>();
+        for (var e : larger.entrySet()) {
+            Map<Integer, Boolean> at = e.getValue();
+            if (!at.containsValue(false)) {
+                holds.add(e.getKey());
+            } else if (!at.containsValue(true)) {
+                fails.add(e.getKey());
+            } else {
+                depends.add("K = " + e.getKey() + " (holds at depth " + join(at.entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey).toList())
+                        + ", not at depth " + join(at.entrySet().stream().filter(x -> !x.getValue()).map(Map.Entry::getKey).toList()) + ")");
+            }
+        }
+        List<String> parts = new ArrayList<>();
+        if (!holds.isEmpty()) {
+            parts.add("holds at K = " + join(holds));
+        }
+        if (!fails.isEmpty()) {
+            parts.add("does not hold at K = " + join(fails));
+        }
+        if (!depends.isEmpty()) {
+            parts.add("depends on the depth at " + String.join("; ", depends));
+        }
+        String memText = mems.isEmpty() ? "" : " (" + String.join(", ", mems) + " MiB heap per node)";
+        verdicts.put(5, new Verdict(CLAIMS.get(5), CAPACITY_RULE + memText + ".",
+                parts.isEmpty() ? "undecided (no capped ring and ps runs at the same depth" + (rows.isEmpty() ? "" : "; without root nothing is capped") + ")"
+                        : String.join("; ", parts)));
+        List<String> paras = new ArrayList<>(provenance(all, rows));
+        paras.add("Largest = the widest mlp:784-w×depth-10 of the grid that trained " + CapacityExperiment.STEPS + " steps under the cap, "
+                + "widths tried in ascending order until one ran out of memory. Held per node = the most parameters any worker held "
+                + "(a ring stage its share, the ps worker the whole model). Ratio = the ring's largest ÷ the ps worker's at the same depth; "
+                + "ratio ÷ K = 1 when the ring's capacity grows with its node count. Only runs under the cap (emulated) count.");
+        if (!ratios.isEmpty()) {
+            int maxK = ratios.values().stream().flatMap(List::stream).mapToInt(p -> (int) p[0]).max().orElse(2);
+            List<double[]> ideal = new ArrayList<>();
+            for (int k = 1; k <= maxK; k++) {
+                ideal.add(new double[] {k, k});
+            }
+            ratios.put("ratio = K", ideal);
+        }
+        sections.add(new Section("Capacity: the largest model under one memory cap per node", paras,
+                List.of(new Table(List.of("depth", "system mode K", "repetitions", "largest width", "median parameters", "spread",
+                        "held per node", "ratio to ps", "ratio ÷ K"), cells)),
+                ratios.isEmpty() ? List.of() : List.of(new Charts.Plot("Largest model, ring ÷ ps worker, against K", "nodes K", "ratio", ratios, true, true))));
     }
 
     // ---- common
