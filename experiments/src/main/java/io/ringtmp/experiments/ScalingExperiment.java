@@ -110,6 +110,9 @@ public final class ScalingExperiment implements Experiment {
         }
         if (system.equals("ring")) {
             s.put("microbatches", 4);
+            if (w == SMALL_LOAD) {
+                s.put("stageProfile", "estimate"); // quick: see RunSettings.addDevice
+            }
         }
         if (mode.equals("ssp")) {
             s.put("staleness", 2);

@@ -30,7 +30,9 @@ import java.util.Map;
  * ({@code teacher}, the default: a random teacher network; {@code blobs}: Gaussian clusters of
  * spread {@code spread}; {@code mnist}: fetched into {@code datasets/mnist} by this process before
  * the launch, since emulated nodes have no route out), {@code nodeMem} (heap per node in MiB, a
- * memory cgroup around it: see docs/emulation.md) and {@code failureTimeoutMs}. The parameter
+ * memory cgroup around it: see docs/emulation.md), {@code failureTimeoutMs} and {@code stageProfile}
+ * (the ring's start-up profile: {@code measure}, the default, or {@code estimate}, from FLOP
+ * counts, a few seconds sooner on a quarter core). The parameter
  * server runs one server and {@code nodes - 1} workers, so both systems use the same number of
  * processes (devices).
  *
@@ -120,6 +122,9 @@ final class TrainingRun {
             o.put(RingOptions.SCHEDULE, Schedule.parse(mode).id());
             o.put(RingOptions.MICROBATCHES, r.string("microbatches"));
             o.put(RingOptions.EVAL_BATCH, "256");
+            if (r.settings().containsKey("stageProfile")) {
+                o.put(RingOptions.PROFILE, r.string("stageProfile"));
+            }
         } else if (system.equals("ps")) {
             if (nodes < 2) {
                 throw new IllegalArgumentException("ps needs at least 2 nodes (1 server, 1 worker), got " + nodes);

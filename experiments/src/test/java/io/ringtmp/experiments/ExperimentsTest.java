@@ -19,9 +19,11 @@ class ExperimentsTest {
     }
 
     @Test
-    void idle_quick_twoNodeCountsSixModesOneRepetition() {
+    void idle_quick_twoNodeCountsSixModesOneRepetition_onePsModeWhereOneWorker() {
         List<RunSpec> runs = new IdleExperiment().runs(Profile.QUICK);
-        assertEquals(12, runs.size());
+        assertEquals(10, runs.size());
+        assertEquals(Set.of("bsp"), values(runs.stream().filter(r -> r.string("system").equals("ps") && r.integer("nodes") == 2).toList(), "mode"));
+        assertEquals(Set.of("estimate"), values(runs.stream().filter(r -> r.string("system").equals("ring")).toList(), "stageProfile"));
         assertEquals(Set.of("2", "3"), values(runs, "nodes"));
         assertEquals(Set.of("gpipe", "1f1b", "async", "bsp", "asp", "ssp"), values(runs, "mode"));
         assertEquals(Set.of(0), new HashSet<>(runs.stream().map(RunSpec::repetition).toList()));
@@ -36,6 +38,7 @@ class ExperimentsTest {
         assertEquals(Set.of(1L, 2L, 3L), new HashSet<>(runs.stream().map(RunSpec::seed).toList()));
         assertEquals(Set.of("0.25"), values(runs, "nodeCpu"));
         assertEquals(Set.of("100"), values(runs, "linkMbit"));
+        assertTrue(runs.stream().noneMatch(r -> r.settings().containsKey("stageProfile")), "full: the ring profiles its layers");
     }
 
     @Test
