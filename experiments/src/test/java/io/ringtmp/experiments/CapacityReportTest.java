@@ -41,7 +41,7 @@ class CapacityReportTest {
     void runs_quickTwoSeries_fullRingAtEightOnlyWhereDeep() {
         List<RunSpec> quick = new CapacityExperiment().runs(Profile.QUICK);
         assertEquals(List.of("ring 2", "ps 2"), quick.stream().map(r -> r.string("system") + " " + r.string("nodes")).toList());
-        assertEquals("512 1024 2048", quick.get(0).string("widths"));
+        assertEquals("256 512 1024 2048", quick.get(0).string("widths"));
         List<RunSpec> full = new CapacityExperiment().runs(Profile.FULL);
         assertEquals(33, full.size());
         assertTrue(full.stream().noneMatch(r -> r.integer("nodes") == 8 && r.integer("depth") == 2));
