@@ -52,6 +52,7 @@ ringtmp_ensure_blas() {
 ringtmp_ensure_test_libs() {
   ringtmp_ensure_blas
   ringtmp_ensure_chromium
+  ringtmp_ensure_prometheus
   ls /usr/lib/*/blas/libblas.so.3 >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
     echo "ringtmp: installing the reference BLAS (libblas3) for the slow-BLAS test" >&2
@@ -71,6 +72,18 @@ ringtmp_ensure_chromium() {
     ringtmp_apt_install chromium || echo "ringtmp: could not install chromium; the browser tests will be skipped" >&2
   else
     echo "ringtmp: no chromium; the report's browser tests need it: install chromium" >&2
+  fi
+}
+
+# PrometheusIT scrapes a launch with a real Prometheus server: Debian's prometheus package,
+# installed as root when missing (its service is not needed: the test starts its own server).
+ringtmp_ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "ringtmp: installing Prometheus (prometheus) from Debian's packages for PrometheusIT" >&2
+    ringtmp_apt_install prometheus || echo "ringtmp: could not install prometheus; PrometheusIT will be skipped" >&2
+  else
+    echo "ringtmp: no prometheus; PrometheusIT needs it: install prometheus" >&2
   fi
 }
 
