@@ -130,8 +130,24 @@ class ExperimentIT {
         assertTrue(resumed.contains("10 runs (10 already done, skipped)"), resumed);
         assertTrue(resumed.contains("2 runs (2 already done, skipped)"), resumed);
         assertEquals(10, Files.readAllLines(dir.resolve("idle.jsonl")).size());
-        // Last, so that a slow (shared) machine still shows every other check first.
-        assertTrue(seconds <= QUICK_ALL_LIMIT_SECONDS, "quick all took " + seconds + " s, over " + QUICK_ALL_LIMIT_SECONDS);
+        // Last, so that a slow machine still shows every other check first. The limit is for two cores of our own: where
+        // other work kept the load average above twice the cores (+ 1) for most runs (a shared machine), the time says nothing about it.
+        List<Double> loads = new java.util.ArrayList<>();
+        for (String e : List.of("idle", "progress", "scaling", "capacity")) {
+            for (String line : Files.readAllLines(dir.resolve(e + ".jsonl"))) {
+                loads.add(JSON.readTree(line).path("loadAverage").asDouble(-1));
+            }
+        }
+        double medianLoad = loads.stream().sorted().toList().get(loads.size() / 2);
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("ExperimentIT: median load average as the runs began %.1f on %d cores%n", medianLoad, cores);
+        if (medianLoad <= 2.0 * cores + 1) { // + 1: the runs' own node processes, a few of them runnable at a time
+            assertTrue(seconds <= QUICK_ALL_LIMIT_SECONDS, "quick all took " + seconds + " s, over " + QUICK_ALL_LIMIT_SECONDS
+                    + " (median load average " + medianLoad + " on " + cores + " cores)");
+        } else {
+            System.out.printf("ExperimentIT: the %d s limit not checked: the machine was shared (median load %.1f, over twice its %d cores + 1)%n",
+                    QUICK_ALL_LIMIT_SECONDS, medianLoad, cores);
+        }
     }
 
     /** Writes to two streams: the test's capture and the console (progress while the IT runs). */

@@ -563,7 +563,11 @@ public final class Report {
         Map<String, Set<String>> values = new LinkedHashMap<>();
         Map<String, Integer> having = new LinkedHashMap<>();
         int emulated = 0;
+        List<Double> loads = new ArrayList<>();
         for (JsonNode j : rows) {
+            if (j.path("loadAverage").asDouble(-1) >= 0) {
+                loads.add(j.path("loadAverage").asDouble());
+            }
             machines.add(j.path("machine").path("cores").asInt() + " cores, " + j.path("machine").path("cpuModel").asText());
             commits.add(j.path("commit").asText());
             reps.add(j.path("repetition").asInt());
@@ -585,6 +589,11 @@ public final class Report {
         p.add("Machine: " + String.join("; ", machines) + ". Commit: " + String.join(", ", commits) + ".");
         p.add(rows.size() + " ok runs (" + (all.size() - rows.size()) + " failed), " + reps.size() + " repetition(s) per setting; "
                 + emulated + " on emulated devices" + (notes.isEmpty() ? "." : "; notes: " + String.join("; ", notes) + "."));
+        if (!loads.isEmpty()) {
+            Stats l = Stats.of(loads);
+            p.add(String.format(Locale.ROOT, "Load average (1 min) as each run began: median %.1f, %.1f .. %.1f (above the cores: the machine "
+                    + "was shared and the runs slowed).", l.median(), l.min(), l.max()));
+        }
         p.add("Settings held fixed: " + String.join("; ", fixed) + ".");
         p.add("Settings varied: " + String.join("; ", varied) + ".");
         for (JsonNode j : all) {
