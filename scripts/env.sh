@@ -51,12 +51,39 @@ ringtmp_ensure_blas() {
 # asks for OpenBLAS by name).
 ringtmp_ensure_test_libs() {
   ringtmp_ensure_blas
+  ringtmp_ensure_chromium
+  ringtmp_ensure_prometheus
   ls /usr/lib/*/blas/libblas.so.3 >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then
     echo "ringtmp: installing the reference BLAS (libblas3) for the slow-BLAS test" >&2
     ringtmp_apt_install libblas3 || echo "ringtmp: could not install libblas3; BlasChoiceTest will say so" >&2
   else
     echo "ringtmp: no reference BLAS (libblas3); BlasChoiceTest needs it: install libblas3" >&2
+  fi
+}
+
+# The report's browser tests (ReportBrowserIT, ExperimentIT) open report.html in a real headless
+# Chromium: Debian's chromium package, installed as root when missing, like OpenBLAS; without it
+# those checks are skipped and say why.
+ringtmp_ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "ringtmp: installing Chromium (chromium) from Debian's packages for the report's browser tests" >&2
+    ringtmp_apt_install chromium || echo "ringtmp: could not install chromium; the browser tests will be skipped" >&2
+  else
+    echo "ringtmp: no chromium; the report's browser tests need it: install chromium" >&2
+  fi
+}
+
+# PrometheusIT scrapes a launch with a real Prometheus server: Debian's prometheus package,
+# installed as root when missing (its service is not needed: the test starts its own server).
+ringtmp_ensure_prometheus() {
+  command -v prometheus >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "ringtmp: installing Prometheus (prometheus) from Debian's packages for PrometheusIT" >&2
+    ringtmp_apt_install prometheus || echo "ringtmp: could not install prometheus; PrometheusIT will be skipped" >&2
+  else
+    echo "ringtmp: no prometheus; PrometheusIT needs it: install prometheus" >&2
   fi
 }
 

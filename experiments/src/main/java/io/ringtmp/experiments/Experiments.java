@@ -9,10 +9,10 @@ public final class Experiments {
 
     /** Every experiment, in the order {@code all} runs them. */
     public static List<Experiment> all() {
-        return List.of(new IdleExperiment(), new ProgressExperiment());
+        return List.of(new IdleExperiment(), new ProgressExperiment(), new ScalingExperiment(), new CapacityExperiment());
     }
 
-    /** {@code idle}, {@code progress} or {@code all}. */
+    /** An experiment's name, or {@code all}. */
     public static List<Experiment> named(String name) {
         if (name.equals("all")) {
             return all();
@@ -22,6 +22,7 @@ public final class Experiments {
                 return List.of(e);
             }
         }
-        throw new IllegalArgumentException("experiment must be idle, progress or all, got " + name);
+        throw new IllegalArgumentException("experiment must be " + String.join(", ", all().stream().map(Experiment::name).toList())
+                + " or all, got " + name);
     }
 }

@@ -100,6 +100,7 @@ public final class Harness {
             out.printf(Locale.ROOT, "[%d/%d, %d left after this, %s so far] %s %s%n", i + 1, todo.size(), todo.size() - i - 1,
                     clock(nanoTime.getAsLong() - t0), experiment.name(), r.key());
             Instant started = Instant.now();
+            double loadAverage = Machine.loadAverage();
             long s0 = nanoTime.getAsLong();
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("experiment", experiment.name());
@@ -108,7 +109,7 @@ public final class Harness {
                 Experiment.Outcome o = experiment.run(r, context);
                 double secs = (nanoTime.getAsLong() - s0) / 1e9;
                 row.put("status", "ok");
-                fill(row, r, started, secs);
+                fill(row, r, started, loadAverage, secs);
                 row.put("emulated", o.emulated());
                 row.put("note", o.note());
                 row.put("figures", o.figures());
@@ -120,7 +121,7 @@ public final class Harness {
                 failed++;
                 double secs = (nanoTime.getAsLong() - s0) / 1e9;
                 row.put("status", "failed");
-                fill(row, r, started, secs);
+                fill(row, r, started, loadAverage, secs);
                 row.put("error", String.valueOf(e.getMessage()));
                 out.printf(Locale.ROOT, "  FAILED in %.1f s: %s%n", secs, e.getMessage());
             }
@@ -131,13 +132,14 @@ public final class Harness {
         return new Summary(file, todo.size(), skipped, failed);
     }
 
-    private void fill(Map<String, Object> row, RunSpec r, Instant started, double secs) {
+    private void fill(Map<String, Object> row, RunSpec r, Instant started, double loadAverage, double secs) {
         row.put("commit", commit);
         row.put("machine", machine.toMap());
         row.put("settings", r.settings());
         row.put("seed", r.seed());
         row.put("repetition", r.repetition());
         row.put("startedAt", started.toString());
+        row.put("loadAverage", loadAverage);
         row.put("runSeconds", secs);
     }
 

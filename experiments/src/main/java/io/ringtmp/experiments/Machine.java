@@ -30,6 +30,18 @@ public record Machine(int cores, String cpuModel) {
         return m;
     }
 
+    /**
+     * The 1-minute load average of {@code /proc/loadavg}, or -1 where it cannot be read: on a
+     * shared machine, how busy it was when a run began (other builds slow the runs down).
+     */
+    public static double loadAverage() {
+        try {
+            return Double.parseDouble(Files.readString(Path.of("/proc/loadavg"), StandardCharsets.UTF_8).trim().split("\\s+")[0]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     /** The first {@code model name} line of a cpuinfo file, or "unknown". */
     static String cpuModel(Path cpuinfo) {
         try {

@@ -18,7 +18,7 @@ import java.util.Map;
  * seconds since that worker's first step began.
  *
  * <ul>
- *   <li>quick: 3 nodes, 40 steps in 2 epochs, one repetition: 6 runs;</li>
+ *   <li>quick: 3 nodes, 30 steps in 2 epochs, one repetition: 6 runs;</li>
  *   <li>full: 4 nodes, 300 steps in 3 epochs, three repetitions (seeds 1, 2, 3): 18 runs.</li>
  * </ul>
  */
@@ -39,9 +39,9 @@ public final class ProgressExperiment implements Experiment {
             for (String system : List.of("ring", "ps")) {
                 for (String mode : system.equals("ring") ? IdleExperiment.RING_MODES : IdleExperiment.PS_MODES) {
                     Map<String, Object> s = RunSettings.base(system, mode, quick ? 3 : 4);
-                    s.put("steps", quick ? 40 : 300);
+                    s.put("steps", quick ? 30 : 300);
                     s.put("epochs", quick ? 2 : 3);
-                    RunSettings.addDevice(s);
+                    RunSettings.addDevice(s, profile);
                     runs.add(new RunSpec(s, rep + 1, rep));
                 }
             }

@@ -2,6 +2,7 @@ package io.ringtmp.experiments;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ringtmp.data.MnistFetcher;
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.EmulationException;
 import io.ringtmp.launch.Launcher;
@@ -25,8 +26,15 @@ import java.util.Map;
  * One real training launch from a run's settings: {@code system} (ring or ps), {@code mode}
  * (gpipe, 1f1b, async; bsp, asp, ssp), {@code nodes}, {@code model}, {@code batch}, {@code lr},
  * {@code steps}, {@code microbatches} (ring), {@code staleness} (ssp), {@code nodeCpu} and
- * {@code linkMbit} (emulated devices; 0 = not capped). The parameter server runs one server and
- * {@code nodes - 1} workers, so both systems use the same number of processes (devices).
+ * {@code linkMbit} (emulated devices; 0 = not capped); optional: {@code epochs} (1), {@code data}
+ * ({@code teacher}, the default: a random teacher network; {@code blobs}: Gaussian clusters of
+ * spread {@code spread}; {@code mnist}: fetched into {@code datasets/mnist} by this process before
+ * the launch, since emulated nodes have no route out), {@code nodeMem} (heap per node in MiB, a
+ * memory cgroup around it: see docs/emulation.md), {@code failureTimeoutMs} and {@code stageProfile}
+ * (the ring's start-up profile: {@code measure}, the default, or {@code estimate}, from FLOP
+ * counts, a few seconds sooner on a quarter core). The parameter
+ * server runs one server and {@code nodes - 1} workers, so both systems use the same number of
+ * processes (devices).
  *
  * <p>Emulation needs root: without it, or when setting it up fails, the run goes on loopback and
  * {@link #note} says why.
@@ -38,12 +46,15 @@ final class TrainingRun {
     final Path dir;
     final boolean emulated;
     final String note;
+    /** The launch's exit code: 0 when every node exited 0 (see {@link Launcher.Run#exitCode()}). */
+    final int exitCode;
 
-    private TrainingRun(RunSpec spec, Path dir, boolean emulated, String note) {
+    private TrainingRun(RunSpec spec, Path dir, boolean emulated, String note, int exitCode) {
         this.spec = spec;
         this.dir = dir;
         this.emulated = emulated;
         this.note = note;
+        this.exitCode = exitCode;
     }
 
     boolean ring() {
@@ -54,13 +65,33 @@ final class TrainingRun {
         return spec.integer("nodes");
     }
 
-    /** The nodes that train: every ring stage; the parameter server's workers (nodes 1..K-1). */
+    /** The nodes that train: every ring stage; the parameter server's workers (nodes S..K-1). */
     List<Integer> workers() {
         List<Integer> w = new ArrayList<>();
-        for (int i = ring() ? 0 : 1; i < nodes(); i++) {
+        for (int i = ring() ? 0 : servers(spec); i < nodes(); i++) {
             w.add(i);
         }
         return w;
+    }
+
+    /**
+     * The parameter server's server count on {@code nodes} nodes: setting {@code servers} where
+     * given, else the fewest servers that leave a worker count dividing the batch (each worker
+     * takes batch / W rows): 1 on 2 or 3 nodes at batch 128, 2 on 4 nodes (3 workers do not divide
+     * 128), 4 on 8.
+     */
+    static int servers(RunSpec r) {
+        if (r.settings().containsKey("servers")) {
+            return r.integer("servers");
+        }
+        int nodes = r.integer("nodes");
+        int batch = r.integer("batch");
+        for (int s = 1; s < nodes; s++) {
+            if (batch % (nodes - s) == 0) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("no parameter-server split of " + nodes + " nodes has a worker count dividing batch " + batch);
     }
 
     Path metrics(int node) {
@@ -69,6 +100,16 @@ final class TrainingRun {
 
     /** Launches {@code r}; throws when a node exits non-zero. */
     static TrainingRun launch(RunSpec r, RunContext ctx) throws IOException, InterruptedException {
+        TrainingRun t = attempt(r, ctx);
+        if (t.exitCode != 0) {
+            throw new IllegalStateException(r.string("system") + " " + r.string("mode") + " on " + t.nodes() + " nodes failed (exit "
+                    + t.exitCode + "): see " + t.dir);
+        }
+        return t;
+    }
+
+    /** Launches {@code r} and returns whatever it did, a node's non-zero exit included (see {@link #exitCode}). */
+    static TrainingRun attempt(RunSpec r, RunContext ctx) throws IOException, InterruptedException {
         String system = r.string("system");
         String mode = r.string("mode");
         int nodes = r.integer("nodes");
@@ -81,12 +122,15 @@ final class TrainingRun {
             o.put(RingOptions.SCHEDULE, Schedule.parse(mode).id());
             o.put(RingOptions.MICROBATCHES, r.string("microbatches"));
             o.put(RingOptions.EVAL_BATCH, "256");
+            if (r.settings().containsKey("stageProfile")) {
+                o.put(RingOptions.PROFILE, r.string("stageProfile"));
+            }
         } else if (system.equals("ps")) {
             if (nodes < 2) {
                 throw new IllegalArgumentException("ps needs at least 2 nodes (1 server, 1 worker), got " + nodes);
             }
             cm = ClusterSpec.Mode.PS;
-            o.put(PsOptions.SERVERS, "1");
+            o.put(PsOptions.SERVERS, Integer.toString(servers(r)));
             o.put(PsOptions.CONSISTENCY, mode);
             if (mode.equals("ssp")) {
                 o.put(PsOptions.STALENESS, r.string("staleness"));
@@ -103,34 +147,45 @@ final class TrainingRun {
         o.put(TrainingOptions.THREADS, "1");
         int epochs = Integer.parseInt(o.get(TrainingOptions.EPOCHS));
         long n = (long) batch * ((steps + epochs - 1) / epochs + 1);
-        String data = "synthetic:teacher?n=" + n + "&test=256&inputs=" + inputs(r.string("model")) + "&classes=10&seed=" + r.seed();
+        String data = data(r, n);
 
         double cpu = r.number("nodeCpu");
         double link = r.number("linkMbit");
-        boolean wantsEmulation = cpu > 0 || link > 0;
+        long memBytes = (long) (r.settings().containsKey("nodeMem") ? r.number("nodeMem") : 0) << 20;
+        int failureTimeoutMs = r.settings().containsKey("failureTimeoutMs") ? r.integer("failureTimeoutMs") : 0;
+        boolean wantsEmulation = cpu > 0 || link > 0 || memBytes > 0;
         String note = "";
         EmulationConfig emu = null;
         if (wantsEmulation && ctx.canEmulate()) {
-            emu = new EmulationConfig(nodes, link, cpu, 0);
+            emu = new EmulationConfig(nodes, link, cpu, memBytes);
         } else if (wantsEmulation) {
             note = "not root: ran unemulated on 127.0.0.1";
         }
         Path runs = Files.createDirectories(ctx.runsDir());
         Launcher.Run run;
         try {
-            run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), emu, 0, 0, false),
-                    ctx.log());
+            run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), emu, 0,
+                    failureTimeoutMs, false), ctx.log());
         } catch (EmulationException e) {
             note = "emulation failed (" + e.getMessage() + "): ran unemulated on 127.0.0.1";
             emu = null;
-            run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), null, 0, 0, false),
-                    ctx.log());
+            run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), null, 0,
+                    failureTimeoutMs, false), ctx.log());
         }
-        if (run.exitCode() != 0) {
-            throw new IllegalStateException(system + " " + mode + " on " + nodes + " nodes failed (exit " + run.exitCode() + "): see "
-                    + run.dir());
-        }
-        return new TrainingRun(r, run.dir(), emu != null, note);
+        return new TrainingRun(r, run.dir(), emu != null, note, run.exitCode());
+    }
+
+    /** The launch's data source for setting {@code data}; {@code n} training samples for the synthetic sets. */
+    private static String data(RunSpec r, long n) {
+        String kind = r.settings().getOrDefault("data", "teacher").toString();
+        String common = "n=" + n + "&test=" + (kind.equals("blobs") ? 512 : 256) + "&inputs=" + inputs(r.string("model")) + "&classes=10&seed="
+                + r.seed();
+        return switch (kind) {
+            case "teacher" -> "synthetic:teacher?" + common;
+            case "blobs" -> "synthetic:blobs?" + common + "&spread=" + r.string("spread");
+            case "mnist" -> new MnistFetcher(MnistFetcher.DEFAULT_DIR.toAbsolutePath(), line -> { }).fetch().toString();
+            default -> throw new IllegalArgumentException("setting data must be teacher, blobs or mnist, got " + kind);
+        };
     }
 
     /** The step totals of {@code node} after {@code warmup} steps, less the drain of an async ring. */

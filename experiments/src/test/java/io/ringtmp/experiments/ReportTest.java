@@ -108,7 +108,9 @@ class ReportTest {
     @Test
     void idleOnly_onePlot_oneVerdict() throws Exception {
         Report r = Report.load(copyOf(out, "idle.jsonl"));
-        assertEquals(1, r.verdicts().size());
+        assertEquals(5, r.verdicts().size());
+        assertEquals(List.of("not measured yet", "not measured yet", "not measured yet"),
+                r.verdicts().subList(1, 4).stream().map(Report.Verdict::outcome).toList());
         assertEquals(1, r.plotCount());
         assertEquals(1, r.html().split("<img", -1).length - 1);
     }
@@ -116,6 +118,6 @@ class ReportTest {
     @Test
     void load_noResults_refusesNamingTheFiles() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Report.load(out));
-        assertTrue(e.getMessage().contains("neither idle.jsonl nor progress.jsonl"), e.getMessage());
+        assertTrue(e.getMessage().contains("none of idle.jsonl, progress.jsonl, scaling.jsonl, capacity.jsonl"), e.getMessage());
     }
 }

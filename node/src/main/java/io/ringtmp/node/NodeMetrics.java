@@ -65,6 +65,7 @@ public final class NodeMetrics implements AutoCloseable {
     private final Timer idle;
     private final Timer send;
     private final Timer recv;
+    private final Timer wall;
     private HttpServer http;
 
     public NodeMetrics(int nodeId, Path dir, Time time) {
@@ -77,6 +78,8 @@ public final class NodeMetrics implements AutoCloseable {
         idle = Timer.builder("ringtmp.idle").description("time waiting with nothing to compute").register(registry);
         send = Timer.builder("ringtmp.send").description("compute-thread time handing messages to the transport").register(registry);
         recv = Timer.builder("ringtmp.recv").description("compute-thread time taking messages from the transport").register(registry);
+        // Idle fraction over any window, as the step lines give it: increase(ringtmp_idle_seconds_sum) / increase(ringtmp_wall_seconds_sum).
+        wall = Timer.builder("ringtmp.wall").description("wall time of each step (idle + compute + send + recv + the rest)").register(registry);
     }
 
     public Path file() {
@@ -112,6 +115,7 @@ public final class NodeMetrics implements AutoCloseable {
         idle.record(s.idleNs(), TimeUnit.NANOSECONDS);
         send.record(s.sendNs(), TimeUnit.NANOSECONDS);
         recv.record(s.recvNs(), TimeUnit.NANOSECONDS);
+        wall.record(s.wallNs(), TimeUnit.NANOSECONDS);
         s.bytesSent().forEach((peer, b) -> Counter.builder("ringtmp.bytes.sent").tag("peer", peer.toString()).register(registry).increment(b));
         s.bytesReceived().forEach((peer, b) -> Counter.builder("ringtmp.bytes.received").tag("peer", peer.toString()).register(registry).increment(b));
         Map<String, Object> m = new LinkedHashMap<>();
