@@ -42,6 +42,9 @@ public final class VectorGemm implements Gemm {
     /** Columns of B per packed panel (KC x NC floats, 4 MiB at most). Multiple of NR. */
     static final int NC = 2048 / NR * NR;
 
+    /** Bumped whenever the kernel changes, so that cached per-shape timings ({@link KernelChooser}) of the old one are dropped. */
+    static final int VERSION = 2;
+
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
     /**
@@ -129,7 +132,7 @@ public final class VectorGemm implements Gemm {
 
     @Override
     public String description() {
-        return "Java Vector API kernel (" + L * 32 + "-bit, " + MR + "x" + NR + " tile)";
+        return "Java Vector API kernel v" + VERSION + " (" + L * 32 + "-bit, " + MR + "x" + NR + " tile)";
     }
 
     /** C = beta * C, writing zeros (not reading C) when beta is 0. */
