@@ -380,12 +380,38 @@ public final class Blas {
      */
     public static void gemmInto(float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
                                 float beta, Tensor c) {
-        gemmInto(null, alpha, a, transA, b, transB, beta, c);
+        gemmInto(null, alpha, a, transA, b, transB, beta, c, null);
+    }
+
+    /**
+     * Element-wise work on a block of a product's output, run right after the kernel has written
+     * that block, on the thread that wrote it, while it is still in that core's cache: rows
+     * {@code [rowFrom, rowTo)} and columns {@code [colFrom, colTo)} of C. Blocks of one product
+     * are disjoint and together cover C; they may run at the same time on different threads.
+     */
+    @FunctionalInterface
+    public interface Epilogue {
+        void apply(int rowFrom, int rowTo, int colFrom, int colTo);
+    }
+
+    /**
+     * {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)}, then
+     * {@code epilogue} on each block of C as soon as it is done (see {@link Epilogue}): how a
+     * layer fuses its bias, activation or update into the product instead of a pass of its own.
+     */
+    public static void gemmInto(float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+                                float beta, Tensor c, Epilogue epilogue) {
+        gemmInto(null, alpha, a, transA, b, transB, beta, c, epilogue);
     }
 
     /** {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)} on a given kernel (null: the one for the shape). */
     static void gemmInto(Gemm given, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
                          float beta, Tensor c) {
+        gemmInto(given, alpha, a, transA, b, transB, beta, c, null);
+    }
+
+    private static void gemmInto(Gemm given, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+                                 float beta, Tensor c, Epilogue epilogue) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -407,6 +433,9 @@ public final class Blas {
             } else {
                 c.scaleInPlace(beta);
             }
+            if (epilogue != null) {
+                epilogue.apply(0, m, 0, n);
+            }
             return;
         }
         Gemm gemm = given != null ? given : kernelFor(transA, transB, m, n, k);
@@ -417,8 +446,16 @@ public final class Blas {
         // single-threaded product, so B (or A) is packed once per part, not once per tile.
         boolean byColumns = n > m;
         int parts = (int) Math.max(1, Math.min(Integer.MAX_VALUE, work / MIN_WORK_PER_THREAD));
-        Parallel.forRange(byColumns ? n : m, byColumns ? 16 : 8, parts, (from, to) ->
-                part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to));
+        Parallel.forRange(byColumns ? n : m, byColumns ? 16 : 8, parts, (from, to) -> {
+            part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to);
+            if (epilogue != null) {
+                if (byColumns) {
+                    epilogue.apply(0, m, from, to);
+                } else {
+                    epilogue.apply(from, to, 0, n);
+                }
+            }
+        });
     }
 
     /** One part of C: rows or columns {@code [from, to)}. */

@@ -41,9 +41,11 @@ public final class VectorGemm implements Gemm {
     static final int MC = 10 * MR;
     /** Columns of B per packed panel (KC x NC floats, 4 MiB at most). Multiple of NR. */
     static final int NC = 2048 / NR * NR;
+    /** Steps of k packed together from a transposed B (PB x NR floats, 8 KiB with AVX-512, stays in L1). */
+    static final int PB = 64;
 
     /** Bumped whenever the kernel changes, so that cached per-shape timings ({@link KernelChooser}) of the old one are dropped. */
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -174,10 +176,16 @@ public final class VectorGemm implements Gemm {
                 }
             } else {
                 // op(B)(p, j) = b[j*ldb + p]: each column of the sliver is a contiguous run of b.
-                for (int jj = 0; jj < nr; jj++) {
-                    int src = offB + (jc + jr + jj) * ldb + pc;
-                    for (int p = 0, d = dst + jj; p < kc; p++, d += NR) {
-                        bp[d] = b[src + p];
+                // In steps of PB values of p: a whole sliver (KC x NR floats, 64 KiB) outgrows L1,
+                // and walking one column of it at a time touched every one of its cache lines
+                // once per column (the NT products ran at half the NN rate); PB rows of it stay in L1.
+                for (int p0 = 0; p0 < kc; p0 += PB) {
+                    int pe = Math.min(kc, p0 + PB);
+                    for (int jj = 0; jj < nr; jj++) {
+                        int src = offB + (jc + jr + jj) * ldb + pc;
+                        for (int p = p0, d = dst + p0 * NR + jj; p < pe; p++, d += NR) {
+                            bp[d] = b[src + p];
+                        }
                     }
                 }
                 for (int jj = nr; jj < NR; jj++) {
