@@ -164,9 +164,8 @@ public final class BenchCommand implements Runnable {
                     for (Object o : results) {
                         if (o instanceof io.ringtmp.cli.bench.RingBench.Result res && res.nodes() == k) {
                             System.out.println(check.ratioAllowed()
-                                    ? String.format(Locale.ROOT, "ring %s on %d nodes / DDP: %.2f%s", res.schedule(), k, res.samplesPerSec() / r,
-                                    check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "")
-                                    : "ring " + res.schedule() + " on " + k + " nodes / DDP: no ratio (the peer ran below its real speed)");
+                                    ? String.format(Locale.ROOT, "ring %s on %d nodes / DDP: %.2f", res.schedule(), k, res.samplesPerSec() / r)
+                                    : "ring " + res.schedule() + " on " + k + " nodes / DDP: no ratio (" + check.noRatioReason() + ")");
                         }
                     }
                 }
@@ -269,8 +268,9 @@ public final class BenchCommand implements Runnable {
                             System.out.println(check.line(w.name() + " " + t + (t == 1 ? " thread" : " threads")));
                             Double ratio = ours != null && check.ratioAllowed() ? ours / check.measured() : null;
                             if (ratio != null) {
-                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%s%n", w, t, ratio,
-                                        check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "");
+                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%n", w, t, ratio);
+                            } else if (ours != null) {
+                                System.out.printf(Locale.ROOT, "%s threads=%d: no ratio (%s)%n", w, t, check.noRatioReason());
                             }
                             row.put("peerSamplesPerSec", theirs);
                             row.put("ratio", ratio);
