@@ -226,6 +226,11 @@ public final class BenchCommand implements Runnable {
                     for (int t : ts) {
                         TrainingBench.Result r = TrainingBench.run(w, t, iters);
                         System.out.println(r.line());
+                        for (String k : Blas.kernelChoices()) {
+                            if (k.contains(" threads=" + t + ":")) {
+                                System.out.println("kernel " + k);
+                            }
+                        }
                         System.out.printf(Locale.ROOT, "%s threads=%d: peak RSS %.0f MiB, must hold %.0f MiB (parameters, gradients, momentum, activations, data): %.2fx%n",
                                 w, t, r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0, (double) r.peakRssBytes() / r.mustHoldBytes());
                         if (gemm) {

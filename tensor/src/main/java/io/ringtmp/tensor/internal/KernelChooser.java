@@ -109,6 +109,14 @@ public final class KernelChooser {
      * products of W1's shapes).
      */
     static final long WARM_NS = 60_000_000;
+    /**
+     * ...and then on until its time per product has not improved by a tenth for
+     * {@link #SETTLED_BATCHES} batches, or for this long at most: on a busy machine the JIT's
+     * compiler threads get little CPU, and the Java kernel was seen running at 1-25 GFLOP/s for
+     * the first hundreds of milliseconds of a shape, then at 100-175.
+     */
+    static final long MAX_WARM_NS = 1_500_000_000L;
+    static final int SETTLED_BATCHES = 5;
 
     private final Map<String, Gemm> kernels;
     private final Path cacheFile;
@@ -343,9 +351,25 @@ public final class KernelChooser {
         float[] c = new float[s.m() * s.n()];
         for (String id : best.keySet()) {
             Gemm g = kernels.get(id);
-            long t0 = System.nanoTime();
-            for (int calls = 0; calls < 2 || System.nanoTime() - t0 < WARM_NS; calls++) {
-                runner.run(g, s, a, b, c);
+            long t0 = System.nanoTime(), fastest = Long.MAX_VALUE;
+            int unimproved = 0;
+            for (int batch = 0; ; batch++) {
+                long b0 = System.nanoTime();
+                int calls = 0;
+                do {
+                    runner.run(g, s, a, b, c);
+                    calls++;
+                } while (System.nanoTime() - b0 < MIN_ROUND_NS && calls < 1000);
+                long now = System.nanoTime(), perCall = (now - b0) / calls;
+                if (perCall < fastest * 0.9) {
+                    unimproved = 0;
+                } else {
+                    unimproved++;
+                }
+                fastest = Math.min(fastest, perCall);
+                if (batch >= 1 && (now - t0 >= WARM_NS && unimproved >= SETTLED_BATCHES || now - t0 >= MAX_WARM_NS)) {
+                    break;
+                }
             }
         }
         for (int round = 0; round < TIMED_ROUNDS; round++) {
