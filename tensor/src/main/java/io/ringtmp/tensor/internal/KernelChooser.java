@@ -96,8 +96,12 @@ public final class KernelChooser {
         }
     }
 
-    /** Up to this many floats per scratch matrix; larger shapes are timed on fewer columns (and rows). */
-    static final int MAX_SCRATCH_FLOATS = 4 << 20;
+    /**
+     * Up to this many floats (8 MiB) per scratch matrix, four of them at most (A, B, the first
+     * kernel's C and a work C); larger shapes are timed on fewer columns (and rows), so that a
+     * timing does not raise a large model's peak memory by much.
+     */
+    static final int MAX_SCRATCH_FLOATS = 2 << 20;
     /** Timed rounds per kernel, interleaved across kernels; the fastest counts (robust to a busy machine and to JIT transients). */
     static final int TIMED_ROUNDS = 10;
     /** A round repeats the product until it has run this long (or 1000 times), so small shapes are not timed by one call. */
@@ -326,8 +330,8 @@ public final class KernelChooser {
         Map<String, Double> gflops = new LinkedHashMap<>();
         Map<String, Long> best = new LinkedHashMap<>();
         float[] reference = null;
+        float[] c = new float[s.m() * s.n()];
         for (String id : ids) {
-            float[] c = new float[s.m() * s.n()];
             String why;
             try {
                 runner.run(kernels.get(id), s, a, b, c);
@@ -342,13 +346,14 @@ public final class KernelChooser {
             }
             if (reference == null) {
                 reference = c;
+                c = new float[s.m() * s.n()];
             }
             best.put(id, Long.MAX_VALUE);
         }
         if (best.isEmpty()) {
             throw new IllegalStateException("no sgemm kernel gave a finite result for " + real.label());
         }
-        float[] c = new float[s.m() * s.n()];
+        float[] work = c;
         for (String id : best.keySet()) {
             Gemm g = kernels.get(id);
             long t0 = System.nanoTime(), fastest = Long.MAX_VALUE;
@@ -357,7 +362,7 @@ public final class KernelChooser {
                 long b0 = System.nanoTime();
                 int calls = 0;
                 do {
-                    runner.run(g, s, a, b, c);
+                    runner.run(g, s, a, b, work);
                     calls++;
                 } while (System.nanoTime() - b0 < MIN_ROUND_NS && calls < 1000);
                 long now = System.nanoTime(), perCall = (now - b0) / calls;
@@ -380,7 +385,7 @@ public final class KernelChooser {
                 long ns = 0;
                 int calls = 0;
                 do {
-                    ns += clock.nanos(g, () -> runner.run(g, s, a, b, c));
+                    ns += clock.nanos(g, () -> runner.run(g, s, a, b, work));
                     calls++;
                 } while (ns < MIN_ROUND_NS && calls < 1000);
                 best.merge(id, Math.max(1, ns / calls), Math::min);
