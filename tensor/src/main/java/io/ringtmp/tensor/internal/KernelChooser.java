@@ -117,9 +117,10 @@ public final class KernelChooser {
      * ...and then on until its time per product has not improved by a tenth for
      * {@link #SETTLED_BATCHES} batches, or for this long at most: on a busy machine the JIT's
      * compiler threads get little CPU, and the Java kernel was seen running at 1-25 GFLOP/s for
-     * the first hundreds of milliseconds of a shape, then at 100-175.
+     * the first hundreds of milliseconds of a shape, then at 100-175. Paid once per machine and
+     * shape: the choice is cached.
      */
-    static final long MAX_WARM_NS = 1_500_000_000L;
+    static final long MAX_WARM_NS = 1_000_000_000L;
     static final int SETTLED_BATCHES = 5;
 
     private final Map<String, Gemm> kernels;
@@ -463,10 +464,23 @@ public final class KernelChooser {
         return null;
     }
 
-    /** {@code $XDG_CACHE_HOME/ringtmp/<name>} or {@code ~/.cache/ringtmp/<name>}. */
+    /**
+     * {@code $XDG_CACHE_HOME/ringtmp/<name>} or {@code ~/.cache/ringtmp/<name>}; where that
+     * folder cannot be made or written (a node run as {@code nobody}, whose home does not exist),
+     * {@code <java.io.tmpdir>/ringtmp-cache-<user>/<name>}, so that such nodes still share one file.
+     */
     public static Path defaultCacheFile(String name) {
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("ringtmp").resolve(name);
+        Path dir = base.resolve("ringtmp");
+        try {
+            Files.createDirectories(dir);
+            if (Files.isWritable(dir)) {
+                return dir.resolve(name);
+            }
+        } catch (IOException | RuntimeException e) {
+            // fall through to the temporary folder
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"), "ringtmp-cache-" + System.getProperty("user.name", "user")).resolve(name);
     }
 }
