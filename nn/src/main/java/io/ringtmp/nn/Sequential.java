@@ -226,6 +226,25 @@ public final class Sequential {
         return dy;
     }
 
+    /**
+     * Chooses the matrix-product kernels for a training step of {@code rows} rows now (see
+     * {@link io.ringtmp.tensor.Blas#prepare}): each dense layer's forward x·W, weight gradient
+     * xᵀ·dy, bias gradient onesᵀ·dy and, except for the first layer, input gradient dy·Wᵀ.
+     */
+    public void prepareKernels(int rows) {
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) instanceof Dense d) {
+                int in = widths[i], out = widths[i + 1];
+                io.ringtmp.tensor.Blas.prepare(false, false, rows, out, in);
+                io.ringtmp.tensor.Blas.prepare(true, false, in, out, rows);
+                io.ringtmp.tensor.Blas.prepare(false, false, 1, out, rows);
+                if (i > 0) {
+                    io.ringtmp.tensor.Blas.prepare(false, true, rows, in, out);
+                }
+            }
+        }
+    }
+
     /** The first of the gradient buffers that is neither {@code a} nor {@code b}. */
     private static int freeBuffer(int a, int b) {
         for (int j = 0; ; j++) {

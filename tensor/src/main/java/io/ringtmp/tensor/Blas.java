@@ -225,6 +225,19 @@ public final class Blas {
         return CHOOSER.choices().stream().map(KernelChooser.Choice::line).sorted().toList();
     }
 
+    /**
+     * Chooses now (from the cache, or by timing) the kernel for a product C[m x n] =
+     * op(A)[m x k] · op(B)[k x n] at the current thread count, so that a trainer can time its
+     * shapes at start-up, before anything else runs, instead of at its first step. Does nothing
+     * unless the backend is {@link Backend#PER_SHAPE}.
+     */
+    public static void prepare(boolean transA, boolean transB, int m, int n, int k) {
+        if (m < 1 || n < 1 || k < 1) {
+            throw new IllegalArgumentException("prepare: dimensions must be >= 1, got m=" + m + " n=" + n + " k=" + k);
+        }
+        kernelFor(transA, transB, m, n, k);
+    }
+
     /** Where per-shape choices persist (null: nowhere, or not choosing per shape). */
     public static Path kernelCacheFile() {
         return CHOOSER == null ? null : CHOOSER.cacheFile();

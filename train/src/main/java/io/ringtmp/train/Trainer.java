@@ -77,6 +77,8 @@ public final class Trainer {
         }
         Blas.setThreads(config.threads());
         this.model = spec.build(Rng.derive(config.seed(), "model"));
+        // Time (or read from the cache) every product shape of a step now, before training runs.
+        model.prepareKernels(config.batchSize());
         this.optimizer = Optimizer.create(config.optimizer(), model.parameters());
         // The schedule spans the configured epochs; --max-steps only stops early, it does not reshape the schedule.
         this.schedule = LrSchedule.parse(config.schedule(), config.lr(), (long) config.epochs() * stepsPerEpoch);

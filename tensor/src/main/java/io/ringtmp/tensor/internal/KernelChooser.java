@@ -112,7 +112,7 @@ public final class KernelChooser {
      * then it runs many times slower (measured: 2-20 GFLOP/s instead of 100-150 at the first
      * products of W1's shapes).
      */
-    static final long WARM_NS = 60_000_000;
+    static final long WARM_NS = 300_000_000;
     /**
      * ...and then on until its time per product has not improved by a tenth for
      * {@link #SETTLED_BATCHES} batches, or for this long at most: on a busy machine the JIT's
@@ -120,8 +120,16 @@ public final class KernelChooser {
      * the first hundreds of milliseconds of a shape, then at 100-175. Paid once per machine and
      * shape: the choice is cached.
      */
-    static final long MAX_WARM_NS = 1_000_000_000L;
+    static final long MAX_WARM_NS = 3_000_000_000L;
     static final int SETTLED_BATCHES = 5;
+    /**
+     * A kernel more than this many times slower than the first kernel keeps warming (up to
+     * {@link #MAX_WARM_NS}) even when its time has settled: that is the JIT's first tier, not the
+     * kernel (seen: the Java kernel at 1.5-16 GFLOP/s for a second, under C1, on shapes where
+     * it later ran at 100-150 against OpenBLAS's 60-100). No correct kernel is that much slower
+     * at the shapes that are timed.
+     */
+    static final double SUSPECT_SLOWDOWN = 2.5;
 
     private final Map<String, Gemm> kernels;
     private final Path cacheFile;
@@ -355,6 +363,7 @@ public final class KernelChooser {
             throw new IllegalStateException("no sgemm kernel gave a finite result for " + real.label());
         }
         float[] work = c;
+        long firstKernelNs = 0;
         for (String id : best.keySet()) {
             Gemm g = kernels.get(id);
             long t0 = System.nanoTime(), fastest = Long.MAX_VALUE;
@@ -373,9 +382,13 @@ public final class KernelChooser {
                     unimproved++;
                 }
                 fastest = Math.min(fastest, perCall);
-                if (batch >= 1 && (now - t0 >= WARM_NS && unimproved >= SETTLED_BATCHES || now - t0 >= MAX_WARM_NS)) {
+                boolean suspect = firstKernelNs > 0 && fastest > SUSPECT_SLOWDOWN * firstKernelNs;
+                if (batch >= 1 && (now - t0 >= WARM_NS && unimproved >= SETTLED_BATCHES && !suspect || now - t0 >= MAX_WARM_NS)) {
                     break;
                 }
+            }
+            if (firstKernelNs == 0) {
+                firstKernelNs = fastest;
             }
         }
         for (int round = 0; round < TIMED_ROUNDS; round++) {
