@@ -22,13 +22,32 @@ public final class BlasCommand implements Callable<Integer> {
             + "(e.g. after timings on a busy machine).")
     boolean forget;
 
+    @Option(names = "--time", split = ",", description = "Choose (time, or read from the cache) the kernels of these workloads' "
+            + "training steps now, e.g. W1,W2, at each --threads count, and list them: what a trainer otherwise does at start-up.")
+    java.util.List<io.ringtmp.train.Workload> time;
+
+    @Option(names = "--threads", split = ",", defaultValue = "1,2", description = "Thread counts for --time (default: ${DEFAULT-VALUE}).")
+    java.util.List<Integer> threads;
+
     @Override
     public Integer call() throws IOException {
         System.out.println(Blas.describe());
         Path cache = Blas.kernelCacheFile();
+        if (cache != null && forget) {
+            System.out.println(Files.deleteIfExists(cache) ? "deleted " + cache : "no " + cache + " to delete");
+        }
+        if (time != null) {
+            for (int t : threads) {
+                Blas.setThreads(t);
+                for (io.ringtmp.train.Workload w : time) {
+                    w.spec().build(1).prepareKernels(w.batch());
+                }
+            }
+            Blas.setThreads(1);
+        }
         if (cache != null) {
-            if (forget) {
-                System.out.println(Files.deleteIfExists(cache) ? "deleted " + cache : "no " + cache + " to delete");
+            if (forget && time == null) {
+                return 0;
             } else if (Files.isRegularFile(cache)) {
                 for (String line : Files.readAllLines(cache, StandardCharsets.UTF_8)) {
                     if (!line.startsWith("#") && !line.isBlank()) {
