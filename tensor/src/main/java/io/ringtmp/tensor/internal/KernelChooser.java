@@ -102,9 +102,16 @@ public final class KernelChooser {
      * timing does not raise a large model's peak memory by much.
      */
     static final int MAX_SCRATCH_FLOATS = 2 << 20;
-    /** Timed rounds per kernel, interleaved across kernels; the fastest counts (robust to a busy machine and to JIT transients). */
-    static final int TIMED_ROUNDS = 10;
-    /** A round repeats the product until it has run this long (or 1000 times), so small shapes are not timed by one call. */
+    /**
+     * Another kernel replaces the first (preferred) one for a shape only when it is this much
+     * faster: a timing of a few milliseconds on a shared machine does not tell 10% apart, and the
+     * Java kernel was seen to keep less of its timed advantage inside a training step than
+     * OpenBLAS (busy machine, 2026-12-07).
+     */
+    static final double MARGIN = 1.25;
+    /** Timed rounds per kernel, interleaved across kernels; the median counts. */
+    static final int TIMED_ROUNDS = 11;
+    /** A round repeats (cache flush, product) until its products have run this long (or 1000 times), so small shapes are not timed by one call. */
     static final long MIN_ROUND_NS = 1_000_000;
     /**
      * Each kernel first runs the shape, untimed, for this long (and at least twice): the JIT
@@ -391,23 +398,40 @@ public final class KernelChooser {
                 firstKernelNs = fastest;
             }
         }
+        // Each timed product starts with cold private caches, as in training, where a step's other
+        // products and element-wise passes have run in between: a flush of the caller's L1 and L2
+        // (outside the timing), then one product, and the median of the rounds counts, so a
+        // kernel that is fast only with its operands in cache, or only in a lull of a busy
+        // machine, does not win.
+        Map<String, long[]> samples = new LinkedHashMap<>();
+        for (String id : best.keySet()) {
+            samples.put(id, new long[TIMED_ROUNDS]);
+        }
+        List<String> order = new ArrayList<>(best.keySet());
         for (int round = 0; round < TIMED_ROUNDS; round++) {
-            for (int j = 0; j < best.size(); j++) {
-                // Rotate the order each round, so that no kernel always runs right after another's cache misses.
-                String id = new ArrayList<>(best.keySet()).get((j + round) % best.size());
+            for (int j = 0; j < order.size(); j++) {
+                // Rotate the order each round, so that no kernel always runs right after another.
+                String id = order.get((j + round) % order.size());
                 Gemm g = kernels.get(id);
                 long ns = 0;
                 int calls = 0;
                 do {
+                    flushCaches();
                     ns += clock.nanos(g, () -> runner.run(g, s, a, b, work));
                     calls++;
                 } while (ns < MIN_ROUND_NS && calls < 1000);
-                best.merge(id, Math.max(1, ns / calls), Math::min);
+                samples.get(id)[round] = Math.max(1, ns / calls);
             }
         }
+        for (Map.Entry<String, long[]> e : samples.entrySet()) {
+            long[] x = e.getValue().clone();
+            java.util.Arrays.sort(x);
+            best.put(e.getKey(), x[x.length / 2]);
+        }
+        // The first kernel (the preferred one) keeps a shape unless another is clearly faster.
         String fastest = null;
         for (Map.Entry<String, Long> e : best.entrySet()) {
-            if (fastest == null || e.getValue() < best.get(fastest)) {
+            if (fastest == null || e.getValue() * MARGIN < best.get(fastest)) {
                 fastest = e.getKey();
             }
         }
@@ -417,6 +441,18 @@ public final class KernelChooser {
             ordered.put(id, ns == null ? Double.NaN : s.flops() / ns);
         }
         return new Choice(real, fastest, ordered, false);
+    }
+
+    /** Twice a 1 MiB L2 and more: writing it evicts the timed operands from the caller's L1 and L2 (not from L3). */
+    private static final float[] FLUSH = new float[768 * 1024];
+    private static volatile float flushSink;
+
+    private static void flushCaches() {
+        float[] f = FLUSH;
+        for (int i = 0; i < f.length; i += 16) {
+            f[i] += 1f;
+        }
+        flushSink = f[0];
     }
 
     /** The shape timed for {@code real}: the same, or with fewer columns (then rows) so that no scratch matrix exceeds the cap. */

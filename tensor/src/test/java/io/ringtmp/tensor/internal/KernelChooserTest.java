@@ -129,6 +129,17 @@ class KernelChooserTest {
     }
 
     @Test
+    void choose_aKernelOnlySlightlyFaster_doesNotReplaceTheFirst(@TempDir Path dir) {
+        Map<String, Gemm> ks = kernels(new LoopGemm(), new VectorGemm());
+        KernelChooser c = new KernelChooser(ks, dir.resolve("k.txt"), "m", KernelChooserTest::runWhole,
+                fixed(Map.of("loop", 11_000_000L, VECTOR, 10_000_000L), new AtomicInteger()), System.err);
+        assertSame(ks.get("loop"), c.choose(SHAPE), "10% faster is within the margin");
+        KernelChooser d = new KernelChooser(ks, null, "m", KernelChooserTest::runWhole,
+                fixed(Map.of("loop", 13_000_000L, VECTOR, 10_000_000L), new AtomicInteger()), System.err);
+        assertSame(ks.get("vector"), d.choose(SHAPE), "30% faster is not");
+    }
+
+    @Test
     void choose_aKernelThatDisagrees_isNeverUsedAndTheReasonIsLogged(@TempDir Path dir) {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         Map<String, Gemm> ks = kernels(new VectorGemm(), new IgnoresTransposeGemm());
