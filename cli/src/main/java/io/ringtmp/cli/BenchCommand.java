@@ -168,9 +168,8 @@ public final class BenchCommand implements Runnable {
                     for (Object o : results) {
                         if (o instanceof io.ringtmp.cli.bench.RingBench.Result res && res.nodes() == k) {
                             System.out.println(check.ratioAllowed()
-                                    ? String.format(Locale.ROOT, "ring %s on %d nodes / DDP: %.2f%s", res.schedule(), k, res.samplesPerSec() / r,
-                                    check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "")
-                                    : "ring " + res.schedule() + " on " + k + " nodes / DDP: no ratio (the peer ran below its real speed)");
+                                    ? String.format(Locale.ROOT, "ring %s on %d nodes / DDP: %.2f", res.schedule(), k, res.samplesPerSec() / r)
+                                    : "ring " + res.schedule() + " on " + k + " nodes / DDP: no ratio (" + check.noRatioReason() + ")");
                         }
                     }
                 }
@@ -231,6 +230,11 @@ public final class BenchCommand implements Runnable {
                     for (int t : ts) {
                         TrainingBench.Result r = TrainingBench.run(w, t, iters);
                         System.out.println(r.line());
+                        for (String k : Blas.kernelChoices()) {
+                            if (k.contains(" threads=" + t + ":")) {
+                                System.out.println("kernel " + k);
+                            }
+                        }
                         System.out.printf(Locale.ROOT, "%s threads=%d: peak RSS %.0f MiB, must hold %.0f MiB (parameters, gradients, momentum, activations, data): %.2fx%n",
                                 w, t, r.peakRssBytes() / 1048576.0, r.mustHoldBytes() / 1048576.0, (double) r.peakRssBytes() / r.mustHoldBytes());
                         if (gemm) {
@@ -273,8 +277,9 @@ public final class BenchCommand implements Runnable {
                             System.out.println(check.line(w.name() + " " + t + (t == 1 ? " thread" : " threads")));
                             Double ratio = ours != null && check.ratioAllowed() ? ours / check.measured() : null;
                             if (ratio != null) {
-                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%s%n", w, t, ratio,
-                                        check.status() == io.ringtmp.cli.bench.PeerCheck.Status.UNCHECKED ? " (peer unchecked)" : "");
+                                System.out.printf(Locale.ROOT, "%s threads=%d: ratio ringtmp/pytorch %.2f%n", w, t, ratio);
+                            } else if (ours != null) {
+                                System.out.printf(Locale.ROOT, "%s threads=%d: no ratio (%s)%n", w, t, check.noRatioReason());
                             }
                             row.put("peerSamplesPerSec", theirs);
                             row.put("ratio", ratio);

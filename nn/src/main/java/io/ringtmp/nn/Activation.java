@@ -69,6 +69,33 @@ public final class Activation implements Layer {
         Parallel.forRange(n, 1024, n >= PARALLEL_MIN ? Integer.MAX_VALUE : 1, (from, to) -> forwardRange(x, y, from, to));
     }
 
+    /**
+     * y = f(x) on rows {@code [r0, r1)}, columns {@code [c0, c1)} of the matrices x and y (of
+     * equal shape): a block of the product that made x, fused into it ({@link Sequential}).
+     */
+    public void forwardBlock(Tensor x, Tensor y, int r0, int r1, int c0, int c1) {
+        int cols = x.cols();
+        if (c0 == 0 && c1 == cols) {
+            forwardRange(x, y, r0 * cols, r1 * cols);
+        } else {
+            for (int r = r0; r < r1; r++) {
+                forwardRange(x, y, r * cols + c0, r * cols + c1);
+            }
+        }
+    }
+
+    /** {@link #backward} on rows {@code [r0, r1)}, columns {@code [c0, c1)}: fused into the product that made dy. */
+    public void backwardBlock(Tensor x, Tensor y, Tensor dy, Tensor dx, int r0, int r1, int c0, int c1) {
+        int cols = x.cols();
+        if (c0 == 0 && c1 == cols) {
+            backwardRange(x, y, dy, dx, r0 * cols, r1 * cols);
+        } else {
+            for (int r = r0; r < r1; r++) {
+                backwardRange(x, y, dy, dx, r * cols + c0, r * cols + c1);
+            }
+        }
+    }
+
     private void forwardRange(Tensor x, Tensor y, int from, int to) {
         float[] a = x.data(), b = y.data();
         int ao = x.offset(), bo = y.offset();

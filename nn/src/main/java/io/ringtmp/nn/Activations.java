@@ -4,7 +4,7 @@ import io.ringtmp.tensor.Tensor;
 
 /**
  * The buffers one batch (or microbatch) needs between a {@link Sequential}'s forward and its
- * backward: each layer's output and state, and two gradient buffers used in turn. Sized for up
+ * backward: each layer's output and state, and three gradient buffers. Sized for up
  * to {@code maxRows} rows; a smaller batch uses the leading rows. Made by
  * {@link Sequential#newActivations(int)}; one per batch in flight, owned by whoever runs it.
  */
@@ -12,7 +12,8 @@ public final class Activations {
     final int maxRows;
     final Tensor[] outputs;
     final Tensor[] states;
-    final Tensor[] grads = new Tensor[2];
+    /** Gradient buffers: two used in turn, and a third for an activation's gradient fused into a product ({@link Sequential#backward}). */
+    final Tensor[] grads = new Tensor[3];
     Tensor input;
     int rows;
 
@@ -25,8 +26,9 @@ public final class Activations {
             outputs[i] = Tensor.zeros(maxRows, widths[i + 1]);
             states[i] = Tensor.zeros(maxRows, Math.max(stateWidths[i], 1));
         }
-        grads[0] = Tensor.zeros(maxRows * maxWidth);
-        grads[1] = Tensor.zeros(maxRows * maxWidth);
+        for (int i = 0; i < grads.length; i++) {
+            grads[i] = Tensor.zeros(maxRows * maxWidth);
+        }
     }
 
     public int maxRows() {
@@ -35,7 +37,10 @@ public final class Activations {
 
     /** Bytes held by these buffers. */
     public long bytes() {
-        long n = grads[0].size() + grads[1].size();
+        long n = 0;
+        for (Tensor g : grads) {
+            n += g.size();
+        }
         for (int i = 0; i < outputs.length; i++) {
             n += outputs[i].size() + states[i].size();
         }

@@ -76,7 +76,26 @@ public final class Dense implements Layer {
         forwardWith(values.get(0), values.get(1), x, y);
     }
 
+    /**
+     * {@link #forward}, reading the weight version {@code values} (null: the parameters' own),
+     * then running {@code after} on each block of y as soon as the product has written it (a
+     * following activation, fused: {@link Sequential} does this).
+     */
+    public void forward(Tensor x, Tensor y, List<Tensor> values, Blas.Epilogue after) {
+        if (values == null) {
+            forwardWith(weight.value(), bias.value(), x, y, after);
+        } else {
+            weight.value().requireSameShape("layer " + name + ": weights", values.get(0));
+            bias.value().requireSameShape("layer " + name + ": bias", values.get(1));
+            forwardWith(values.get(0), values.get(1), x, y, after);
+        }
+    }
+
     private void forwardWith(Tensor w, Tensor bias, Tensor x, Tensor y) {
+        forwardWith(w, bias, x, y, null);
+    }
+
+    private void forwardWith(Tensor w, Tensor bias, Tensor x, Tensor y, Blas.Epilogue after) {
         // y starts as the bias in every row (row copies are memcpy), then the product adds x·W:
         // no separate pass over y.
         float[] yd = y.data(), b = bias.data();
@@ -84,7 +103,7 @@ public final class Dense implements Layer {
         for (int r = 0, rows = y.rows(); r < rows; r++) {
             System.arraycopy(b, bo, yd, y.offset() + r * out, out);
         }
-        Blas.gemmInto(1f, x, false, w, false, 1f, y);
+        Blas.gemmInto(1f, x, false, w, false, 1f, y, after);
     }
 
     @Override
@@ -100,12 +119,47 @@ public final class Dense implements Layer {
     }
 
     private void backwardWith(Tensor w, Tensor x, Tensor dy, Tensor dx) {
-        Blas.gemmInto(1f, x, true, dy, false, 1f, weight.grad());
+        backwardWith(w, x, dy, dx, null, null);
+    }
+
+    /**
+     * {@link #backward}, reading the weight version {@code values} (null: the parameters' own);
+     * {@code afterDx} runs on each block of dx as soon as it is written (the previous layer's
+     * activation gradient, fused), and {@code consumer} (may be null) gets each block of the
+     * weight and bias gradients as soon as it is final (the optimiser's update, fused). The input
+     * gradient comes first, so that a consumer that updates the weights runs after their last read.
+     */
+    public void backward(Tensor x, Tensor dy, Tensor dx, List<Tensor> values, Blas.Epilogue afterDx, GradientConsumer consumer) {
+        Tensor w = weight.value();
+        if (values != null) {
+            w.requireSameShape("layer " + name + ": stashed weights", values.get(0));
+            w = values.get(0);
+        }
+        backwardWith(w, x, dy, dx, afterDx, consumer);
+    }
+
+    private void backwardWith(Tensor w, Tensor x, Tensor dy, Tensor dx, Blas.Epilogue afterDx, GradientConsumer consumer) {
+        if (dx != null) {
+            Blas.gemmInto(1f, dy, false, w, true, 0f, dx, afterDx);
+        }
+        Tensor wg = weight.grad();
+        Blas.gemmInto(1f, x, true, dy, false, 1f, wg, consumer == null ? null
+                : (r0, r1, c0, c1) -> {
+                    if (c0 == 0 && c1 == out) {
+                        consumer.consume(weight, r0 * out, r1 * out);
+                    } else {
+                        for (int r = r0; r < r1; r++) {
+                            consumer.consume(weight, r * out + c0, r * out + c1);
+                        }
+                    }
+                });
         // The bias gradient is a column sum of dy, i.e. onesᵀ·dy: one more product, at BLAS speed.
         int rows = dy.rows();
-        Blas.gemmInto(1f, ones(rows), false, dy, false, 1f, bias.grad().reshape(1, out));
-        if (dx != null) {
-            Blas.gemmInto(1f, dy, false, w, true, 0f, dx);
+        Blas.gemmInto(1f, ones(rows), false, dy, false, 1f, bias.grad().reshape(1, out), consumer == null ? null
+                : (r0, r1, c0, c1) -> consumer.consume(bias, c0, c1));
+        if (consumer != null) {
+            consumer.consumed(weight);
+            consumer.consumed(bias);
         }
     }
 

@@ -127,6 +127,17 @@ public final class Sequential {
         for (int i = 0; i < layers.size(); i++) {
             Tensor out = acts.outputs[i].rows(0, rows);
             Layer layer = layers.get(i);
+            if (layer instanceof Dense dense && i + 1 < layers.size() && layers.get(i + 1) instanceof Activation act) {
+                // The activation runs on each block of the product as soon as it is written, while
+                // it is in cache; both outputs are kept, as unfused.
+                Tensor actOut = acts.outputs[i + 1].rows(0, rows);
+                Tensor pre = out;
+                dense.forward(in, out, values == null ? null : values.subList(firstParameter[i], firstParameter[i] + 2),
+                        (r0, r1, c0, c1) -> act.forwardBlock(pre, actOut, r0, r1, c0, c1));
+                in = actOut;
+                i++;
+                continue;
+            }
             if (values == null || layer.parameters().isEmpty()) {
                 layer.forward(in, out, acts.states[i].rows(0, rows), training);
             } else {
@@ -144,7 +155,7 @@ public final class Sequential {
      * view into {@code acts}) when {@code needInputGrad}, else null.
      */
     public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad) {
-        return backward(dOut, acts, needInputGrad, null);
+        return backward(dOut, acts, needInputGrad, null, null);
     }
 
     /**
@@ -153,6 +164,20 @@ public final class Sequential {
      * forward used, kept by weight stashing. Null: the parameters' own values.
      */
     public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad, List<Tensor> values) {
+        return backward(dOut, acts, needInputGrad, values, null);
+    }
+
+    /**
+     * {@link #backward(Tensor, Activations, boolean)}, handing each parameter's gradient to
+     * {@code consumer} as soon as it is final (the single-node trainer's fused optimiser step,
+     * {@code Optimizer.Step}); layers that do not hand theirs over leave it in the gradient as
+     * usual. A consumer that changes the weights sees them after their last read in this pass.
+     */
+    public Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad, GradientConsumer consumer) {
+        return backward(dOut, acts, needInputGrad, null, consumer);
+    }
+
+    private Tensor backward(Tensor dOut, Activations acts, boolean needInputGrad, List<Tensor> values, GradientConsumer consumer) {
         if (values != null && values.size() != parameters.size()) {
             throw new IllegalArgumentException("values: " + values.size() + " tensors for " + parameters.size() + " parameters");
         }
@@ -161,24 +186,72 @@ public final class Sequential {
             throw new ShapeException("gradient " + dOut.shapeString() + " does not match the model output [" + rows + ", " + outputSize() + "]");
         }
         Tensor dy = dOut;
-        int turn = 0;
+        int dyBuf = -1; // which of acts.grads holds dy (-1: none, dOut is the caller's)
         for (int i = layers.size() - 1; i >= 0; i--) {
             Tensor x = i == 0 ? acts.input.reshape(rows, inputSize) : acts.outputs[i - 1].rows(0, rows);
             Tensor dx = null;
+            int dxBuf = -1;
             if (i > 0 || needInputGrad) {
-                dx = acts.grads[turn].rows(0, rows * widths[i]).reshape(rows, widths[i]);
-                turn ^= 1;
+                dxBuf = freeBuffer(dyBuf, -1);
+                dx = acts.grads[dxBuf].rows(0, rows * widths[i]).reshape(rows, widths[i]);
             }
             Layer layer = layers.get(i);
-            if (values == null || layer.parameters().isEmpty()) {
+            if (layer instanceof Dense dense && (dx != null || consumer != null)) {
+                List<Tensor> v = values == null ? null : values.subList(firstParameter[i], firstParameter[i] + 2);
+                if (dx != null && i >= 1 && layers.get(i - 1) instanceof Activation act && (i - 1 > 0 || needInputGrad)) {
+                    // The previous activation's gradient runs on each block of dx as soon as the
+                    // product has written it, into a third buffer: dy is still being read by the
+                    // other blocks and by the weight-gradient product.
+                    Tensor actX = i - 1 == 0 ? acts.input.reshape(rows, inputSize) : acts.outputs[i - 2].rows(0, rows);
+                    Tensor actY = acts.outputs[i - 1].rows(0, rows);
+                    int dActBuf = freeBuffer(dyBuf, dxBuf);
+                    Tensor dAct = acts.grads[dActBuf].rows(0, rows * widths[i - 1]).reshape(rows, widths[i - 1]);
+                    Tensor dActY = dx;
+                    dense.backward(x, dy, dx, v, (r0, r1, c0, c1) -> act.backwardBlock(actX, actY, dActY, dAct, r0, r1, c0, c1), consumer);
+                    dy = dAct;
+                    dyBuf = dActBuf;
+                    i--;
+                    continue;
+                }
+                dense.backward(x, dy, dx, v, null, consumer);
+            } else if (values == null || layer.parameters().isEmpty()) {
                 layer.backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx);
             } else {
                 layer.backward(x, acts.outputs[i].rows(0, rows), acts.states[i].rows(0, rows), dy, dx,
                         values.subList(firstParameter[i], firstParameter[i] + layer.parameters().size()));
             }
             dy = dx;
+            dyBuf = dxBuf;
         }
         return dy;
+    }
+
+    /**
+     * Chooses the matrix-product kernels for a training step of {@code rows} rows now (see
+     * {@link io.ringtmp.tensor.Blas#prepare}): each dense layer's forward x·W, weight gradient
+     * xᵀ·dy, bias gradient onesᵀ·dy and, except for the first layer, input gradient dy·Wᵀ.
+     */
+    public void prepareKernels(int rows) {
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) instanceof Dense d) {
+                int in = widths[i], out = widths[i + 1];
+                io.ringtmp.tensor.Blas.prepare(false, false, rows, out, in);
+                io.ringtmp.tensor.Blas.prepare(true, false, in, out, rows);
+                io.ringtmp.tensor.Blas.prepare(false, false, 1, out, rows);
+                if (i > 0) {
+                    io.ringtmp.tensor.Blas.prepare(false, true, rows, in, out);
+                }
+            }
+        }
+    }
+
+    /** The first of the gradient buffers that is neither {@code a} nor {@code b}. */
+    private static int freeBuffer(int a, int b) {
+        for (int j = 0; ; j++) {
+            if (j != a && j != b) {
+                return j;
+            }
+        }
     }
 
     /** The summed cost of all layers. */

@@ -4,18 +4,28 @@ import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.JavaBLAS;
 import io.ringtmp.tensor.internal.Gemm;
 import io.ringtmp.tensor.internal.GemmProbe;
+import io.ringtmp.tensor.internal.KernelChooser;
 import io.ringtmp.tensor.internal.NativeBlasLibrary;
 import io.ringtmp.tensor.internal.NetlibGemm;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
  * The matrix-product facade every layer uses.
  *
- * <p>The kernel is chosen once per process: native OpenBLAS through netlib's JNI where the
+ * <p>Where both native OpenBLAS and the Vector API kernel load (the default set-up), the kernel
+ * is chosen <em>per product shape</em> ({@link Backend#PER_SHAPE}): a shape's first product
+ * times both kernels on scratch matrices of that shape and thread count, checks that they
+ * agree, and keeps the faster for the rest of the process; the choice is cached per machine in
+ * a file ({@link #kernelCacheFile()}, set with {@value #CACHE_PROPERTY}) so that later processes
+ * and every node of a ring on that machine use the same kernel for the same shape
+ * ({@link KernelChooser}). {@link #kernelChoices()} lists them. Otherwise the kernel is chosen
+ * once per process: native OpenBLAS through netlib's JNI where the
  * library is installed (found by its own name, {@code libopenblas.so.0}, not through whatever
  * {@code libblas.so.3} points at: {@link NativeBlasLibrary}); another native BLAS only when a
  * short start-up sgemm probe finds it at least as fast as the Java kernel (the reference BLAS is
@@ -42,16 +52,34 @@ public final class Blas {
         /** RingTMP's cache-blocked Java kernel on the JDK Vector API. */
         JAVA_VECTOR,
         /** netlib's pure-Java sgemm: no cache blocking, a few GFLOP/s on large layers. */
-        JAVA_NETLIB
+        JAVA_NETLIB,
+        /**
+         * Per product shape, the faster of native OpenBLAS and the Vector API kernel, timed at the
+         * shape's first product and cached per machine ({@link KernelChooser}).
+         */
+        PER_SHAPE
     }
 
     /** netlib's switch for native loading. */
     private static final String ALLOW_NATIVE = "dev.ludovic.netlib.blas.allowNative";
     /** The system property that forces a backend: native, java, netlib-java or auto. */
     public static final String PROPERTY = "ringtmp.blas";
+    /**
+     * The system property naming the file where per-shape kernel choices persist, or {@code off}
+     * for none (default: {@code ~/.cache/ringtmp/sgemm-kernels-<machine>.txt}, see
+     * {@link #kernelCacheFile()}).
+     */
+    public static final String CACHE_PROPERTY = "ringtmp.kernelCache";
+    /**
+     * Products with fewer multiply-adds than this are not timed: the first kernel (native, whose
+     * call costs least) runs them. A timing costs a few milliseconds; these take microseconds.
+     */
+    static final long MIN_TIMED_WORK = 1L << 18;
 
     private static final Gemm GEMM;
     private static final Backend BACKEND;
+    /** The per-shape chooser when {@link #BACKEND} is {@link Backend#PER_SHAPE}, else null. */
+    private static final KernelChooser CHOOSER;
     /** The speed note for the Java kernel; the ratio is measured in docs/benchmarks-gemm.md. */
     private static final String JAVA_VECTOR_NOTE = "native OpenBLAS (apt-get install libopenblas0-pthread) "
             + "is about 1.3x faster than this Java kernel on large layers with AVX-512, more on small ones";
@@ -71,7 +99,12 @@ public final class Blas {
             case "auto", "" -> {
                 NetlibGemm netlib = loadNetlib();
                 Gemm vector = vectorGemmOrNull();
-                if (netlib.isNative() && (netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS || vector == null)) {
+                if (netlib.isNative() && netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS && vector != null) {
+                    // Both fast kernels load: which is faster depends on the shape (and on
+                    // OPENBLAS_CORETYPE), so each shape is timed.
+                    gemm = netlib;
+                    backend = Backend.PER_SHAPE;
+                } else if (netlib.isNative() && (netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS || vector == null)) {
                     gemm = netlib;
                     backend = Backend.NATIVE;
                 } else if (netlib.isNative()) {
@@ -133,9 +166,89 @@ public final class Blas {
         BACKEND = backend;
         CHOICE_NOTE = note;
         FORCED = !wanted.equals("auto") && !wanted.isEmpty();
-        if (backend == Backend.JAVA_VECTOR) {
+        if (backend == Backend.JAVA_VECTOR || backend == Backend.PER_SHAPE) {
             io.ringtmp.tensor.internal.VectorGemm.warmUp();
         }
+        if (backend == Backend.PER_SHAPE) {
+            Map<String, Gemm> kernels = new LinkedHashMap<>();
+            kernels.put("openblas", gemm);
+            kernels.put("vector", vectorGemmOrNull());
+            String key = machineKey(kernels);
+            CHOOSER = new KernelChooser(kernels, cacheFile(key), key, Blas::runWhole, KernelChooser.Clock.SYSTEM, System.err);
+        } else {
+            CHOOSER = null;
+        }
+    }
+
+    /** What kernel timings depend on: the CPU, the JDK and each kernel's description (its version and settings). */
+    private static String machineKey(Map<String, Gemm> kernels) {
+        StringBuilder sb = new StringBuilder("cpu=").append(Cpu.model()).append("; flags=").append(Cpu.flagsDigest())
+                .append("; jdk=").append(System.getProperty("java.vm.vendor")).append(' ').append(System.getProperty("java.vm.version"));
+        kernels.forEach((id, g) -> sb.append("; ").append(id).append('=').append(g.description()));
+        return sb.toString();
+    }
+
+    private static Path cacheFile(String key) {
+        String prop = System.getProperty(CACHE_PROPERTY);
+        if (prop != null && prop.equalsIgnoreCase("off")) {
+            return null;
+        }
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop);
+        }
+        String hash;
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(key.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            hash = java.util.HexFormat.of().formatHex(d, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            hash = Integer.toHexString(key.hashCode());
+        }
+        return KernelChooser.defaultCacheFile("sgemm-kernels-" + hash + ".txt");
+    }
+
+    /** One product over whole arrays with a given kernel, split over threads as {@link #gemmInto} splits it: the chooser's timing. */
+    private static void runWhole(Gemm kernel, KernelChooser.Shape s, float[] a, float[] b, float[] c) {
+        Tensor ta = s.transA() ? Tensor.wrap(a, s.k(), s.m()) : Tensor.wrap(a, s.m(), s.k());
+        Tensor tb = s.transB() ? Tensor.wrap(b, s.n(), s.k()) : Tensor.wrap(b, s.k(), s.n());
+        gemmInto(kernel, 1f, ta, s.transA(), tb, s.transB(), 0f, Tensor.wrap(c, s.m(), s.n()));
+    }
+
+    /**
+     * The per-shape choices this process has made or read from the cache, one line each, e.g.
+     * {@code 128x784x512 NN threads=1: vector (openblas 98.1, vector 152.3 GFLOP/s)}; empty unless
+     * the backend is {@link Backend#PER_SHAPE}.
+     */
+    public static List<String> kernelChoices() {
+        if (CHOOSER == null) {
+            return List.of();
+        }
+        return CHOOSER.choices().stream().map(KernelChooser.Choice::line).sorted().toList();
+    }
+
+    /**
+     * Chooses now (from the cache, or by timing) the kernel for a product C[m x n] =
+     * op(A)[m x k] · op(B)[k x n] at the current thread count, so that a trainer can time its
+     * shapes at start-up, before anything else runs, instead of at its first step. Does nothing
+     * unless the backend is {@link Backend#PER_SHAPE}.
+     */
+    public static void prepare(boolean transA, boolean transB, int m, int n, int k) {
+        if (m < 1 || n < 1 || k < 1) {
+            throw new IllegalArgumentException("prepare: dimensions must be >= 1, got m=" + m + " n=" + n + " k=" + k);
+        }
+        kernelFor(transA, transB, m, n, k);
+    }
+
+    /** Where per-shape choices persist (null: nowhere, or not choosing per shape). */
+    public static Path kernelCacheFile() {
+        return CHOOSER == null ? null : CHOOSER.cacheFile();
+    }
+
+    /** The kernel a product of this shape runs on, choosing it now when it is the shape's first. */
+    private static Gemm kernelFor(boolean transA, boolean transB, int m, int n, int k) {
+        if (CHOOSER == null || (long) m * n * k < MIN_TIMED_WORK) {
+            return GEMM;
+        }
+        return CHOOSER.choose(new KernelChooser.Shape(transA, transB, m, n, k, Parallel.threads()));
     }
 
     /**
@@ -199,6 +312,7 @@ public final class Blas {
             }
             case JAVA_VECTOR -> vectorGemmOrNull();
             case JAVA_NETLIB -> new NetlibGemm(JavaBLAS.getInstance());
+            case PER_SHAPE -> null;
         };
     }
 
@@ -209,13 +323,17 @@ public final class Blas {
         return BACKEND;
     }
 
+    /** Whether products run (all, or per shape some) on a native BLAS. */
     public static boolean isNative() {
-        return BACKEND == Backend.NATIVE;
+        return BACKEND == Backend.NATIVE || BACKEND == Backend.PER_SHAPE;
     }
 
     /** One line for logs: the kernel, the thread count, and any warning about speed. */
     public static String describe() {
-        StringBuilder sb = new StringBuilder("BLAS: ").append(GEMM.description())
+        String kernels = CHOOSER == null ? GEMM.description()
+                : "per product shape the faster of " + GEMM.description() + " and " + vectorGemmOrNull().description()
+                + " (timed at a shape's first product; choices in " + (CHOOSER.cacheFile() == null ? "memory only" : CHOOSER.cacheFile()) + ")";
+        StringBuilder sb = new StringBuilder("BLAS: ").append(kernels)
                 .append(", ").append(Parallel.threads()).append(Parallel.threads() == 1 ? " thread" : " threads");
         String w = warning();
         if (!w.isEmpty()) {
@@ -239,13 +357,14 @@ public final class Blas {
             w.add(JAVA_VECTOR_NOTE);
         }
         String core = System.getenv("OPENBLAS_CORETYPE");
-        if (BACKEND == Backend.NATIVE && core != null && !core.isBlank() && Cpu.hasAvx512()
+        if (isNative() && core != null && !core.isBlank() && Cpu.hasAvx512()
                 && core.equalsIgnoreCase("Haswell")) {
-            w.add("OPENBLAS_CORETYPE=" + core + " limits OpenBLAS to AVX2 on this AVX-512 CPU, about half speed; "
-                    + "unset it or set OPENBLAS_CORETYPE=SkylakeX");
+            w.add("OPENBLAS_CORETYPE=" + core + " limits OpenBLAS to AVX2 on this AVX-512 CPU, about half speed"
+                    + (CHOOSER != null ? " (shapes where the Java kernel is faster use it)" : "")
+                    + "; unset it or set OPENBLAS_CORETYPE=SkylakeX");
         }
         String ot = System.getenv("OPENBLAS_NUM_THREADS");
-        if (BACKEND == Backend.NATIVE && Parallel.threads() > 1 && (ot == null || !ot.trim().equals("1"))) {
+        if (isNative() && Parallel.threads() > 1 && (ot == null || !ot.trim().equals("1"))) {
             w.add("OPENBLAS_NUM_THREADS is " + (ot == null ? "unset" : ot)
                     + "; set it to 1, RingTMP runs its own threads");
         }
@@ -274,12 +393,38 @@ public final class Blas {
      */
     public static void gemmInto(float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
                                 float beta, Tensor c) {
-        gemmInto(GEMM, alpha, a, transA, b, transB, beta, c);
+        gemmInto(null, alpha, a, transA, b, transB, beta, c, null);
     }
 
-    /** {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)} on a given kernel. */
-    static void gemmInto(Gemm gemm, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+    /**
+     * Element-wise work on a block of a product's output, run right after the kernel has written
+     * that block, on the thread that wrote it, while it is still in that core's cache: rows
+     * {@code [rowFrom, rowTo)} and columns {@code [colFrom, colTo)} of C. Blocks of one product
+     * are disjoint and together cover C; they may run at the same time on different threads.
+     */
+    @FunctionalInterface
+    public interface Epilogue {
+        void apply(int rowFrom, int rowTo, int colFrom, int colTo);
+    }
+
+    /**
+     * {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)}, then
+     * {@code epilogue} on each block of C as soon as it is done (see {@link Epilogue}): how a
+     * layer fuses its bias, activation or update into the product instead of a pass of its own.
+     */
+    public static void gemmInto(float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+                                float beta, Tensor c, Epilogue epilogue) {
+        gemmInto(null, alpha, a, transA, b, transB, beta, c, epilogue);
+    }
+
+    /** {@link #gemmInto(float, Tensor, boolean, Tensor, boolean, float, Tensor)} on a given kernel (null: the one for the shape). */
+    static void gemmInto(Gemm given, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
                          float beta, Tensor c) {
+        gemmInto(given, alpha, a, transA, b, transB, beta, c, null);
+    }
+
+    private static void gemmInto(Gemm given, float alpha, Tensor a, boolean transA, Tensor b, boolean transB,
+                                 float beta, Tensor c, Epilogue epilogue) {
         int m = transA ? a.cols() : a.rows();
         int k = transA ? a.rows() : a.cols();
         int kb = transB ? b.cols() : b.rows();
@@ -301,8 +446,12 @@ public final class Blas {
             } else {
                 c.scaleInPlace(beta);
             }
+            if (epilogue != null) {
+                epilogue.apply(0, m, 0, n);
+            }
             return;
         }
+        Gemm gemm = given != null ? given : kernelFor(transA, transB, m, n, k);
         int lda = a.cols(), ldb = b.cols(), ldc = n;
         long work = (long) m * n * k;
         // Split the longer side of C: rows of op(A) for tall products, columns of op(B) for wide
@@ -310,8 +459,16 @@ public final class Blas {
         // single-threaded product, so B (or A) is packed once per part, not once per tile.
         boolean byColumns = n > m;
         int parts = (int) Math.max(1, Math.min(Integer.MAX_VALUE, work / MIN_WORK_PER_THREAD));
-        Parallel.forRange(byColumns ? n : m, byColumns ? 16 : 8, parts, (from, to) ->
-                part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to));
+        Parallel.forRange(byColumns ? n : m, byColumns ? 16 : 8, parts, (from, to) -> {
+            part(gemm, byColumns, alpha, a, transA, lda, b, transB, ldb, beta, c, ldc, m, n, k, from, to);
+            if (epilogue != null) {
+                if (byColumns) {
+                    epilogue.apply(0, m, from, to);
+                } else {
+                    epilogue.apply(from, to, 0, n);
+                }
+            }
+        });
     }
 
     /** One part of C: rows or columns {@code [from, to)}. */

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import io.ringtmp.tensor.internal.NativeBlasLibrary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The backend is chosen once per process, so each case runs a child JVM with its own flags and
@@ -105,9 +106,21 @@ class BlasChoiceTest {
     void openBlas_isFoundByItsOwnName_andUsed() throws Exception {
         assertTrue(openBlasInstalled(), "libopenblas.so.0 is missing: install libopenblas0-pthread "
                 + "(./ringtmp test does so as root)");
-        String out = run(true);
+        String out = run(false);
         assertTrue(out.contains("backend=NATIVE"), out);
         String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
         assertTrue(line.matches("BLAS: OpenBLAS [0-9.]+.* kernels.*\\(/\\S*libopenblas\\S*\\.so, through netlib's JNI\\).*"), line);
+    }
+
+    @Test
+    void openBlasAndVectorModule_chooseTheKernelPerShape_namingBothAndTheCacheFile(@TempDir Path dir) throws Exception {
+        assertTrue(openBlasInstalled(), "libopenblas.so.0 is missing: install libopenblas0-pthread "
+                + "(./ringtmp test does so as root)");
+        Path cache = dir.resolve("kernels.txt");
+        String out = run(true, "-Dringtmp.kernelCache=" + cache);
+        assertTrue(out.contains("backend=PER_SHAPE"), out);
+        String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        assertTrue(line.matches("BLAS: per product shape the faster of OpenBLAS [0-9.]+.* kernels.*\\(/\\S*libopenblas\\S*\\.so, "
+                + "through netlib's JNI\\) and Java Vector API kernel v\\d+ .*choices in " + java.util.regex.Pattern.quote(cache.toString()) + ".*"), line);
     }
 }

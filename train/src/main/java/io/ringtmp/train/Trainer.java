@@ -77,6 +77,8 @@ public final class Trainer {
         }
         Blas.setThreads(config.threads());
         this.model = spec.build(Rng.derive(config.seed(), "model"));
+        // Time (or read from the cache) every product shape of a step now, before training runs.
+        model.prepareKernels(config.batchSize());
         this.optimizer = Optimizer.create(config.optimizer(), model.parameters());
         // The schedule spans the configured epochs; --max-steps only stops early, it does not reshape the schedule.
         this.schedule = LrSchedule.parse(config.schedule(), config.lr(), (long) config.epochs() * stepsPerEpoch);
@@ -165,8 +167,11 @@ public final class Trainer {
         data.train().gatherInto(permutation, i * b, b, x, y);
         Tensor logits = model.forward(x, acts, true);
         double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / b, dLogits) / b;
-        model.backward(dLogits, acts, false);
-        optimizer.step(schedule.lr(step)); // also zeroes the gradients
+        // The update is fused into the backward pass: each block of a weight gradient is applied
+        // (and zeroed) as soon as its product has written it; bit for bit optimizer.step().
+        Optimizer.Step update = optimizer.begin(schedule.lr(step));
+        model.backward(dLogits, acts, false, update);
+        update.finish();
         step++;
         TrainListener.StepEvent ev = new TrainListener.StepEvent(step, epoch + 1, loss, b, System.nanoTime() - t0);
         for (TrainListener l : listeners) {

@@ -26,7 +26,10 @@ public record PeerCheck(Status status, double measured, double reference, String
         OK,
         /** Below it: no ratio. */
         BELOW,
-        /** No published figure for this command or machine kind: ratios carry a warning. */
+        /**
+         * No published figure for this command or machine kind: the peer's speed cannot be
+         * checked, so no ratio either (a peer at half its speed, as seen here, would double it).
+         */
         UNCHECKED,
         /** The peer produced no figure. */
         FAILED
@@ -40,9 +43,19 @@ public record PeerCheck(Status status, double measured, double reference, String
         return new PeerCheck(s, measured, reference, command, source);
     }
 
-    /** Whether a ratio against this peer figure may be reported. */
+    /** Whether a ratio against this peer figure may be reported: only against a peer checked to run at its real speed. */
     public boolean ratioAllowed() {
-        return status == Status.OK || status == Status.UNCHECKED;
+        return status == Status.OK;
+    }
+
+    /** Why no ratio is reported against this figure, for a line like {@code ring async / DDP: no ratio (...)}; empty when one is. */
+    public String noRatioReason() {
+        return switch (status) {
+            case OK -> "";
+            case BELOW -> "the peer ran below 80% of its published figure";
+            case UNCHECKED -> "the peer's figure could not be checked against a published one: " + source;
+            case FAILED -> "the peer gave no figure";
+        };
     }
 
     /** The measured figure over the reference (NaN without one). */
@@ -58,7 +71,9 @@ public record PeerCheck(Status status, double measured, double reference, String
         String head = "peer pytorch " + label + ": ";
         return switch (status) {
             case FAILED -> head + "no figure (the peer failed)";
-            case UNCHECKED -> String.format(Locale.ROOT, "%s%,.0f samples/s, unchecked: %s", head, measured, source);
+            case UNCHECKED -> String.format(Locale.ROOT, "%s%,.0f samples/s, unchecked: %s; no ratio reported (a peer not known to run "
+                    + "at its real speed proves nothing: add the command's figures to the peer's results.md, or pass --peer-results FILE "
+                    + "with them)", head, measured, source);
             case OK -> String.format(Locale.ROOT, "%s%,.0f samples/s, %.0f%% of its results.md figure %,.0f", head, measured,
                     100 * fraction(), reference);
             case BELOW -> String.format(Locale.ROOT, "%s%,.0f samples/s, %.0f%% of its results.md figure %,.0f: below %.0f%%, no ratio "

@@ -30,11 +30,16 @@ class PeerCheckTest {
     }
 
     @Test
-    void noReference_unchecked_ratioAllowedWithTheReason() {
+    void noReference_unchecked_noRatioAndTheReason() {
         PeerCheck c = PeerCheck.of("ddp_allreduce.py --procs 4", 5000, Double.NaN, "results.md has no row for ddp_allreduce.py --procs 4");
         assertEquals(PeerCheck.Status.UNCHECKED, c.status());
-        assertTrue(c.ratioAllowed());
-        assertTrue(c.line("DDP 4").endsWith("5,000 samples/s, unchecked: results.md has no row for ddp_allreduce.py --procs 4"), c.line("DDP 4"));
+        assertFalse(c.ratioAllowed(), "an unchecked peer may be running at half its speed");
+        assertTrue(c.line("DDP 4").contains("5,000 samples/s, unchecked: results.md has no row for ddp_allreduce.py --procs 4; "
+                + "no ratio reported"), c.line("DDP 4"));
+        assertTrue(c.line("DDP 4").contains("--peer-results FILE"), "says how to give it a figure: " + c.line("DDP 4"));
+        assertEquals("the peer's figure could not be checked against a published one: results.md has no row for ddp_allreduce.py --procs 4",
+                c.noRatioReason());
+        assertEquals("", PeerCheck.of("w", 9000, 10000, "results.md").noRatioReason());
         assertNull(c.toMap().get("fractionOfReference"));
     }
 

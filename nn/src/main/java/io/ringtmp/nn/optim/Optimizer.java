@@ -1,5 +1,6 @@
 package io.ringtmp.nn.optim;
 
+import io.ringtmp.nn.GradientConsumer;
 import io.ringtmp.nn.Parameter;
 import io.ringtmp.tensor.Parallel;
 import io.ringtmp.tensor.Tensor;
@@ -31,6 +32,8 @@ public final class Optimizer {
     private final List<Parameter> params;
     private final List<Tensor> first;
     private final List<Tensor> second;
+    /** Each parameter's position, by identity (two parameters may be equal as records). */
+    private final java.util.IdentityHashMap<Parameter, Integer> index = new java.util.IdentityHashMap<>();
     private long steps;
 
     private Optimizer(OptimizerConfig config, List<Parameter> params) {
@@ -38,6 +41,9 @@ public final class Optimizer {
         this.params = List.copyOf(params);
         this.first = new ArrayList<>(params.size());
         this.second = new ArrayList<>(params.size());
+        for (int i = 0; i < this.params.size(); i++) {
+            index.put(this.params.get(i), i);
+        }
         boolean needsFirst = config.kind() == OptimizerConfig.Kind.ADAM || config.momentum() > 0;
         for (Parameter p : params) {
             if (needsFirst) {
@@ -68,6 +74,76 @@ public final class Optimizer {
     }
 
     /**
+     * Starts one in-place update with learning rate {@code lr} that the backward pass applies
+     * block by block as each gradient block is final (pass the step to
+     * {@code Sequential.backward(dOut, acts, needInputGrad, step)}), then {@link Step#finish}
+     * updates whatever was not handed over. The new weights, state and consumed gradients are bit
+     * for bit those of {@link #step}: the same arithmetic per element, done while the block of
+     * the gradient is still in cache rather than in a separate pass over all parameters.
+     *
+     * <pre>{@code
+     * Optimizer.Step s = optimizer.begin(lr);
+     * model.backward(dLogits, acts, false, s);
+     * s.finish();
+     * }</pre>
+     * Only where nothing else adds to the gradients before the update (the single-node trainer; not
+     * microbatches that accumulate).
+     */
+    public Step begin(double lr) {
+        steps++;
+        return new Step(lr);
+    }
+
+    /**
+     * One update in progress ({@link #begin}). {@link #consume} may run on several compute
+     * threads at once for disjoint blocks; {@link #consumed} and {@link #finish} on the owner's.
+     */
+    public final class Step implements GradientConsumer {
+        private final double lr;
+        private final boolean[] done = new boolean[params.size()];
+        private boolean finished;
+
+        private Step(double lr) {
+            this.lr = lr;
+        }
+
+        @Override
+        public void consume(Parameter p, int from, int to) {
+            int i = indexOf(p);
+            if (i < 0) {
+                return; // not this optimiser's: left in its gradient, as unfused
+            }
+            update(i, null, null, lr, from, to);
+        }
+
+        @Override
+        public void consumed(Parameter p) {
+            int i = indexOf(p);
+            if (i >= 0) {
+                done[i] = true;
+            }
+        }
+
+        /** Updates every parameter the backward pass did not hand over, as {@link #step} would. */
+        public void finish() {
+            if (finished) {
+                throw new IllegalStateException("step already finished");
+            }
+            finished = true;
+            for (int i = 0; i < params.size(); i++) {
+                if (!done[i]) {
+                    updateAll(i, null, null, lr);
+                }
+            }
+        }
+    }
+
+    private int indexOf(Parameter p) {
+        Integer i = index.get(p);
+        return i == null ? -1 : i;
+    }
+
+    /**
      * Applies one update with learning rate {@code lr}, reading the weights from {@code from}
      * and writing the new weights to {@code into} (one tensor per parameter, in order, each of
      * its parameter's shape); the parameters' own values are not touched unless they are among
@@ -89,16 +165,26 @@ public final class Optimizer {
             Tensor wOut = into == null ? p.value() : into.get(i);
             p.value().requireSameShape("parameter " + p.name() + " weights to update from", wIn);
             p.value().requireSameShape("parameter " + p.name() + " weights to update into", wOut);
-            Tensor m = first.isEmpty() ? null : first.get(i);
-            Tensor v = second.isEmpty() ? null : second.get(i);
-            // Large parameters are updated by all compute threads: the update is memory-bound.
-            int parts = p.size() >= PARALLEL_MIN ? Integer.MAX_VALUE : 1;
-            Parallel.forRange(p.size(), 1024, parts, (lo, hi) -> {
-                switch (config.kind()) {
-                    case SGD -> sgd(p, wIn, wOut, m, (float) lr, lo, hi);
-                    case ADAM -> adam(p, wIn, wOut, m, v, lr, lo, hi);
-                }
-            });
+            updateAll(i, wIn, wOut, lr);
+        }
+    }
+
+    /** Updates all of parameter {@code i}, large ones on all compute threads (the update is memory-bound). */
+    private void updateAll(int i, Tensor wIn, Tensor wOut, double lr) {
+        int parts = params.get(i).size() >= PARALLEL_MIN ? Integer.MAX_VALUE : 1;
+        Parallel.forRange(params.get(i).size(), 1024, parts, (lo, hi) -> update(i, wIn, wOut, lr, lo, hi));
+    }
+
+    /** Updates elements {@code [lo, hi)} of parameter {@code i} (null weights: the parameter's own). */
+    private void update(int i, Tensor wInOrNull, Tensor wOutOrNull, double lr, int lo, int hi) {
+        Parameter p = params.get(i);
+        Tensor wIn = wInOrNull == null ? p.value() : wInOrNull;
+        Tensor wOut = wOutOrNull == null ? p.value() : wOutOrNull;
+        Tensor m = first.isEmpty() ? null : first.get(i);
+        Tensor v = second.isEmpty() ? null : second.get(i);
+        switch (config.kind()) {
+            case SGD -> sgd(p, wIn, wOut, m, (float) lr, lo, hi);
+            case ADAM -> adam(p, wIn, wOut, m, v, lr, lo, hi);
         }
     }
 

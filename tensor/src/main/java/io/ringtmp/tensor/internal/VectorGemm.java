@@ -41,6 +41,11 @@ public final class VectorGemm implements Gemm {
     static final int MC = 10 * MR;
     /** Columns of B per packed panel (KC x NC floats, 4 MiB at most). Multiple of NR. */
     static final int NC = 2048 / NR * NR;
+    /** Steps of k packed together from a transposed B (PB x NR floats, 8 KiB with AVX-512, stays in L1). */
+    static final int PB = 64;
+
+    /** Bumped whenever the kernel changes, so that cached per-shape timings ({@link KernelChooser}) of the old one are dropped. */
+    static final int VERSION = 4;
 
     private static final ThreadLocal<Workspace> WORKSPACE = ThreadLocal.withInitial(Workspace::new);
 
@@ -49,7 +54,7 @@ public final class VectorGemm implements Gemm {
      * a few hundred times on small matrices, once per process, so that the JIT compiles it with
      * a complete profile. Without this, the first product of a new shape or transpose can hit an
      * uncommon trap: the compiled kernel is thrown away and the Vector API code runs
-     * interpreted (orders of magnitude slower) until it is compiled again. About 0.2 s.
+     * interpreted (orders of magnitude slower) until it is compiled again. About 0.3 s.
      */
     public static void warmUp() {
         synchronized (VectorGemm.class) {
@@ -60,8 +65,14 @@ public final class VectorGemm implements Gemm {
         }
         VectorGemm g = new VectorGemm();
         int[][] shapes = {{MR * 2 + 3, NR * 2 + 5, 37}, {MC + 7, NR * 3, KC + 9}, {MR, NR, 16}};
-        for (int round = 0; round < 60; round++) {
+        // sgemm itself must be called about 5,000 times before the JIT's last tier compiles it
+        // (its Vector API packing runs 10-100x slower below that tier): the small shapes run
+        // often, the one with several blocks (milliseconds at first) every tenth round.
+        for (int round = 0; round < 640; round++) {
             for (int[] sh : shapes) {
+                if (sh == shapes[1] && round % 10 != 0) {
+                    continue;
+                }
                 int m = sh[0], n = sh[1], k = sh[2];
                 float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
                 for (int t = 0; t < 4; t++) {
@@ -129,7 +140,7 @@ public final class VectorGemm implements Gemm {
 
     @Override
     public String description() {
-        return "Java Vector API kernel (" + L * 32 + "-bit, " + MR + "x" + NR + " tile)";
+        return "Java Vector API kernel v" + VERSION + " (" + L * 32 + "-bit, " + MR + "x" + NR + " tile)";
     }
 
     /** C = beta * C, writing zeros (not reading C) when beta is 0. */
@@ -171,10 +182,16 @@ public final class VectorGemm implements Gemm {
                 }
             } else {
                 // op(B)(p, j) = b[j*ldb + p]: each column of the sliver is a contiguous run of b.
-                for (int jj = 0; jj < nr; jj++) {
-                    int src = offB + (jc + jr + jj) * ldb + pc;
-                    for (int p = 0, d = dst + jj; p < kc; p++, d += NR) {
-                        bp[d] = b[src + p];
+                // In steps of PB values of p: a whole sliver (KC x NR floats, 64 KiB) outgrows L1,
+                // and walking one column of it at a time touched every one of its cache lines
+                // once per column (the NT products ran at half the NN rate); PB rows of it stay in L1.
+                for (int p0 = 0; p0 < kc; p0 += PB) {
+                    int pe = Math.min(kc, p0 + PB);
+                    for (int jj = 0; jj < nr; jj++) {
+                        int src = offB + (jc + jr + jj) * ldb + pc;
+                        for (int p = p0, d = dst + p0 * NR + jj; p < pe; p++, d += NR) {
+                            bp[d] = b[src + p];
+                        }
                     }
                 }
                 for (int jj = nr; jj < NR; jj++) {
@@ -291,6 +308,17 @@ public final class VectorGemm implements Gemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+        copyEdge(tile, c, co, ldc, mr, nr, alpha, beta);
+    }
+
+    /**
+     * The part of a spilled edge tile inside C. A method of its own, called from a cold branch so
+     * that the JIT does not inline it: inlined, its loops' profile-based predicates failed
+     * whenever a new edge size came (trap: profile_predicate), and each failure threw away the
+     * compiled {@link #kernel}, whose Vector API code then ran interpreted, 10-100 times slower,
+     * until it was compiled again (seconds on a busy machine).
+     */
+    private static void copyEdge(float[] tile, float[] c, int co, int ldc, int mr, int nr, float alpha, float beta) {
         for (int r = 0; r < mr; r++) {
             int row = co + r * ldc;
             for (int j = 0; j < nr; j++) {
