@@ -24,12 +24,12 @@ print(f"{label:14} exit {s['exitCodes']} final accuracy {acc[-1] if acc else Non
          f" replayed {f.get('stepsReplayed')}" if f else ""))
 PY
 }
-for ref in 1 2; do
+for ref in ${REFS-1 2}; do
   d="$OUT/fault-free-$ref"; rm -rf "$d"
   ./ringtmp "${common[@]}" --runs-dir "$d" > "$d.log" 2>&1 || true
   summarize "$d" "fault-free $ref"
 done
-for seed in $(seq 1 "$seeds"); do
+for seed in ${SEEDS:-$(seq 1 "$seeds")}; do
   d="$OUT/seed-$seed"; rm -rf "$d"
   if [ "$fault" = stop ]; then spec="stop:random+10s"; else spec="kill:random"; fi
   ./ringtmp "${common[@]}" --fault "$spec" --fault-seed "$seed" --runs-dir "$d" > "$d.log" 2>&1 || true

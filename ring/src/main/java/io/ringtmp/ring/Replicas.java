@@ -132,6 +132,13 @@ final class Replicas implements AutoCloseable {
         long bytes = 0;
         int k = 0;
         try {
+            if (total == 0) {
+                // A stage without weights (activations only) still has a replica: one chunk that says so.
+                byte[] header = JSON.writeValueAsBytes(new Chunk(s.owner(), s.step(), s.from(), s.to(), s.optimizerSteps(), null, null, 0, 1));
+                Message m = new Message(MessageKind.REPLICA, ctx.id(), ctx.spec().runId(), s.step(), 0, null, header).withEpoch(epoch);
+                buddy.send(m).join();
+                bytes += m.frameBytes();
+            }
             for (Map.Entry<String, Tensor> e : s.tensors().entrySet()) {
                 Tensor t = e.getValue();
                 for (int off = 0; off < t.size(); off += chunkFloats) {
@@ -214,6 +221,13 @@ final class Replicas implements AutoCloseable {
         String add(Chunk c, Tensor data) {
             if (c.chunks() != first.chunks() || c.from() != first.from() || c.to() != first.to()) {
                 return "chunk headers disagree";
+            }
+            if (c.name() == null) {
+                got++; // the one chunk of a stage without weights
+                return first.chunks() == 1 && data == null ? null : "an empty chunk in a replica of " + first.chunks() + " chunks";
+            }
+            if (c.shape() == null || data == null) {
+                return "chunk of " + c.name() + " without a shape or floats";
             }
             Tensor t = tensors.computeIfAbsent(c.name(), n -> Tensor.zeros(c.shape()));
             if (!Arrays.equals(t.shape(), c.shape())) {

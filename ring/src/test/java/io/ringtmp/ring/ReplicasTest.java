@@ -105,6 +105,18 @@ class ReplicasTest {
     }
 
     @Test
+    void stageWithoutWeights_stillHasAReplica(@TempDir Path dir) throws Exception {
+        StageState empty = new StageState(0, 20, 1, 2, 20, Map.of());
+        Captured link = new Captured();
+        try (Replicas sender = new Replicas(ctx(0, dir.resolve("a")), 7); Replicas buddy = new Replicas(ctx(1, dir.resolve("b")), 7)) {
+            assertTrue(sender.handOff(empty, link, 0));
+            assertEquals(1, link.sent.size(), "one chunk that says there is nothing");
+            buddy.receive(link.sent.get(0));
+            assertNotNull(buddy.replica(0, 20, 1, 2), "a ReLU-only stage can be taken over too");
+        }
+    }
+
+    @Test
     void garbledChunk_dropsItsReplica_withALineNamingTheSender(@TempDir Path dir) throws Exception {
         try (Replicas buddy = new Replicas(ctx(1, dir), 7)) {
             buddy.receive(new Message(MessageKind.REPLICA, 0, 1, 10, 0, Tensor.zeros(3), "not json".getBytes(StandardCharsets.UTF_8)));
