@@ -14,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "blas", mixinStandardHelpOptions = true,
         description = {"Print the BLAS RingTMP uses here: the library file loaded and its kernels, or the Java kernel "
                 + "and why (no OpenBLAS, or a slow native BLAS measured at start-up), and what to install or set for full speed. "
-                + "Where OpenBLAS and the Java Vector API kernel both load, the kernel is chosen per product shape: "
+                + "With -Dringtmp.blas=per-shape (RINGTMP_JAVA_OPTS) the kernel is chosen per product shape: "
                 + "the choices this machine has cached follow, one a line.",
                 "Exit code 0 with OpenBLAS or RingTMP's Vector API kernel, 3 with netlib's slow Java sgemm."})
 public final class BlasCommand implements Callable<Integer> {
@@ -36,7 +36,9 @@ public final class BlasCommand implements Callable<Integer> {
         if (cache != null && forget) {
             System.out.println(Files.deleteIfExists(cache) ? "deleted " + cache : "no " + cache + " to delete");
         }
-        if (time != null) {
+        if (time != null && Blas.backend() != Blas.Backend.PER_SHAPE) {
+            System.out.println("--time: kernels are chosen per shape only with -Dringtmp.blas=per-shape; nothing to time");
+        } else if (time != null) {
             for (int t : threads) {
                 Blas.setThreads(t);
                 for (io.ringtmp.train.Workload w : time) {

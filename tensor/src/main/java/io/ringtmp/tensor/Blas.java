@@ -18,8 +18,10 @@ import java.util.Optional;
 /**
  * The matrix-product facade every layer uses.
  *
- * <p>Where both native OpenBLAS and the Vector API kernel load (the default set-up), the kernel
- * is chosen <em>per product shape</em> ({@link Backend#PER_SHAPE}): a shape's first product
+ * <p>With {@code -D}{@value #PROPERTY}{@code =per-shape} (both native OpenBLAS and the Vector
+ * API kernel must load) the kernel is chosen <em>per product shape</em>
+ * ({@link Backend#PER_SHAPE}; not the default: on a busy machine it was measured slower inside
+ * training than OpenBLAS alone, see docs/benchmarks.md): a shape's first product
  * times both kernels on scratch matrices of that shape and thread count, checks that they
  * agree, and keeps the faster for the rest of the process; the choice is cached per machine in
  * a file ({@link #kernelCacheFile()}, set with {@value #CACHE_PROPERTY}) so that later processes
@@ -34,7 +36,7 @@ import java.util.Optional;
  * only when the {@code jdk.incubator.vector} module is missing (see {@link Backend});
  * {@link #describe()} says which, and every command prints it. The system property
  * {@value #PROPERTY} overrides the choice: {@code native}, {@code java} (the Vector API kernel),
- * {@code netlib-java} or {@code auto} (the default). A forced choice that cannot be honoured
+ * {@code netlib-java}, {@code per-shape} or {@code auto} (the default). A forced choice that cannot be honoured
  * fails the first use of this class with an {@link ExceptionInInitializerError} whose cause
  * says what is missing, rather than quietly running something else. Products are split by rows of C over {@link #threads()}
  * Java threads, each calling a single-threaded kernel, so set {@code OPENBLAS_NUM_THREADS=1}
@@ -99,12 +101,7 @@ public final class Blas {
             case "auto", "" -> {
                 NetlibGemm netlib = loadNetlib();
                 Gemm vector = vectorGemmOrNull();
-                if (netlib.isNative() && netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS && vector != null) {
-                    // Both fast kernels load: which is faster depends on the shape (and on
-                    // OPENBLAS_CORETYPE), so each shape is timed.
-                    gemm = netlib;
-                    backend = Backend.PER_SHAPE;
-                } else if (netlib.isNative() && (netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS || vector == null)) {
+                if (netlib.isNative() && (netlib.library().kind() == NativeBlasLibrary.Kind.OPENBLAS || vector == null)) {
                     gemm = netlib;
                     backend = Backend.NATIVE;
                 } else if (netlib.isNative()) {
@@ -135,6 +132,18 @@ public final class Blas {
                             + "--add-modules=jdk.incubator.vector), so RingTMP's Java kernel is off";
                 }
             }
+            case "per-shape" -> {
+                // Both fast kernels must load: which is faster depends on the shape (and on
+                // OPENBLAS_CORETYPE), so each shape is timed.
+                NetlibGemm netlib = loadNetlib();
+                if (!netlib.isNative() || netlib.library().kind() != NativeBlasLibrary.Kind.OPENBLAS || vectorGemmOrNull() == null) {
+                    throw new IllegalStateException(PROPERTY + "=per-shape needs both OpenBLAS (apt-get install libopenblas0-pthread) "
+                            + "and the jdk.incubator.vector module (--add-modules=jdk.incubator.vector)");
+                }
+                gemm = netlib;
+                backend = Backend.PER_SHAPE;
+                note = "per-shape kernel choice, by -D" + PROPERTY + "=per-shape";
+            }
             case "native" -> {
                 NetlibGemm netlib = loadNetlib();
                 if (!netlib.isNative()) {
@@ -160,7 +169,7 @@ public final class Blas {
                 note = "forced by -D" + PROPERTY + "=netlib-java";
             }
             default -> throw new IllegalArgumentException(PROPERTY + " must be one of auto, native, java, "
-                    + "netlib-java; got '" + System.getProperty(PROPERTY) + "'");
+                    + "netlib-java, per-shape; got '" + System.getProperty(PROPERTY) + "'");
         }
         GEMM = gemm;
         BACKEND = backend;

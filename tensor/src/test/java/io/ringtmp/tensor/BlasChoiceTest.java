@@ -69,6 +69,12 @@ class BlasChoiceTest {
     }
 
     @Test
+    void perShape_withoutTheVectorModule_failsNamingWhatIsMissing() throws Exception {
+        String out = run(false, "-Dringtmp.blas=per-shape");
+        assertTrue(out.contains("failed=") && out.contains("jdk.incubator.vector"), out);
+    }
+
+    @Test
     void forcedNative_withoutNative_failsNamingTheLibrary() throws Exception {
         String out = run(true, "-Dringtmp.blas=native", "-Ddev.ludovic.netlib.blas.allowNative=false");
         assertTrue(out.contains("failed=") && out.contains("libopenblas0-pthread"), out);
@@ -106,18 +112,18 @@ class BlasChoiceTest {
     void openBlas_isFoundByItsOwnName_andUsed() throws Exception {
         assertTrue(openBlasInstalled(), "libopenblas.so.0 is missing: install libopenblas0-pthread "
                 + "(./ringtmp test does so as root)");
-        String out = run(false);
+        String out = run(true);
         assertTrue(out.contains("backend=NATIVE"), out);
         String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
         assertTrue(line.matches("BLAS: OpenBLAS [0-9.]+.* kernels.*\\(/\\S*libopenblas\\S*\\.so, through netlib's JNI\\).*"), line);
     }
 
     @Test
-    void openBlasAndVectorModule_chooseTheKernelPerShape_namingBothAndTheCacheFile(@TempDir Path dir) throws Exception {
+    void perShape_choosesTheKernelPerShape_namingBothAndTheCacheFile(@TempDir Path dir) throws Exception {
         assertTrue(openBlasInstalled(), "libopenblas.so.0 is missing: install libopenblas0-pthread "
                 + "(./ringtmp test does so as root)");
         Path cache = dir.resolve("kernels.txt");
-        String out = run(true, "-Dringtmp.kernelCache=" + cache);
+        String out = run(true, "-Dringtmp.blas=per-shape", "-Dringtmp.kernelCache=" + cache);
         assertTrue(out.contains("backend=PER_SHAPE"), out);
         String line = out.lines().filter(l -> l.startsWith("BLAS: ")).findFirst().orElseThrow(() -> new AssertionError(out));
         assertTrue(line.matches("BLAS: per product shape the faster of OpenBLAS [0-9.]+.* kernels.*\\(/\\S*libopenblas\\S*\\.so, "
