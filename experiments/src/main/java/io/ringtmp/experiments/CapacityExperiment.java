@@ -123,13 +123,18 @@ public final class CapacityExperiment implements Experiment {
             tee.flush();
             emulated &= t.emulated;
             note = t.note;
-            boolean oom = output.toString(StandardCharsets.UTF_8).contains("java.lang.OutOfMemoryError") || t.exitCode == 137;
+            String printed = output.toString(StandardCharsets.UTF_8);
+            // The ring's planner refuses a model that no cut fits into the nodes' budgets (weights,
+            // optimiser state, activations and, with failover on, the replicas): it does not fit either.
+            boolean refused = printed.contains("which no cut into") && printed.contains("fits into the nodes' budgets");
+            boolean oom = printed.contains("java.lang.OutOfMemoryError") || t.exitCode == 137 || refused;
             Map<String, Object> a = new LinkedHashMap<>();
             a.put("width", width);
             a.put("parameters", parameters(depth, width));
             a.put("exitCode", t.exitCode);
             a.put("fits", t.exitCode == 0);
-            a.put("why", t.exitCode == 0 ? "trained " + STEPS + " steps" : oom ? "out of memory" : "exit " + t.exitCode);
+            a.put("why", t.exitCode == 0 ? "trained " + STEPS + " steps" : refused ? "refused by the partitioner: no cut fits the memory budgets"
+                    : oom ? "out of memory" : "exit " + t.exitCode);
             a.put("runDir", t.dir.toString());
             attempts.add(a);
             if (t.exitCode != 0 && !oom) {
