@@ -86,6 +86,9 @@ public final class NodeMetrics implements AutoCloseable {
         return file;
     }
 
+    /** Held while a step's timers are recorded and while a scrape reads them. */
+    private final Object stepLock = new Object();
+
     public MeterRegistry registry() {
         return registry;
     }
@@ -98,7 +101,10 @@ public final class NodeMetrics implements AutoCloseable {
             throw new UncheckedIOException("node " + nodeId + ": cannot serve metrics on " + host + ":" + port + ": " + e.getMessage(), e);
         }
         http.createContext("/metrics", ex -> {
-            byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            byte[] body;
+            synchronized (stepLock) { // a scrape sees whole steps: never one step's idle without its wall time
+                body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+            }
             ex.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
             ex.sendResponseHeaders(200, body.length);
             try (OutputStream os = ex.getResponseBody()) {
@@ -111,11 +117,13 @@ public final class NodeMetrics implements AutoCloseable {
 
     /** Records one step. */
     public void step(Step s) {
-        compute.record(s.computeNs(), TimeUnit.NANOSECONDS);
-        idle.record(s.idleNs(), TimeUnit.NANOSECONDS);
-        send.record(s.sendNs(), TimeUnit.NANOSECONDS);
-        recv.record(s.recvNs(), TimeUnit.NANOSECONDS);
-        wall.record(s.wallNs(), TimeUnit.NANOSECONDS);
+        synchronized (stepLock) {
+            compute.record(s.computeNs(), TimeUnit.NANOSECONDS);
+            idle.record(s.idleNs(), TimeUnit.NANOSECONDS);
+            send.record(s.sendNs(), TimeUnit.NANOSECONDS);
+            recv.record(s.recvNs(), TimeUnit.NANOSECONDS);
+            wall.record(s.wallNs(), TimeUnit.NANOSECONDS);
+        }
         s.bytesSent().forEach((peer, b) -> Counter.builder("ringtmp.bytes.sent").tag("peer", peer.toString()).register(registry).increment(b));
         s.bytesReceived().forEach((peer, b) -> Counter.builder("ringtmp.bytes.received").tag("peer", peer.toString()).register(registry).increment(b));
         Map<String, Object> m = new LinkedHashMap<>();
