@@ -208,6 +208,7 @@ public final class RingProgram implements NodeProgram {
                     ctx.stop().stopForFailedNode(node, "the ring cannot go on: " + u.getMessage());
                     throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
                 }
+                dead.addAll(o.dead()); // a death this node learned of from the token only
                 Membership balanced = opts.rebalance() ? Rebalancer.rebalance(o.next(), s.plan().layerSeconds(), s.plan().speeds()) : o.next();
                 stage = restore(o, balanced, repair);
                 Membership before = members;

@@ -55,7 +55,12 @@ final class RingRepair {
      * @throws Membership.Unrecoverable when the ring cannot go on
      */
     Outcome run(Set<Integer> known, Message trigger) throws InterruptedException {
-        adopt(known);
+        // A token may arrive before this node heard of the death it repairs (waiting out its grace
+        // for a silent predecessor, say): its dead set counts from the start, so that this node
+        // never links to a dead node as if it were still a neighbour.
+        Set<Integer> start = new TreeSet<>(known);
+        start.addAll(deadNamedBy(trigger));
+        adopt(start);
         boolean started = false;
         Message msg = trigger;
         while (true) {
@@ -118,6 +123,23 @@ final class RingRepair {
                 default -> { }
             }
         }
+    }
+
+    /** The dead nodes a repair token of the next epoch names, of this ring's members; none for any other message. */
+    private Set<Integer> deadNamedBy(Message trigger) {
+        Set<Integer> out = new TreeSet<>();
+        if (trigger == null) {
+            return out;
+        }
+        RingControl c = RingControl.CODEC.decode(trigger);
+        List<Integer> named = c instanceof RingControl.Repair t && t.epoch() == prev.epoch() + 1 ? t.dead()
+                : c instanceof RingControl.Resume r && r.epoch() == prev.epoch() + 1 ? r.dead() : List.of();
+        for (int n : named) {
+            if (prev.contains(n)) {
+                out.add(n);
+            }
+        }
+        return out;
     }
 
     private static boolean isRepairMessage(Message x) {
