@@ -80,6 +80,11 @@ public final class FailureDetector {
         }
     }
 
+    /** Forgets that {@code peer} failed (it rejoined the run): {@link #watch} watches it again. */
+    public void readmit(int peer) {
+        failed.remove(peer);
+    }
+
     /** Stops watching {@code peer} (it said goodbye). */
     public void forget(int peer) {
         lastHeard.remove(peer);

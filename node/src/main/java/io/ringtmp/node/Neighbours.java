@@ -20,4 +20,11 @@ public interface Neighbours {
 
     /** Stops sending heartbeats to {@code peer} and watching it (it left the membership). */
     void drop(int peer);
+
+    /**
+     * Takes failed-over {@code peer} back (it rejoins the run): its frames are delivered again
+     * instead of being answered with {@code failed N}, and its failure is news again. Returns
+     * once any answer already under way has been sent.
+     */
+    void readmit(int peer);
 }

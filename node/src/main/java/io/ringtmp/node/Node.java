@@ -61,6 +61,8 @@ public final class Node implements AutoCloseable {
      * ({@code failed N}); they stop too and pass it on, so every node of the ring learns of it.
      */
     static final String FAILED = "failed ";
+    /** {@code joins N}: failed-over node N asks to rejoin (from N itself, or passed on). */
+    static final String JOINS = "joins ";
 
     private final ClusterSpec spec;
     private final int id;
@@ -78,6 +80,9 @@ public final class Node implements AutoCloseable {
     private final java.util.Set<Integer> neighbours = new java.util.concurrent.CopyOnWriteArraySet<>();
     /** The nodes known to have failed whose failure the program took over (each reported to it once). */
     private final java.util.Set<Integer> knownDead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Failed-over nodes whose request to rejoin the program took: their control messages are delivered. */
+    private final java.util.Set<Integer> rejoining = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean askedToRejoin = new java.util.concurrent.atomic.AtomicBoolean();
     /** The links the program sees, by peer: the first ones, and those {@link Neighbours#connect} added. */
     private final Map<Integer, Link> programLinks = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<Integer, Long> toldFailedAt = new java.util.concurrent.ConcurrentHashMap<>();
@@ -138,8 +143,15 @@ public final class Node implements AutoCloseable {
             @Override
             public void onMessage(Message m) {
                 if (knownDead.contains(m.sender())) {
-                    toldFailed(m.sender()); // a failed-over node come back: nothing of it enters the run
-                    return;
+                    if (m.kind() == MessageKind.NODE && (JOINS + m.sender()).equals(wordOf(m))) {
+                        onJoinsWord(m.sender(), m.sender()); // it asks to rejoin; until it is taken back it stays out
+                        return;
+                    }
+                    if (!(m.kind() == MessageKind.CONTROL && rejoining.contains(m.sender()))) {
+                        toldFailed(m.sender()); // a failed-over node come back: nothing of it enters the run
+                        return;
+                    }
+                    // A rejoining node's control message (the membership token it passes on) goes to the program.
                 }
                 FailureDetector d = detector;
                 if (d != null) {
@@ -242,6 +254,11 @@ public final class Node implements AutoCloseable {
                     @Override
                     public Link connect(int peer) {
                         return connectNeighbour(peer);
+                    }
+
+                    @Override
+                    public void readmit(int peer) {
+                        readmitPeer(peer);
                     }
 
                     @Override
@@ -349,9 +366,17 @@ public final class Node implements AutoCloseable {
      * error ({@code abort-error}).
      */
     private void onNodeWord(Message m, FailureDetector d) {
-        String word = m.bytes() == null ? "" : new String(m.bytes(), StandardCharsets.US_ASCII);
+        String word = wordOf(m);
         if (word.startsWith(FAILED)) {
             onFailedWord(m.sender(), word.substring(FAILED.length()), d);
+            return;
+        }
+        if (word.startsWith(JOINS)) {
+            try {
+                onJoinsWord(Integer.parseInt(word.substring(JOINS.length())), m.sender());
+            } catch (NumberFormatException e) {
+                log.println("ignored a malformed node word from node " + m.sender() + ": " + word);
+            }
             return;
         }
         if (d != null) {
@@ -362,6 +387,32 @@ public final class Node implements AutoCloseable {
             case ABORT -> stop.stop("neighbour " + m.sender() + " stopped early", false);
             case ABORT_AFTER_ERROR -> stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
             default -> log.println("ignored an unknown node word from node " + m.sender() + ": " + word);
+        }
+    }
+
+    private static String wordOf(Message m) {
+        return m.bytes() == null ? "" : new String(m.bytes(), StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Failed-over node {@code node} asks to rejoin (itself, or neighbour {@code reporter} passes
+     * its word on): when the program takes it as news, the word goes on to the other neighbours.
+     */
+    private void onJoinsWord(int node, int reporter) {
+        NodeProgram p = program;
+        if (node == id || !spec.hasNode(node) || p == null || !p.onRejoin(node, reporter)) {
+            return;
+        }
+        rejoining.add(node);
+        log.println("node " + node + " asks to rejoin" + (reporter == node ? "" : " (reported by neighbour " + reporter + ")"));
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("node", node);
+        f.put("reportedBy", reporter);
+        metrics.event("rejoin-asked", f);
+        for (int peer : neighbours) {
+            if (peer != reporter && peer != node) {
+                heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, JOINS + node)));
+            }
         }
     }
 
@@ -380,6 +431,17 @@ public final class Node implements AutoCloseable {
         }
         if (node == id) {
             if (stop.stopped()) {
+                return;
+            }
+            NodeProgram p = program;
+            if (p == null) {
+                return; // the word comes again once the program exists, and the program decides
+            }
+            if (p.rejoins(reporter)) {
+                if (askedToRejoin.compareAndSet(false, true)) {
+                    log.println("node " + id + ": the others went on without this node (neighbour " + reporter + " says so): asking to rejoin");
+                }
+                heartbeats.execute(() -> transport.link(reporter).ifPresent(l -> sendWord(l, JOINS + id)));
                 return;
             }
             String why = "node " + reporter + " says the others declared this node failed and went on without it (paused or cut off "
@@ -450,6 +512,28 @@ public final class Node implements AutoCloseable {
         }
         toldFailedAt.put(peer, now);
         heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + peer)));
+    }
+
+    /** {@link Neighbours#readmit}: on the heartbeat thread, after any {@code failed N} answer already queued there. */
+    private void readmitPeer(int peer) {
+        try {
+            heartbeats.submit(() -> readmitNow(peer)).get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new StoppedException("interrupted while taking node " + peer + " back");
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            readmitNow(peer);
+        }
+    }
+
+    private void readmitNow(int peer) {
+        knownDead.remove(peer);
+        rejoining.remove(peer);
+        toldFailedAt.remove(peer);
+        FailureDetector d = detector;
+        if (d != null) {
+            d.readmit(peer);
+        }
     }
 
     /** {@link Neighbours#connect}: links to {@code peer} and watches it. */

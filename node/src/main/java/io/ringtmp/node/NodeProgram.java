@@ -42,6 +42,27 @@ public interface NodeProgram {
     }
 
     /**
+     * Told, by neighbour {@code reportedBy}, that the others declared this node failed and went on
+     * without it (on a transport thread; must not block). Returns whether the program asks to
+     * rejoin: then the node answers {@code joins N} and goes on; by default it does not, and the
+     * node leaves with exit 4. The word comes again while the node stays out (at most once a
+     * second per neighbour), so the program may be asked several times.
+     */
+    default boolean rejoins(int reportedBy) {
+        return false;
+    }
+
+    /**
+     * Told that failed-over node {@code node} asks to rejoin: by the node itself
+     * ({@code reportedBy == node}) or by neighbour {@code reportedBy} passing its word on (on a
+     * transport thread; must not block). Returns whether this is news the program takes: then the
+     * node passes {@code joins N} on to its other neighbours. By default it is not.
+     */
+    default boolean onRejoin(int node, int reportedBy) {
+        return false;
+    }
+
+    /**
      * How long this node waits, after its own detector declared neighbour {@code peer} failed,
      * before it acts on it (called on the heartbeat thread; must not block). Within that time a
      * {@code failed} word from elsewhere settles it: another node's report of {@code peer}, or

@@ -128,6 +128,39 @@ record Membership(long epoch, List<Integer> members, List<Integer> cuts) {
         return new Membership(epoch + 1, ids, cs);
     }
 
+    /**
+     * This membership with the nodes of {@code joined} back in it (same epoch: {@link #without}
+     * counts the change): each at its place in ring order (ascending ids), with no layers yet (an
+     * empty range at the cut between its neighbours), for {@link Rebalancer} to fill from them.
+     * Nodes already members are left as they are.
+     */
+    Membership with(Set<Integer> joined) {
+        List<Integer> ids = new ArrayList<>(members);
+        List<Integer> cs = new ArrayList<>(cuts);
+        for (int j : new TreeSet<>(joined)) {
+            if (ids.contains(j)) {
+                continue;
+            }
+            int i = 0;
+            while (i < ids.size() && ids.get(i) < j) {
+                i++;
+            }
+            ids.add(i, j);
+            cs.add(i, cs.get(i));
+        }
+        return new Membership(epoch, ids, cs);
+    }
+
+    /** Whether every member runs at least one layer. */
+    boolean everyMemberHasLayers() {
+        for (int k = 0; k + 1 < cuts.size(); k++) {
+            if (cuts.get(k + 1) <= cuts.get(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A repair that cannot be made: the run stops on every node with this reason. */
     static final class Unrecoverable extends RuntimeException {
         Unrecoverable(String reason) {

@@ -6,10 +6,11 @@ import java.util.List;
 /**
  * Re-balances a ring after a takeover: the member that took a dead node's layers over runs two
  * stages' worth, and would halve the ring's speed for the rest of the run. New cuts for the same
- * members minimise the slowest member's time per microbatch, with each cut moving at most into
+ * members minimise the slowest member's time per microbatch, with each cut moving at most across
  * the ranges on either side of it, so that every layer moves to a neighbour or stays (a move is
  * one hop: the layer's state goes over a link the ring has). Among equally fast cuts, the one
- * that moves the fewest layers. A pure function: every survivor computes the same cuts.
+ * that moves the fewest layers. A node that rejoins enters with no layers and takes them from
+ * its neighbours the same way. A pure function: every survivor computes the same cuts.
  */
 final class Rebalancer {
     private Rebalancer() {
@@ -40,7 +41,10 @@ final class Rebalancer {
         }
         best[0][0] = 0;
         for (int k = 1; k <= n; k++) {
-            int lo = k == n ? layers : old.get(k - 1) + 1, hi = k == n ? layers : old.get(k + 1) - 1;
+            // A cut moves at most across the ranges on either side, so that every layer moves one hop
+            // at most (a member may hand all its layers to one neighbour and take others from the
+            // other); every member keeps at least one layer (p < c below).
+            int lo = k == n ? layers : old.get(k - 1), hi = k == n ? layers : old.get(k + 1);
             double speed = speeds.size() > m.members().get(k - 1) ? speeds.get(m.members().get(k - 1)) : 1;
             for (int c = Math.max(lo, 1); c <= hi; c++) {
                 for (int p = 0; p < c; p++) {

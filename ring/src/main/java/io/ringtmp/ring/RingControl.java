@@ -9,8 +9,9 @@ import java.util.List;
 /**
  * The ring's control messages, all travelling from node i to node i+1 (docs/ring.md):
  * {@link Join} and {@link Plan} go round once at start-up, {@link Save} at each checkpoint,
- * {@link Done} at the end. After a node failed, {@link Repair} and {@link Resume} go round the
- * survivors (docs/resilience.md); {@link NodeFailed} is a node's note to itself, never sent.
+ * {@link Done} at the end. After a node failed, or one asked to rejoin, {@link Repair} and
+ * {@link Resume} go round the next membership (docs/resilience.md); {@link NodeFailed},
+ * {@link NodeJoins} and {@link Excluded} are a node's notes to itself, never sent.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({@JsonSubTypes.Type(value = RingControl.Join.class, name = "join"),
@@ -18,6 +19,8 @@ import java.util.List;
         @JsonSubTypes.Type(value = RingControl.Save.class, name = "save"),
         @JsonSubTypes.Type(value = RingControl.Done.class, name = "done"),
         @JsonSubTypes.Type(value = RingControl.NodeFailed.class, name = "node-failed"),
+        @JsonSubTypes.Type(value = RingControl.NodeJoins.class, name = "node-joins"),
+        @JsonSubTypes.Type(value = RingControl.Excluded.class, name = "excluded"),
         @JsonSubTypes.Type(value = RingControl.Repair.class, name = "repair"),
         @JsonSubTypes.Type(value = RingControl.Resume.class, name = "resume")})
 sealed interface RingControl {
@@ -43,24 +46,52 @@ sealed interface RingControl {
     record NodeFailed(int node) implements RingControl {
     }
 
+    /** This node's own note that failed-over node {@code node} asks to rejoin (never on the wire). */
+    record NodeJoins(int node) implements RingControl {
+    }
+
+    /** This node's own note, during start-up, that the ring runs without it: it asks to rejoin (never on the wire). */
+    record Excluded(int reportedBy) implements RingControl {
+    }
+
     /**
-     * The repair token, from the new first member round the survivors: the dead nodes it knows
-     * of, and the steps every member it passed can roll back to (each member keeps those it
-     * holds a snapshot, and where it takes layers over, a replica, of).
+     * The repair token, from the first member of the old ring that stays, round the next
+     * membership: the dead nodes and the rejoining nodes it knows of, and the steps every member
+     * it passed can roll back to (each member keeps those it holds a snapshot, and where it takes
+     * layers over, a replica, of; a rejoining node holds nothing and keeps them all).
      *
-     * @param epoch the new membership's epoch
+     * @param epoch  the new membership's epoch
+     * @param joined failed-over nodes that come back
+     * @param base   to a rejoining node only: the ring it joins (else null)
      */
-    record Repair(long epoch, List<Integer> dead, List<Long> steps) implements RingControl {
+    record Repair(long epoch, List<Integer> dead, List<Integer> joined, List<Long> steps, Base base) implements RingControl {
         public Repair {
             dead = List.copyOf(dead);
+            joined = List.copyOf(joined);
             steps = List.copyOf(steps);
         }
     }
 
-    /** The first member's decision, passed round: the ring goes on from {@code step} without {@code dead}. */
-    record Resume(long epoch, List<Integer> dead, long step) implements RingControl {
+    /** The first member's decision, passed round: the ring goes on from {@code step} without {@code dead}, with {@code joined}. */
+    record Resume(long epoch, List<Integer> dead, List<Integer> joined, long step) implements RingControl {
         public Resume {
             dead = List.copyOf(dead);
+            joined = List.copyOf(joined);
+        }
+    }
+
+    /**
+     * What a rejoining node needs of the ring it joins, which it missed: the membership before the
+     * change and the start-up's plan.
+     */
+    record Base(long epoch, List<Integer> members, List<Integer> cuts, RingPlan plan, long modelParameters) {
+        public Base {
+            members = List.copyOf(members);
+            cuts = List.copyOf(cuts);
+        }
+
+        Membership membership() {
+            return new Membership(epoch, members, cuts);
         }
     }
 

@@ -75,6 +75,9 @@ public final class RingProgram implements NodeProgram {
     private final RingOptions opts;
     private final Inbox inbox;
     private final java.util.Set<Integer> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Failed-over nodes that asked to rejoin and are not back yet. */
+    private final java.util.Set<Integer> joining = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.concurrent.atomic.AtomicBoolean excluded = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile StageLoop loop;
     /** Snapshots and neighbours' replicas (null with failover off); made at once: a neighbour may stream before this node's ring runs. */
     private final Replicas replicas;
@@ -133,6 +136,33 @@ public final class RingProgram implements NodeProgram {
     }
 
     /**
+     * Restarted after the others failed this node over (told so during start-up, with failover on):
+     * it asks to rejoin, and its start-up turns into the rejoin. Once it runs, a node told so was
+     * paused or cut off past the failure timeout and leaves: its state is stale.
+     */
+    @Override
+    public boolean rejoins(int reportedBy) {
+        if (replicas == null || running) {
+            return false;
+        }
+        if (excluded.compareAndSet(false, true)) {
+            inbox.add(RingControl.CODEC.message(ctx.id(), ctx.spec().runId(), new RingControl.Excluded(reportedBy)));
+        }
+        return true;
+    }
+
+    /** A failed-over node asks to rejoin: news when this ring runs without it; the feeder takes it at its next replica point. */
+    @Override
+    public boolean onRejoin(int node, int reportedBy) {
+        Membership m = members;
+        if (replicas == null || !running || m == null || m.contains(node) || !joining.add(node)) {
+            return false;
+        }
+        inbox.add(RingControl.CODEC.message(ctx.id(), ctx.spec().runId(), new RingControl.NodeJoins(node)));
+        return true;
+    }
+
+    /**
      * A member that finds its predecessor silent waits a failure timeout for the rest of the ring
      * to settle it: when the predecessor died, the predecessor's own predecessor reports it at once
      * and the word comes round; when only the link between them was cut, the predecessor reports
@@ -150,16 +180,41 @@ public final class RingProgram implements NodeProgram {
 
     @Override
     public boolean run() throws InterruptedException {
-        RingStartup.Started s = new RingStartup(ctx, inbox, config, opts).run();
-        if (s == null) {
-            return false;
-        }
         java.nio.file.Path checkpointDir = TrainingOptions.checkpointDir(ctx.spec());
-        members = Membership.initial(s.plan().cuts());
-        Stage stage = s.stage();
-        TrainTest data = s.data();
-        long start = s.plan().resumeStep();
         Replicas r = replicas;
+        RingPlan plan;
+        long modelParameters;
+        Stage stage;
+        TrainTest data = null;
+        long start;
+        try {
+            RingStartup.Started s = new RingStartup(ctx, inbox, config, opts).run();
+            if (s == null) {
+                return false;
+            }
+            plan = s.plan();
+            modelParameters = s.modelParameters();
+            members = Membership.initial(plan.cuts());
+            stage = s.stage();
+            data = s.data();
+            start = plan.resumeStep();
+        } catch (RingStartup.Rejoin j) {
+            ctx.say(j.getMessage() + ": rejoining it at its next replica point");
+            Message token = inbox.await(x -> x.kind() == MessageKind.CONTROL
+                    && RingControl.CODEC.decode(x) instanceof RingControl.Repair t && t.base() != null);
+            RingControl.Base base = ((RingControl.Repair) RingControl.CODEC.decode(token)).base();
+            plan = base.plan();
+            modelParameters = base.modelParameters();
+            RingRepair repair = new RingRepair(ctx, inbox, r, base.membership(), base);
+            RingRepair.Outcome o = repair.run(java.util.Set.of(), java.util.Set.of(ctx.id()), token);
+            Membership balanced = opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
+            stage = restore(o, balanced, repair);
+            members = balanced;
+            start = o.step();
+            takeoverEvent(base.membership(), o, balanced, o.step());
+            ctx.say("rejoined the ring: " + balanced + "; going on from step " + start + ", this node runs layers [" + balanced.from(ctx.id())
+                    + ", " + balanced.to(ctx.id()) + ")");
+        }
         running = true;
         try {
             while (true) {
@@ -172,9 +227,9 @@ public final class RingProgram implements NodeProgram {
                 }
                 Feeder feeder = pos.first()
                         ? new Feeder(data, config.seed(), opts.microbatches(), opts.microbatchRows(config), config.batchSize(), opts.inflight(),
-                        stage.slotCount(), s.plan(), start, checkpointDir, TrainingOptions.checkpointEvery(ctx.spec()))
+                        stage.slotCount(), plan, start, checkpointDir, TrainingOptions.checkpointEvery(ctx.spec()))
                         : null;
-                loop = new StageLoop(ctx, pos, inbox, config, opts, stage, s.plan(), start, s.modelParameters(), checkpointDir, feeder, r);
+                loop = new StageLoop(ctx, pos, inbox, config, opts, stage, plan, start, modelParameters, checkpointDir, feeder, r);
                 Message trigger;
                 try {
                     loop.run();
@@ -199,17 +254,22 @@ public final class RingProgram implements NodeProgram {
                     trigger = null;
                 }
                 long failedAt = loop.stepsDone();
-                RingRepair repair = new RingRepair(ctx, inbox, r, members);
+                RingControl.Base base = new RingControl.Base(members.epoch(), members.members(), members.cuts(), plan, modelParameters);
+                RingRepair repair = new RingRepair(ctx, inbox, r, members, base);
                 RingRepair.Outcome o;
                 try {
-                    o = repair.run(java.util.Set.copyOf(dead), trigger);
+                    Membership was = members;
+                    o = repair.run(dead.stream().filter(was::contains).collect(java.util.stream.Collectors.toSet()), java.util.Set.copyOf(joining),
+                            trigger); // the nodes of this ring that died: earlier deaths were repaired already
                 } catch (Membership.Unrecoverable u) {
                     int node = dead.isEmpty() ? -1 : dead.iterator().next();
                     ctx.stop().stopForFailedNode(node, "the ring cannot go on: " + u.getMessage());
                     throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
                 }
                 dead.addAll(o.dead()); // a death this node learned of from the token only
-                Membership balanced = opts.rebalance() ? Rebalancer.rebalance(o.next(), s.plan().layerSeconds(), s.plan().speeds()) : o.next();
+                o.joined().forEach(dead::remove); // back in the ring: its next failure is news again
+                joining.removeAll(o.joined());
+                Membership balanced = opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
                 stage = restore(o, balanced, repair);
                 Membership before = members;
                 members = balanced;
@@ -234,6 +294,9 @@ public final class RingProgram implements NodeProgram {
      * re-balance, the layers its neighbours hand it (it hands them theirs first).
      */
     private Stage restore(RingRepair.Outcome o, Membership m, RingRepair repair) throws InterruptedException {
+        if (!m.everyMemberHasLayers()) {
+            throw new Membership.Unrecoverable("the ring " + m + " leaves a member without layers");
+        }
         int id = ctx.id();
         long step = o.step();
         Membership taken = o.next();
@@ -307,22 +370,26 @@ public final class RingProgram implements NodeProgram {
         }
     }
 
+    /** The line and, from the feeder, the event ({@code takeover} after a death, {@code rejoin} when only nodes came back). */
     private void takeoverEvent(Membership before, RingRepair.Outcome o, Membership m, long failedAt) {
         int id = ctx.id();
-        ctx.say("ring repaired without node" + (o.dead().size() > 1 ? "s " : " ") + o.dead() + ": " + m + "; going on from step " + o.step()
-                + (m.from(id) != before.from(id) || m.to(id) != before.to(id) ? ", this node now runs layers [" + m.from(id) + ", " + m.to(id) + ")"
+        String change = (o.dead().isEmpty() ? "ring changed" : "ring repaired without node" + (o.dead().size() > 1 ? "s " : " ") + o.dead())
+                + (o.joined().isEmpty() ? "" : ", with node" + (o.joined().size() > 1 ? "s " : " ") + o.joined() + " back");
+        ctx.say(change + ": " + m + "; going on from step " + o.step()
+                + (!before.contains(id) || m.from(id) != before.from(id) || m.to(id) != before.to(id) ? ", this node now runs layers [" + m.from(id) + ", " + m.to(id) + ")"
                 : ""));
         if (m.first() != id) {
             return; // one event per repair, from the feeder, so that a report sums each once
         }
         java.util.Map<String, Object> f = new java.util.LinkedHashMap<>();
         f.put("failed", o.dead());
+        f.put("joined", o.joined());
         f.put("epoch", m.epoch());
         f.put("members", m.members());
         f.put("cuts", m.cuts());
         f.put("rollbackStep", o.step());
         f.put("replayedSteps", Math.max(0, failedAt - o.step()));
-        ctx.metrics().event("takeover", f);
+        ctx.metrics().event(o.dead().isEmpty() ? "rejoin" : "takeover", f);
     }
 
     /** Floats per replica chunk: within the transport's message limit, at most 1 MiB. */

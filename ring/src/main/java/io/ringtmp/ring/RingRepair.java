@@ -12,38 +12,48 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The survivors' agreement after nodes failed, with no coordinator: each survivor computes the
- * next {@link Membership} from the dead nodes it knows of, links to its new neighbours, and the
- * new first member sends a {@link RingControl.Repair} token round. Each member adds the dead
- * nodes it knows of and keeps, of the token's steps, those it can roll back to (it holds its own
- * snapshot of them, and the replica of each range it takes over). When the token comes back
- * with the dead set it left with, the first member picks the newest step left and sends
- * {@link RingControl.Resume} round; a token that comes back with more dead nodes starts a new
- * round. News of another death during a repair starts it again. A dead set the ring cannot
- * survive (a dead node whose buddy died too) ends the run ({@link Membership.Unrecoverable}).
+ * The members' agreement on a new membership, with no coordinator: after nodes failed, or when
+ * failed-over nodes ask to rejoin. Each member computes the next {@link Membership} from the dead
+ * and rejoining nodes it knows of, links to its new neighbours, and the starter (the first member
+ * of the old ring that stays) sends a {@link RingControl.Repair} token round the next ring. Each
+ * member adds the dead and rejoining nodes it knows of and keeps, of the token's steps, those it
+ * can roll back to (it holds its own snapshot of them, and the replica of each range it takes
+ * over; a rejoining node holds nothing and keeps them all). When the token comes back with the
+ * sets it left with, the starter picks the newest step left and sends {@link RingControl.Resume}
+ * round; a token that comes back with more starts a new round. News of another death during a
+ * repair starts it again. A dead set the ring cannot survive (a dead node whose buddy died too)
+ * ends the run ({@link Membership.Unrecoverable}). A rejoining node learns the ring it joins from
+ * the {@link RingControl.Base} its predecessor attaches to the token.
  *
  * <p>Threads: the node's main thread; it reads only the inbox (other messages wait there for
  * the next stage loop).
  */
 final class RingRepair {
     /** The ring after the repair and the step it goes on from. */
-    record Outcome(Membership next, long step, List<Integer> dead) {
+    record Outcome(Membership next, long step, List<Integer> dead, List<Integer> joined) {
     }
 
     private final NodeContext ctx;
     private final Inbox inbox;
     private final Replicas replicas;
     private final Membership prev;
+    private final RingControl.Base base;
     private final int me;
     private final TreeSet<Integer> dead = new TreeSet<>();
+    private final TreeSet<Integer> joined = new TreeSet<>();
     private Membership next;
     private Link successor;
 
-    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, Membership prev) {
+    /**
+     * @param prev the ring before the change
+     * @param base the ring before the change with the plan, for a rejoining successor
+     */
+    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, Membership prev, RingControl.Base base) {
         this.ctx = ctx;
         this.inbox = inbox;
         this.replicas = replicas;
         this.prev = prev;
+        this.base = base;
         this.me = ctx.id();
     }
 
@@ -51,26 +61,28 @@ final class RingRepair {
      * Runs the repair.
      *
      * @param known   the dead nodes known now
+     * @param joining the failed-over nodes known to ask to rejoin
      * @param trigger the message that started it (a note or a token), handled first; may be null
      * @throws Membership.Unrecoverable when the ring cannot go on
      */
-    Outcome run(Set<Integer> known, Message trigger) throws InterruptedException {
+    Outcome run(Set<Integer> known, Set<Integer> joining, Message trigger) throws InterruptedException {
         // A token may arrive before this node heard of the death it repairs (waiting out its grace
-        // for a silent predecessor, say): its dead set counts from the start, so that this node
+        // for a silent predecessor, say): its sets count from the start, so that this node
         // never links to a dead node as if it were still a neighbour.
-        Set<Integer> start = new TreeSet<>(known);
-        start.addAll(deadNamedBy(trigger));
-        adopt(start);
+        Set<Integer> d0 = new TreeSet<>(known);
+        Set<Integer> j0 = new TreeSet<>(joining);
+        namedBy(trigger, d0, j0);
+        adopt(d0, j0);
         boolean started = false;
         Message msg = trigger;
         while (true) {
-            if (next.first() == me && !started) {
+            if (starter() == me && !started) {
                 started = true;
                 if (next.size() == 1) {
                     long r = newest(available(), "this node alone");
-                    return new Outcome(next, r, List.copyOf(dead));
+                    return new Outcome(next, r, List.copyOf(dead), List.copyOf(joined));
                 }
-                send(new RingControl.Repair(next.epoch(), List.copyOf(dead), available()));
+                send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), available(), null));
             }
             if (msg == null) {
                 msg = inbox.await(x -> x.kind() == MessageKind.CONTROL && isRepairMessage(x));
@@ -79,85 +91,130 @@ final class RingRepair {
             msg = null;
             switch (c) {
                 case RingControl.NodeFailed f -> {
-                    if (!dead.contains(f.node()) && prev.contains(f.node())) {
+                    if (!dead.contains(f.node()) && (prev.contains(f.node()) || joined.contains(f.node()))) {
                         Set<Integer> d = new TreeSet<>(dead);
                         d.add(f.node());
-                        adopt(d);
-                        started = false; // the first member (maybe another one now) starts again
+                        adopt(d, joined);
+                        started = false; // the starter (maybe another one now) starts again
+                    }
+                }
+                case RingControl.NodeJoins j -> {
+                    if (!joined.contains(j.node()) && !prev.contains(j.node())) {
+                        Set<Integer> jn = new TreeSet<>(joined);
+                        jn.add(j.node());
+                        adopt(dead, jn);
+                        started = false;
                     }
                 }
                 case RingControl.Repair t -> {
                     if (t.epoch() != next.epoch()) {
                         break; // a token of another repair
                     }
-                    if (!dead.containsAll(t.dead())) {
+                    if (!dead.containsAll(t.dead()) || !joined.containsAll(t.joined())) {
                         Set<Integer> d = new TreeSet<>(dead);
                         d.addAll(t.dead());
-                        adopt(d);
+                        Set<Integer> jn = new TreeSet<>(joined);
+                        jn.addAll(t.joined());
+                        adopt(d, jn);
                         started = false;
                     }
-                    if (next.first() == me) {
-                        if (new TreeSet<>(t.dead()).equals(dead)) {
-                            long r = newest(t.steps(), "every survivor");
-                            send(new RingControl.Resume(next.epoch(), List.copyOf(dead), r));
+                    if (starter() == me) {
+                        if (new TreeSet<>(t.dead()).equals(dead) && new TreeSet<>(t.joined()).equals(joined)) {
+                            long r = newest(t.steps(), "every member");
+                            send(new RingControl.Resume(next.epoch(), List.copyOf(dead), List.copyOf(joined), r));
                             inbox.await(x -> x.kind() == MessageKind.CONTROL && RingControl.CODEC.decode(x) instanceof RingControl.Resume);
-                            return new Outcome(next, r, List.copyOf(dead));
+                            return new Outcome(next, r, List.copyOf(dead), List.copyOf(joined));
                         }
-                        // A round that left before this node knew of every death: the newer round decides.
+                        // A round that left before this node knew of every change: the newer round decides.
                     } else {
                         List<Long> steps = new ArrayList<>(t.steps());
-                        steps.retainAll(available());
-                        send(new RingControl.Repair(next.epoch(), List.copyOf(dead), steps));
+                        if (prev.contains(me)) {
+                            steps.retainAll(available());
+                        }
+                        send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), steps, null));
                     }
                 }
                 case RingControl.Resume r -> {
                     if (r.epoch() != next.epoch()) {
                         break; // a token of another repair
                     }
-                    if (!new TreeSet<>(r.dead()).equals(dead)) {
-                        adopt(new TreeSet<>(r.dead()));
+                    if (!new TreeSet<>(r.dead()).equals(dead) || !new TreeSet<>(r.joined()).equals(joined)) {
+                        adopt(new TreeSet<>(r.dead()), new TreeSet<>(r.joined()));
                     }
                     send(r);
-                    return new Outcome(next, r.step(), List.copyOf(dead));
+                    return new Outcome(next, r.step(), List.copyOf(dead), List.copyOf(joined));
                 }
                 default -> { }
             }
         }
     }
 
-    /** The dead nodes a repair token of the next epoch names, of this ring's members; none for any other message. */
-    private Set<Integer> deadNamedBy(Message trigger) {
-        Set<Integer> out = new TreeSet<>();
+    /** The dead and rejoining nodes a token of the next epoch names, added to {@code d} and {@code j}; none for any other message. */
+    private void namedBy(Message trigger, Set<Integer> d, Set<Integer> j) {
         if (trigger == null) {
-            return out;
+            return;
         }
         RingControl c = RingControl.CODEC.decode(trigger);
-        List<Integer> named = c instanceof RingControl.Repair t && t.epoch() == prev.epoch() + 1 ? t.dead()
-                : c instanceof RingControl.Resume r && r.epoch() == prev.epoch() + 1 ? r.dead() : List.of();
-        for (int n : named) {
-            if (prev.contains(n)) {
-                out.add(n);
-            }
+        if (c instanceof RingControl.Repair t && t.epoch() == prev.epoch() + 1) {
+            d.addAll(t.dead());
+            j.addAll(t.joined());
+        } else if (c instanceof RingControl.Resume r && r.epoch() == prev.epoch() + 1) {
+            d.addAll(r.dead());
+            j.addAll(r.joined());
+        } else if (c instanceof RingControl.NodeJoins n) {
+            j.add(n.node());
         }
-        return out;
+        j.removeIf(prev::contains);
+        d.removeIf(n -> !prev.contains(n) && !j.contains(n));
     }
 
     private static boolean isRepairMessage(Message x) {
         RingControl c = RingControl.CODEC.decode(x);
-        return c instanceof RingControl.NodeFailed || c instanceof RingControl.Repair || c instanceof RingControl.Resume;
+        return c instanceof RingControl.NodeFailed || c instanceof RingControl.NodeJoins || c instanceof RingControl.Repair
+                || c instanceof RingControl.Resume;
     }
 
-    /** Takes {@code d} as the dead set: computes the next membership and links to the new neighbours. */
-    private void adopt(Set<Integer> d) {
+    /** The member that sends the token: the first of the next ring that was in the old one. */
+    private int starter() {
+        for (int n : next.members()) {
+            if (prev.contains(n)) {
+                return n;
+            }
+        }
+        throw new Membership.Unrecoverable("no member of " + prev + " is left in " + next);
+    }
+
+    /**
+     * Takes {@code d} as the dead set and {@code j} as the rejoining one: computes the next
+     * membership and links to the new neighbours. A rejoining node that cannot be given a layer
+     * (its neighbours hold one each) is left out, by every member alike.
+     */
+    private void adopt(Set<Integer> d, Set<Integer> j) {
         dead.clear();
         dead.addAll(d);
-        next = prev.without(dead);
-        ctx.say("repairing the ring without node" + (dead.size() > 1 ? "s " : " ") + dead + ": " + next);
+        joined.clear();
+        for (int n : j) {
+            if (!dead.contains(n) && !prev.contains(n)) {
+                joined.add(n);
+            }
+        }
+        Membership without = prev.without(dead);
+        next = without.with(joined);
+        if (!joined.isEmpty() && !Rebalancer.rebalance(next, base.plan().layerSeconds(), base.plan().speeds()).everyMemberHasLayers()) {
+            ctx.say("node" + (joined.size() > 1 ? "s " : " ") + joined + " cannot rejoin: no layer can move to them from their neighbours");
+            joined.clear();
+            next = without;
+        }
+        ctx.say((dead.isEmpty() ? "changing the ring" : "repairing the ring without node" + (dead.size() > 1 ? "s " : " ") + dead)
+                + (joined.isEmpty() ? "" : ", with node" + (joined.size() > 1 ? "s " : " ") + joined + " back") + ": " + next);
         if (!next.contains(me)) {
             throw new Membership.Unrecoverable("this node is not in the repaired ring " + next);
         }
         for (int n : dead) {
             ctx.neighbours().drop(n);
+        }
+        for (int n : joined) {
+            ctx.neighbours().readmit(n);
         }
         successor = ctx.neighbours().connect(next.successor(me)); // in a ring of one, itself: the loop's tokens go round it
         ctx.neighbours().connect(next.predecessor(me));
@@ -166,6 +223,9 @@ final class RingRepair {
     /** The steps this node can roll its part of {@link #next} back to: own snapshots, and replicas of the ranges it takes over. */
     private List<Long> available() {
         List<Long> out = new ArrayList<>();
+        if (!prev.contains(me)) {
+            return out; // a rejoining node is never the starter, and keeps the token's steps
+        }
         for (long s : replicas.ownSteps()) {
             boolean all = true;
             for (int[] part : prev.partsOf(me, next)) {
@@ -197,6 +257,9 @@ final class RingRepair {
     }
 
     private void send(RingControl c) {
+        if (c instanceof RingControl.Repair t && joined.contains(next.successor(me))) {
+            c = new RingControl.Repair(t.epoch(), t.dead(), t.joined(), t.steps(), base); // the rejoining successor learns the ring it joins
+        }
         successor.send(RingControl.CODEC.message(me, ctx.spec().runId(), c).withEpoch(next.epoch()));
     }
 }

@@ -27,7 +27,8 @@ import java.util.Map;
  * machine do not disturb each other's measurement) and adds its entry; node 0 decides the
  * {@link RingPlan} ({@link RingPlanner}) and sends it round; each node builds only its own stage
  * (restoring its checkpoint on resume) and passes the plan on. When the plan is back at node 0
- * the ring is complete.
+ * the ring is complete. A node restarted after the others failed it over learns so instead
+ * ({@link Rejoin}) and rejoins the running ring.
  */
 final class RingStartup {
     /** What a node starts training with. */
@@ -144,9 +145,25 @@ final class RingStartup {
         ctx.successor().send(RingControl.CODEC.message(id, ctx.spec().runId(), c));
     }
 
-    /** The next control message of type {@code type} from the predecessor; other messages wait in the inbox. */
+    /**
+     * The next control message of type {@code type} from the predecessor; other messages wait in the inbox.
+     *
+     * @throws Rejoin when the node learns instead that the ring runs without it
+     */
     private <T extends RingControl> T await(Class<T> type) throws InterruptedException {
-        Message m = inbox.await(x -> x.kind() == MessageKind.CONTROL && type.isInstance(RingControl.CODEC.decode(x)));
-        return type.cast(RingControl.CODEC.decode(m));
+        Message m = inbox.await(x -> x.kind() == MessageKind.CONTROL
+                && (type.isInstance(RingControl.CODEC.decode(x)) || RingControl.CODEC.decode(x) instanceof RingControl.Excluded));
+        RingControl c = RingControl.CODEC.decode(m);
+        if (c instanceof RingControl.Excluded e) {
+            throw new Rejoin(e.reportedBy());
+        }
+        return type.cast(c);
+    }
+
+    /** The ring runs already, without this node (restarted after it was failed over): it rejoins instead of starting. */
+    static final class Rejoin extends RuntimeException {
+        Rejoin(int reportedBy) {
+            super("node " + reportedBy + " says the ring runs without this node", null, false, false);
+        }
     }
 }

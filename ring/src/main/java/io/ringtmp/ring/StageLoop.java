@@ -77,6 +77,8 @@ final class StageLoop {
     private long savesReturned = -1;
     private long epochStartNs;
     private long staleDropped;
+    /** The feeder: a failed-over node's request to rejoin, taken at its next replica point (else null). */
+    private Message joinNote;
 
     /**
      * @param pos       where this node sits in the ring now
@@ -184,6 +186,15 @@ final class StageLoop {
                     throw new MembershipChange("node " + f.node() + " failed", msg);
                 }
                 return; // a note of a failure the ring has been repaired from already
+            }
+            if (c instanceof RingControl.NodeJoins j && msg.sender() == id) {
+                if (first && !pos.membership().contains(j.node()) && joinNote == null) {
+                    joinNote = msg; // taken at the next replica point, where every stage holds a snapshot: nothing to replay
+                }
+                return; // the other members learn of it from the feeder's token
+            }
+            if (c instanceof RingControl.Excluded) {
+                return; // a late word of the start-up, when this node asked to rejoin
             }
             long repairEpoch = c instanceof RingControl.Repair r ? r.epoch() : c instanceof RingControl.Resume r ? r.epoch() : -1;
             if (repairEpoch > pos.epoch()) {
@@ -436,6 +447,9 @@ final class StageLoop {
             window.record(stepsDone, stage, outstanding);
             if (replicas != null && stepsDone % opts.replicaEvery() == 0) {
                 snapshot();
+                if (joinNote != null && stepsDone < plan.totalSteps()) {
+                    throw new MembershipChange("a failed-over node rejoins", joinNote);
+                }
             }
         }
     }

@@ -105,6 +105,59 @@ class InProcessFailoverTest {
         }
     }
 
+    /**
+     * Node 2 is killed, the ring goes on without it, node 2 is started afresh with its id and asks
+     * to rejoin: the feeder takes it at its next replica point, node 2 gets layers back from its
+     * neighbours, the ring is four nodes again, and the run still ends with the single-node weights.
+     */
+    @ParameterizedTest(name = "{0}: node {1} killed and restarted")
+    @CsvSource({"gpipe, 2", "1f1b, 0"})
+    void killedNode_restartedWithItsId_rejoins_andTheRunEndsWithTheSingleNodeWeights(String schedule, int victim, @TempDir Path dir)
+            throws Exception {
+        String model = "mlp:20-24-16-12-4";
+        int steps = 600;
+        Path ckpt = dir.resolve("ckpt");
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", schedule);
+        o.put("batch", "32");
+        o.put("microbatches", "4");
+        o.put("epochs", "20");
+        o.put("maxSteps", Integer.toString(steps));
+        o.put("seed", "5");
+        o.put("profile", "estimate");
+        o.put("checkpointDir", ckpt.toString());
+        o.put("replicaEvery", "5");
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
+        try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
+            int feeder = victim == 0 ? 1 : 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ring.events(victim, "step").size() < 12) {
+                assertTrue(System.nanoTime() < deadline, "node " + victim + " never reached step 12:\n" + ring.logs());
+                Thread.sleep(2);
+            }
+            ring.kill(victim);
+            while (ring.events(feeder, "takeover").isEmpty()) {
+                assertTrue(System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(30), "no takeover:\n" + ring.logs());
+                Thread.sleep(10);
+            }
+            ring.restart(victim);
+            List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
+            assertEquals(List.of(0, 0, 0, 0), codes, ring.logs());
+            List<JsonNode> rejoins = ring.events(victim, "rejoin");
+            rejoins.addAll(ring.events(feeder, "rejoin"));
+            assertEquals(1, rejoins.size(), "one rejoin event, from the feeder after it:\n" + ring.logs());
+            JsonNode r = rejoins.get(0);
+            assertEquals(List.of(victim), List.of(r.get("joined").get(0).asInt()));
+            assertEquals(4, r.get("members").size(), r.toString());
+            assertTrue(r.get("rollbackStep").asLong() < steps, "rejoined before the end: " + r + "\n" + ring.logs());
+
+            Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
+            reference.run();
+            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, List.of(0, 1, 2, 3), steps));
+            assertTrue(worst <= 1e-5f, schedule + ", node " + victim + " killed and back: max abs weight difference " + worst + "\n" + ring.logs());
+        }
+    }
+
     /** The survivors' checkpoints of {@code step}, merged: parameter name → values (a taker's holds its merged layers). */
     private static Map<String, float[]> stageWeights(Path ckpt, List<Integer> nodes, long step) {
         Map<String, float[]> w = new HashMap<>();

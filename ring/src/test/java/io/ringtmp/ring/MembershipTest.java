@@ -35,6 +35,19 @@ class MembershipTest {
     }
 
     @Test
+    void with_putsARejoinedNodeBackInRingOrder_withNoLayersYet() {
+        Membership after = four.without(Set.of(1)).with(Set.of(1));
+        assertEquals(1, after.epoch(), "the change is counted once");
+        assertEquals(List.of(0, 1, 2, 3), after.members());
+        assertEquals(List.of(0, 2, 2, 5, 7), after.cuts(), "node 1 enters with [2,2), next to node 2's merged range");
+        assertEquals(List.of(0, 0, 4, 5, 7), four.without(Set.of(0)).with(Set.of(0)).cuts(), "node 0 comes back first, as the feeder");
+        assertEquals(List.of(0, 2, 4, 7, 7), four.without(Set.of(3)).with(Set.of(3)).cuts(), "the last member comes back last");
+        assertEquals(four.members(), four.with(Set.of(2)).members(), "a member is not added twice");
+        assertTrue(four.everyMemberHasLayers());
+        assertTrue(!after.everyMemberHasLayers());
+    }
+
+    @Test
     void partsOf_namesTheRangesATakerRestores() {
         Membership next = four.without(Set.of(1));
         List<int[]> parts = four.partsOf(2, next);

@@ -36,6 +36,25 @@ class RebalancerTest {
     }
 
     @Test
+    void aRejoinedNode_takesLayersFromItsNeighbours_evenWhenOneOfThemHasOnlyOne() {
+        // Node 1 came back with no layers between node 0 ([0, 2)) and node 2 ([2, 6)).
+        Membership joined = Membership.initial(List.of(0, 2, 4, 6, 8)).without(Set.of(1)).with(Set.of(1));
+        Membership r = Rebalancer.rebalance(joined, EQUAL, SPEEDS);
+        assertTrue(r.everyMemberHasLayers(), r.toString());
+        assertEquals(List.of(0, 2, 4, 6, 8), r.cuts(), "back to two layers each");
+        // Node 0 holds a single layer: node 1 takes all of its layers from node 2.
+        Membership lean = new Membership(1, List.of(0, 2, 3), List.of(0, 1, 6, 8)).with(Set.of(1));
+        Membership l = Rebalancer.rebalance(lean, EQUAL, SPEEDS);
+        assertTrue(l.everyMemberHasLayers(), l.toString());
+        assertEquals(1, l.cuts().get(1), "node 0 keeps its one layer: " + l);
+        // Node 0 comes back first: it takes layers from node 1 only.
+        Membership first = Membership.initial(List.of(0, 2, 4, 6, 8)).without(Set.of(0)).with(Set.of(0));
+        Membership f = Rebalancer.rebalance(first, EQUAL, SPEEDS);
+        assertTrue(f.everyMemberHasLayers(), f.toString());
+        assertEquals(List.of(0, 2, 4, 6, 8), f.cuts());
+    }
+
+    @Test
     void balancedAlready_orARingOfOne_staysAsItIs() {
         Membership m = Membership.initial(List.of(0, 3, 6, 8));
         assertSame(m, Rebalancer.rebalance(m, EQUAL, SPEEDS), "3,3,2 is as fast as it gets and moves nothing");

@@ -54,9 +54,12 @@ public final class InProcessCluster implements AutoCloseable {
     private final List<Thread> threads = new ArrayList<>();
     private final List<ByteArrayOutputStream> out = new ArrayList<>();
     private final Integer[] codes;
+    private final InProcessNetwork network = new InProcessNetwork();
+    private final NodeProgram.Factory programs;
 
-    private InProcessCluster(ClusterSpec spec) {
+    private InProcessCluster(ClusterSpec spec, NodeProgram.Factory programs) {
         this.spec = spec;
+        this.programs = programs;
         this.codes = new Integer[spec.size()];
     }
 
@@ -79,12 +82,11 @@ public final class InProcessCluster implements AutoCloseable {
 
     /** Creates every node of {@code spec} with {@code programs} and starts each one's {@code run()} on its thread. */
     public static InProcessCluster start(ClusterSpec spec, NodeProgram.Factory programs) {
-        InProcessCluster c = new InProcessCluster(spec);
-        InProcessNetwork network = new InProcessNetwork();
+        InProcessCluster c = new InProcessCluster(spec, programs);
         for (int id = 0; id < spec.size(); id++) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-            Node n = new Node(spec, id, Time.SYSTEM, log, programs, network.transports());
+            Node n = new Node(spec, id, Time.SYSTEM, log, programs, c.network.transports());
             c.out.add(bytes);
             c.nodes.add(n);
             int i = id;
@@ -133,6 +135,27 @@ public final class InProcessCluster implements AutoCloseable {
     public void kill(int id) {
         nodes.get(id).close();
         threads.get(id).interrupt();
+    }
+
+    /**
+     * Starts node {@code id} afresh, as a process restarted with its id would be, after
+     * {@link #kill} (or after it ended): a new node on the same network, logging on after the old
+     * one's lines; {@link #awaitExitCodes} then reports the new node's exit code.
+     */
+    public void restart(int id) throws InterruptedException {
+        Thread old = threads.get(id);
+        old.join(TimeUnit.SECONDS.toMillis(30));
+        if (old.isAlive()) {
+            throw new AssertionError("node " + id + " is still running:\n" + logs());
+        }
+        PrintStream log = new PrintStream(out.get(id), true, StandardCharsets.UTF_8);
+        log.println("---- restarted ----");
+        Node n = new Node(spec, id, Time.SYSTEM, log, programs, network.transports());
+        nodes.set(id, n);
+        codes[id] = null;
+        Thread t = new Thread(() -> codes[id] = runNode(n, log), "node-" + id);
+        threads.set(id, t);
+        t.start();
     }
 
     /** Every node's output, each line prefixed with its node. */
