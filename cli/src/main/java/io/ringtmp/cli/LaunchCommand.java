@@ -116,7 +116,7 @@ public final class LaunchCommand implements Callable<Integer> {
     String nodeMem;
 
     @Option(names = "--fault", description = "Inject a fault, e.g. kill:2@20s (SIGKILL node 2 20 s after the run's first step), "
-            + "stop:1@15s+10s (SIGSTOP for 10 s), cut:1-2@15s+10s (--emulate: drop every packet between nodes 1 and 2 for 10 s), "
+            + "kill:2@20s+15s (and start it again 15 s later: it rejoins the ring), stop:1@15s+10s (SIGSTOP for 10 s), cut:1-2@15s+10s (--emulate: drop every packet between nodes 1 and 2 for 10 s), "
             + "kill:random (a node and a time between 5 and 20 s drawn from --fault-seed); repeat for several.")
     List<String> faults = new ArrayList<>();
 

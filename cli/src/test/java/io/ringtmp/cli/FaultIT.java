@@ -65,6 +65,29 @@ class FaultIT {
     }
 
     @Test
+    void kill_andStartAgain_theNodeRejoins_andTheRingIsFourNodesAgain(@TempDir Path dir) throws Exception {
+        List<String> args = launch(dir, 4, 60, 3000, "kill:2@4s+5s");
+        args.addAll(List.of("--replica-every", "5"));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
+        JsonNode s = summary(dir);
+        assertEquals(0, code, "every node completes the run: " + s);
+        assertEquals("[0,0,0,0]", s.get("exitCodes").toString(), "node 2, started again, rejoins and completes the run");
+        JsonNode rejoin = null;
+        boolean takeover = false;
+        for (JsonNode e : s.get("events")) {
+            String ev = e.get("event").asText();
+            takeover |= ev.equals("takeover");
+            if (ev.equals("rejoin")) {
+                rejoin = e;
+            }
+        }
+        assertTrue(takeover, "the ring went on without node 2 first: " + s.get("events"));
+        assertTrue(rejoin != null, "node 2 rejoined: " + s.get("events"));
+        assertEquals("[2]", rejoin.get("joined").toString(), rejoin.toString());
+        assertEquals("[0,1,2,3]", rejoin.get("members").toString(), "four nodes again: " + rejoin);
+    }
+
+    @Test
     void stop_longerThanTheFailureTimeout_isFailedOver_andTheResumedNodeLeavesWithExit4(@TempDir Path dir) throws Exception {
         int timeoutMs = 3000;
         List<String> args = launch(dir, 4, 60, timeoutMs, "stop:1@3s+6s");

@@ -11,6 +11,8 @@ import java.util.regex.Pattern;
  * test, from the start of the node processes), so that start-up time does not move it:
  * <ul>
  *   <li>{@code kill:2@20s}: SIGKILL node 2 after 20 s;</li>
+ *   <li>{@code kill:2@20s+15s}: the same, and start node 2 again (same id, same command) 15 s
+ *       later: with failover on, it rejoins the ring;</li>
  *   <li>{@code stop:1@15s+10s}: SIGSTOP node 1 after 15 s, SIGCONT 10 s later;</li>
  *   <li>{@code cut:1-2@15s+10s}: drop every packet between nodes 1 and 2 after 15 s, for 10 s
  *       (emulated runs only: a blackhole route in each node's network namespace);</li>
@@ -24,7 +26,7 @@ import java.util.regex.Pattern;
  * @param node  the node killed or stopped, or the first end of the cut link
  * @param peer  the other end of a cut link (-1 otherwise)
  * @param atMs  when, after the nodes started
- * @param forMs how long a stop or cut lasts (0 for a kill)
+ * @param forMs how long a stop or cut lasts; for a kill, when the node is started again (0: never)
  */
 public record Fault(Kind kind, int node, int peer, long atMs, long forMs) {
     /** Earliest time drawn for a fault without {@code @T}. */
@@ -59,7 +61,7 @@ public record Fault(Kind kind, int node, int peer, long atMs, long forMs) {
     public static Fault parse(String text, int nodes, Random random) {
         Matcher m = SYNTAX.matcher(text.trim());
         if (!m.matches()) {
-            throw new IllegalArgumentException("--fault " + text + ": expected kill:NODE[@T], stop:NODE@T+D or cut:A-B@T+D"
+            throw new IllegalArgumentException("--fault " + text + ": expected kill:NODE[@T[+D]], stop:NODE@T+D or cut:A-B@T+D"
                     + " (NODE a node id or random; T and D like 15s or 500ms), e.g. kill:2@20s, stop:1@15s+10s, cut:1-2@15s+10s");
         }
         Kind kind = Kind.valueOf(m.group(1).toUpperCase(Locale.ROOT));
@@ -94,9 +96,6 @@ public record Fault(Kind kind, int node, int peer, long atMs, long forMs) {
             throw new IllegalArgumentException("--fault " + text + ": say when, e.g. " + m.group(1) + ":" + m.group(2) + "@20s");
         }
         long dur = m.group(5) == null ? 0 : millis(m.group(5), text);
-        if (kind == Kind.KILL && dur > 0) {
-            throw new IllegalArgumentException("--fault " + text + ": a kill has no duration");
-        }
         if (kind != Kind.KILL && dur == 0) {
             throw new IllegalArgumentException("--fault " + text + ": say how long, e.g. " + m.group(1) + ":" + m.group(2)
                     + (m.group(3) == null ? "" : "-" + m.group(3)) + "@" + m.group(4) + "+10s");

@@ -31,6 +31,7 @@ final class FaultInjector implements AutoCloseable {
     private final List<Process> procs;
     private final EmulatedCluster emu;
     private final Consumer<String> out;
+    private final java.util.function.IntConsumer restart;
     private final List<Injected> injected = new ArrayList<>();
     private final List<Pending> inForce = new ArrayList<>(); // guarded by injected
     private Thread thread;
@@ -38,9 +39,10 @@ final class FaultInjector implements AutoCloseable {
     /**
      * @param procs the node processes by id, all started
      * @param emu   the emulated cluster, or null on loopback (then no cut is possible)
-     * @param out   where each fault is announced, e.g. {@code [fault] kill node 2}
+     * @param out     where each fault is announced, e.g. {@code [fault] kill node 2}
+     * @param restart starts node i again in place of its killed process ({@code procs} then holds the new one)
      */
-    FaultInjector(List<Fault> faults, List<Process> procs, EmulatedCluster emu, Consumer<String> out) {
+    FaultInjector(List<Fault> faults, List<Process> procs, EmulatedCluster emu, Consumer<String> out, java.util.function.IntConsumer restart) {
         for (Fault f : faults) {
             if (f.kind() == Fault.Kind.CUT && emu == null) {
                 throw new IllegalArgumentException("--fault " + f + ": cutting a link needs an emulated cluster (--emulate)");
@@ -50,6 +52,7 @@ final class FaultInjector implements AutoCloseable {
         this.procs = procs;
         this.emu = emu;
         this.out = out;
+        this.restart = restart;
     }
 
     /**
@@ -75,8 +78,8 @@ final class FaultInjector implements AutoCloseable {
         thread.start();
     }
 
-    /** A stop or cut in force: when it ends, and what ends it. */
-    private record Pending(long endNs, Runnable end) {
+    /** A stop, cut or restart to come: when it ends, what ends it, and whether {@link #close} does it still (not a restart). */
+    private record Pending(long endNs, Runnable end, boolean atClose) {
     }
 
     private void run(long t0) {
@@ -123,9 +126,11 @@ final class FaultInjector implements AutoCloseable {
                     Process p = procs.get(f.node());
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly();
-                    out.accept("[fault] killed node " + f.node() + " (SIGKILL)");
-                    record(new Injected(f, startMs, startMs, null));
-                    return;
+                    out.accept("[fault] killed node " + f.node() + " (SIGKILL)" + (f.forMs() > 0 ? "; starting it again in " + f.forMs() + " ms" : ""));
+                    if (f.forMs() == 0) {
+                        record(new Injected(f, startMs, startMs, null));
+                        return;
+                    }
                 }
                 case STOP -> {
                     signal(f.node(), "-STOP");
@@ -144,7 +149,11 @@ final class FaultInjector implements AutoCloseable {
         int index = record(new Injected(f, startMs, -1, null));
         Runnable end = () -> {
             try {
-                if (f.kind() == Fault.Kind.STOP) {
+                if (f.kind() == Fault.Kind.KILL) {
+                    procs.get(f.node()).waitFor(10, TimeUnit.SECONDS);
+                    restart.accept(f.node());
+                    out.accept("[fault] started node " + f.node() + " again");
+                } else if (f.kind() == Fault.Kind.STOP) {
                     signal(f.node(), "-CONT");
                     out.accept("[fault] resumed node " + f.node() + " (SIGCONT)");
                 } else {
@@ -156,10 +165,12 @@ final class FaultInjector implements AutoCloseable {
                 }
             } catch (RuntimeException e) {
                 out.accept("[fault] could not end " + f + ": " + e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         };
         synchronized (injected) {
-            inForce.add(new Pending(nowNs + TimeUnit.MILLISECONDS.toNanos(f.forMs()), end));
+            inForce.add(new Pending(nowNs + TimeUnit.MILLISECONDS.toNanos(f.forMs()), end, f.kind() != Fault.Kind.KILL));
         }
     }
 
@@ -191,13 +202,21 @@ final class FaultInjector implements AutoCloseable {
             left = new ArrayList<>(inForce);
             inForce.clear();
         }
-        left.forEach(p -> p.end().run());
+        left.stream().filter(Pending::atClose).forEach(p -> p.end().run());
     }
 
-    /** Whether this injector killed node {@code node}. */
+    /** Whether node {@code node}'s process is one this injector killed (and has not started again). */
     boolean killed(int node) {
         synchronized (injected) {
-            return injected.stream().anyMatch(i -> i.fault().kind() == Fault.Kind.KILL && i.fault().node() == node && i.error() == null);
+            return injected.stream().anyMatch(i -> i.fault().kind() == Fault.Kind.KILL && i.fault().node() == node && i.error() == null
+                    && (i.fault().forMs() == 0 || i.endMs() < 0));
+        }
+    }
+
+    /** Whether a restart of a killed node is still to come. */
+    boolean restartPending() {
+        synchronized (injected) {
+            return inForce.stream().anyMatch(p -> !p.atClose());
         }
     }
 

@@ -152,7 +152,8 @@ public final class Launcher {
             FaultInjector.describe(o.faults(), out);
 
             List<Thread> pumps = new ArrayList<>();
-            for (int i = 0; i < o.nodes(); i++) {
+            int[] starts = new int[o.nodes()];
+            java.util.function.IntFunction<Process> startNode = i -> {
                 List<String> cmd = new ArrayList<>(o.nodeCommand());
                 if (emu != null) {
                     // The JVM cannot see its namespace's cgroup limits: tell it its heap, direct memory and cores.
@@ -162,11 +163,25 @@ public final class Launcher {
                 ProcessBuilder pb = new ProcessBuilder(emu == null ? cmd : emu.wrap(i, cmd));
                 pb.redirectErrorStream(true);
                 pb.environment().put("OPENBLAS_NUM_THREADS", "1");
-                Process p = pb.start();
+                Process p;
+                try {
+                    p = pb.start();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException("cannot start node " + i + ": " + e.getMessage(), e);
+                }
+                // A node started again (after --fault kill:N@T+D) logs to node-N.2.log, beside the first one's.
+                String log = "node-" + i + (starts[i] > 0 ? "." + (starts[i] + 1) : "") + ".log";
+                starts[i]++;
+                synchronized (pumps) {
+                    pumps.add(o.progressBar() ? pumpToFile(p, runDir.resolve(log)) : pump(p, "[node " + i + "] ", out));
+                }
+                return p;
+            };
+            for (int i = 0; i < o.nodes(); i++) {
+                Process p = startNode.apply(i);
                 synchronized (procs) {
                     procs.add(p);
                 }
-                pumps.add(o.progressBar() ? pumpToFile(p, runDir.resolve("node-" + i + ".log")) : pump(p, "[node " + i + "] ", out));
             }
             boolean training = o.mode() != ClusterSpec.Mode.LINKTEST;
             TrainingView view = o.progressBar() && training ? TrainingView.start(runDir, o.nodes(), out, 0) : null;
@@ -176,14 +191,23 @@ public final class Launcher {
                     out.println(line);
                 }
             } : view::println;
-            FaultInjector faults = new FaultInjector(o.faults(), procs, emu, say);
+            FaultInjector faults = new FaultInjector(o.faults(), procs, emu, say, i -> {
+                Process p = startNode.apply(i);
+                synchronized (procs) {
+                    procs.set(i, p);
+                }
+            });
             faults.start(training ? () -> firstStepWritten(runDir, o.nodes()) : () -> true);
             int code;
             try {
                 code = waitAll(procs, spec, say, faults::killed);
             } finally {
                 faults.close();
-                for (Thread t : pumps) {
+                List<Thread> all;
+                synchronized (pumps) {
+                    all = new ArrayList<>(pumps);
+                }
+                for (Thread t : all) {
                     t.join(2000);
                 }
                 if (view != null) {
@@ -306,7 +330,10 @@ public final class Launcher {
         while (true) {
             boolean running = false;
             for (int i = 0; i < procs.size(); i++) {
-                Process p = procs.get(i);
+                Process p;
+                synchronized (procs) {
+                    p = procs.get(i); // a node started again after a kill replaces its process
+                }
                 if (p.isAlive()) {
                     running = true;
                 } else if (killedByFault.test(i) || p.exitValue() == io.ringtmp.node.Node.EXIT_FAILED_OVER) {

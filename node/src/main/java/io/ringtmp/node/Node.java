@@ -119,7 +119,7 @@ public final class Node implements AutoCloseable {
         this.id = id;
         this.time = time;
         this.log = log;
-        this.metrics = new NodeMetrics(id, Path.of(spec.metricsDir()), time);
+        this.metrics = new NodeMetrics(id, Path.of(spec.metricsDir()), time, spec.runId());
         this.heartbeats = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "ringtmp-heartbeat");
             t.setDaemon(true);

@@ -69,10 +69,25 @@ public final class NodeMetrics implements AutoCloseable {
     private HttpServer http;
 
     public NodeMetrics(int nodeId, Path dir, Time time) {
+        this(nodeId, dir, time, -1);
+    }
+
+    /**
+     * Metrics of run {@code runId}: the file starts with a {@code run} line naming it, and a node
+     * restarted in the same run (it rejoins after it was failed over) adds to its file after a
+     * {@code restart} line instead of losing what it wrote before. A file of another run is replaced.
+     */
+    public NodeMetrics(int nodeId, Path dir, Time time, long runId) {
         this.nodeId = nodeId;
         this.time = time;
         this.file = dir.resolve("node-" + nodeId + ".jsonl");
-        this.out = new JsonLines(file, "node " + nodeId);
+        boolean again = runId >= 0 && sameRun(file, runId);
+        this.out = new JsonLines(file, "node " + nodeId, again);
+        if (runId >= 0) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("runId", runId);
+            event(again ? "restart" : "run", f);
+        }
         registry.config().commonTags("node", Integer.toString(nodeId));
         compute = Timer.builder("ringtmp.compute").description("time computing").register(registry);
         idle = Timer.builder("ringtmp.idle").description("time waiting with nothing to compute").register(registry);
@@ -80,6 +95,17 @@ public final class NodeMetrics implements AutoCloseable {
         recv = Timer.builder("ringtmp.recv").description("compute-thread time taking messages from the transport").register(registry);
         // Idle fraction over any window, as the step lines give it: increase(ringtmp_idle_seconds_sum) / increase(ringtmp_wall_seconds_sum).
         wall = Timer.builder("ringtmp.wall").description("wall time of each step (idle + compute + send + recv + the rest)").register(registry);
+    }
+
+    /** Whether {@code file} begins with the {@code run} line of run {@code runId}. */
+    private static boolean sameRun(Path file, long runId) {
+        try (java.io.BufferedReader r = java.nio.file.Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            String first = r.readLine();
+            return first != null && first.startsWith("{\"event\":\"run\"")
+                    && (first.contains("\"runId\":" + runId + ",") || first.contains("\"runId\":" + runId + "}"));
+        } catch (java.io.IOException e) {
+            return false; // none yet, or unreadable: start it afresh
+        }
     }
 
     public Path file() {

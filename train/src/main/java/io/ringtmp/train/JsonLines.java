@@ -31,6 +31,14 @@ public final class JsonLines implements AutoCloseable {
      * @throws UncheckedIOException when the file cannot be created
      */
     public JsonLines(Path path, String who) {
+        this(path, who, false);
+    }
+
+    /**
+     * @param append whether to add to an existing file rather than start it afresh
+     * @throws UncheckedIOException when the file cannot be created
+     */
+    public JsonLines(Path path, String who, boolean append) {
         this.path = path;
         this.who = who;
         try {
@@ -38,7 +46,8 @@ public final class JsonLines implements AutoCloseable {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            out = Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+            out = append ? Files.newBufferedWriter(path, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
+                    java.nio.file.StandardOpenOption.APPEND) : Files.newBufferedWriter(path, StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(who + ": cannot write metrics to " + path + ": " + e.getMessage(), e);
         }
