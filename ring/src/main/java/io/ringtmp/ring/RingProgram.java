@@ -205,9 +205,9 @@ public final class RingProgram implements NodeProgram {
             RingControl.Base base = ((RingControl.Repair) RingControl.CODEC.decode(token)).base();
             plan = base.plan();
             modelParameters = base.modelParameters();
-            RingRepair repair = new RingRepair(ctx, inbox, r, base.membership(), base);
+            RingRepair repair = new RingRepair(ctx, inbox, r, base);
             RingRepair.Outcome o = repair.run(java.util.Set.of(), java.util.Set.of(ctx.id()), token);
-            Membership balanced = opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
+            Membership balanced = balance(o, plan);
             stage = restore(o, balanced, repair);
             members = balanced;
             start = o.step();
@@ -255,7 +255,7 @@ public final class RingProgram implements NodeProgram {
                 }
                 long failedAt = loop.stepsDone();
                 RingControl.Base base = new RingControl.Base(members.epoch(), members.members(), members.cuts(), plan, modelParameters);
-                RingRepair repair = new RingRepair(ctx, inbox, r, members, base);
+                RingRepair repair = new RingRepair(ctx, inbox, r, base);
                 RingRepair.Outcome o;
                 try {
                     Membership was = members;
@@ -269,7 +269,7 @@ public final class RingProgram implements NodeProgram {
                 dead.addAll(o.dead()); // a death this node learned of from the token only
                 o.joined().forEach(dead::remove); // back in the ring: its next failure is news again
                 joining.removeAll(o.joined());
-                Membership balanced = opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
+                Membership balanced = balance(o, plan);
                 stage = restore(o, balanced, repair);
                 Membership before = members;
                 members = balanced;
@@ -281,6 +281,11 @@ public final class RingProgram implements NodeProgram {
                 r.close();
             }
         }
+    }
+
+    /** The ring after a change, re-balanced when the spec says so, and always when a node came back (it has no layers yet). */
+    private Membership balance(RingRepair.Outcome o, RingPlan plan) {
+        return opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
     }
 
     /** This node's place in {@code m}, with its neighbours' links (in a ring of one, its link to itself). */

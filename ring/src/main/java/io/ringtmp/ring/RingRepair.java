@@ -44,15 +44,12 @@ final class RingRepair {
     private Membership next;
     private Link successor;
 
-    /**
-     * @param prev the ring before the change
-     * @param base the ring before the change with the plan, for a rejoining successor
-     */
-    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, Membership prev, RingControl.Base base) {
+    /** @param base the ring before the change, with the plan (what a rejoining successor is sent) */
+    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, RingControl.Base base) {
         this.ctx = ctx;
         this.inbox = inbox;
         this.replicas = replicas;
-        this.prev = prev;
+        this.prev = base.membership();
         this.base = base;
         this.me = ctx.id();
     }

@@ -48,17 +48,7 @@ class InProcessFailoverTest {
     void killedNode_buddyTakesOver_andTheRunEndsWithTheSingleNodeWeights(String schedule, int victim, String model, int steps,
                                                                          @TempDir Path dir) throws Exception {
         Path ckpt = dir.resolve("ckpt");
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("schedule", schedule);
-        o.put("batch", "32");
-        o.put("microbatches", "4");
-        o.put("epochs", "5");
-        o.put("maxSteps", Integer.toString(steps));
-        o.put("seed", "5");
-        o.put("profile", "estimate");
-        o.put("checkpointDir", ckpt.toString());
-        o.put("replicaEvery", "5");
-        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
+        ClusterSpec spec = spec(dir, model, schedule, 5, steps, ckpt);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (ring.events(victim, "step").size() < 12) {
@@ -117,17 +107,7 @@ class InProcessFailoverTest {
         String model = "mlp:20-24-16-12-4";
         int steps = 600;
         Path ckpt = dir.resolve("ckpt");
-        Map<String, String> o = new LinkedHashMap<>();
-        o.put("schedule", schedule);
-        o.put("batch", "32");
-        o.put("microbatches", "4");
-        o.put("epochs", "20");
-        o.put("maxSteps", Integer.toString(steps));
-        o.put("seed", "5");
-        o.put("profile", "estimate");
-        o.put("checkpointDir", ckpt.toString());
-        o.put("replicaEvery", "5");
-        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
+        ClusterSpec spec = spec(dir, model, schedule, 20, steps, ckpt);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
             int feeder = victim == 0 ? 1 : 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -156,6 +136,21 @@ class InProcessFailoverTest {
             float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, List.of(0, 1, 2, 3), steps));
             assertTrue(worst <= 1e-5f, schedule + ", node " + victim + " killed and back: max abs weight difference " + worst + "\n" + ring.logs());
         }
+    }
+
+    /** Four nodes, replicas every 5 steps, a checkpoint of every stage at the end in {@code ckpt}. */
+    private static ClusterSpec spec(Path dir, String model, String schedule, int epochs, int steps, Path ckpt) {
+        Map<String, String> o = new LinkedHashMap<>();
+        o.put("schedule", schedule);
+        o.put("batch", "32");
+        o.put("microbatches", "4");
+        o.put("epochs", Integer.toString(epochs));
+        o.put("maxSteps", Integer.toString(steps));
+        o.put("seed", "5");
+        o.put("profile", "estimate");
+        o.put("checkpointDir", ckpt.toString());
+        o.put("replicaEvery", "5");
+        return InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
     }
 
     /** The survivors' checkpoints of {@code step}, merged: parameter name → values (a taker's holds its merged layers). */
