@@ -88,6 +88,28 @@ class FaultIT {
     }
 
     @Test
+    void kill_twoAdjacentNodes_theSurvivorsFallBackToTheNewestCheckpoint_andTheRunCompletes(@TempDir Path dir) throws Exception {
+        Path runs = dir.resolve("runs");
+        List<String> args = launch(runs, 4, 60, 3000, "kill:1@4s");
+        args.addAll(List.of("--fault", "kill:2@4s", "--replica-every", "5", "--checkpoint-dir", dir.resolve("ckpt").toString(),
+                "--checkpoint-every", "100"));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
+        JsonNode s = summary(runs);
+        assertEquals(0, code, "the survivors complete the run: " + s);
+        assertEquals("[0,137,137,0]", s.get("exitCodes").toString(), "nodes 0 and 3 complete the run");
+        JsonNode takeover = null;
+        for (JsonNode e : s.get("events")) {
+            if (e.get("event").asText().equals("takeover")) {
+                takeover = e;
+            }
+        }
+        assertTrue(takeover != null, "the ring went on: " + s.get("events"));
+        assertTrue(takeover.get("fromCheckpoint").asBoolean(), "from a checkpoint: " + takeover);
+        assertEquals("[0,3]", takeover.get("members").toString(), takeover.toString());
+        assertEquals(0, takeover.get("rollbackStep").asLong() % 100, "a checkpoint's step: " + takeover);
+    }
+
+    @Test
     void stop_longerThanTheFailureTimeout_isFailedOver_andTheResumedNodeLeavesWithExit4(@TempDir Path dir) throws Exception {
         int timeoutMs = 3000;
         List<String> args = launch(dir, 4, 60, timeoutMs, "stop:1@3s+6s");

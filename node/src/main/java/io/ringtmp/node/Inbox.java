@@ -67,6 +67,16 @@ public final class Inbox {
      * @throws StoppedException when the run is stopped while waiting
      */
     public Message await(Predicate<Message> wanted) throws InterruptedException {
+        return await(wanted, Long.MAX_VALUE);
+    }
+
+    /**
+     * The next message that is {@code wanted}, waiting at most about {@code timeoutMs} (to the
+     * next {@link #POLL_MS}); null when none came. The others are set aside for later takes.
+     *
+     * @throws StoppedException when the run is stopped while waiting
+     */
+    public Message await(Predicate<Message> wanted, long timeoutMs) throws InterruptedException {
         List<Message> other = new ArrayList<>();
         try {
             while (!deferred.isEmpty()) {
@@ -76,8 +86,22 @@ public final class Inbox {
                 }
                 other.add(m);
             }
+            long waitedMs = 0;
             while (true) {
-                Message m = takeFromQueue();
+                Message m = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
+                if (m == null) {
+                    if (stop.stopped()) {
+                        throw new StoppedException(stop.reason());
+                    }
+                    waitedMs += POLL_MS;
+                    if (waitedMs >= timeoutMs) {
+                        return null;
+                    }
+                    if (waitedMs % STALL_REPORT_MS == 0) {
+                        stalled.accept(waitedMs);
+                    }
+                    continue;
+                }
                 if (wanted.test(m)) {
                     return m;
                 }

@@ -540,8 +540,7 @@ public final class Node implements AutoCloseable {
     private Link connectNeighbour(int peer) {
         Link l = programLinks.get(peer);
         if (l == null || !l.isOpen()) {
-            NodeSpec n = spec.node(peer);
-            l = new ProgramLink(transport.connect(peer, n.host(), n.port()));
+            l = new ProgramLink(connectUnlessFailed(peer));
             programLinks.put(peer, l);
         }
         neighbours.add(peer);
@@ -550,6 +549,33 @@ public final class Node implements AutoCloseable {
             d.watch(peer);
         }
         return l;
+    }
+
+    /**
+     * Connects to {@code peer} as {@link io.ringtmp.transport.Transport#connect} does, but gives up
+     * as soon as the peer is known to have failed: a repair that links to a node which died
+     * meanwhile must hear the news, not wait out the connect timeout.
+     */
+    private Link connectUnlessFailed(int peer) {
+        NodeSpec n = spec.node(peer);
+        java.util.concurrent.CompletableFuture<Link> f = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> transport.connect(peer, n.host(), n.port()), r -> Thread.ofVirtual().name("connect-" + peer).start(r));
+        while (true) {
+            if (knownDead.contains(peer) || stop.stopped()) {
+                f.cancel(false); // the attempt ends by itself at its timeout; its link, if any, is never used
+                throw new TransportException("node " + peer + " failed while node " + id + " was linking to it", true);
+            }
+            try {
+                return f.get(20, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                // still connecting
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException r ? r : new TransportException(String.valueOf(e.getCause()), true);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TransportException("interrupted while linking to node " + peer, true);
+            }
+        }
     }
 
     /** Sends a node word, waiting at most a second: a neighbour that is gone no longer needs it. */

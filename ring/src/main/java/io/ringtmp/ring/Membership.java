@@ -100,9 +100,9 @@ record Membership(long epoch, List<Integer> members, List<Integer> cuts) {
 
     /**
      * The membership after the nodes in {@code dead} failed: each dead member's layers go to its
-     * buddy (in ascending id order; failures far apart commute). Throws {@link Unrecoverable}
-     * naming the reason when a dead member's buddy is dead too (its replica is lost), or no
-     * member is left.
+     * buddy (in ascending id order; failures far apart commute), and when its buddy died too, on
+     * to the next live one (what a fall-back to a checkpoint restores; see {@link #replicaLost}).
+     * Throws {@link Unrecoverable} when no member is left.
      */
     Membership without(Set<Integer> dead) {
         List<Integer> ids = new ArrayList<>(members);
@@ -115,17 +115,52 @@ record Membership(long epoch, List<Integer> members, List<Integer> cuts) {
             if (ids.size() == 1) {
                 throw new Unrecoverable("node " + d + " was the last member of the ring");
             }
-            boolean lastMember = i == ids.size() - 1;
-            int buddy = lastMember ? ids.get(i - 1) : ids.get(i + 1);
-            if (dead.contains(buddy)) {
-                throw new Unrecoverable("nodes " + d + " and " + buddy + " failed together: node " + buddy + " held node " + d
-                        + "'s replica");
-            }
             // Dropping member i's cut merges its range into its buddy's: the one after it, or for the last, the one before.
-            cs.remove(lastMember ? i : i + 1);
+            // Members with smaller ids went first, so the one before is alive; the one after may be dead and pass it on.
+            cs.remove(i == ids.size() - 1 ? i : i + 1);
             ids.remove(i);
         }
         return new Membership(epoch + 1, ids, cs);
+    }
+
+    /**
+     * Why the replicas cannot repair the ring after the nodes in {@code dead} failed (a dead
+     * member whose buddy died too took that member's replica with it), or null when they can.
+     */
+    String replicaLost(Set<Integer> dead) {
+        for (int d : new TreeSet<>(dead)) {
+            if (contains(d) && size() > 1 && dead.contains(buddy(d))) {
+                return "nodes " + Math.min(d, buddy(d)) + " and " + Math.max(d, buddy(d)) + " failed together: node " + buddy(d)
+                        + " held node " + d + "'s replica";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether every member's layers fit its memory budget.
+     *
+     * @param layerBytes each layer's predicted memory
+     * @param budgets    each node's memory budget, by id
+     * @return null when they do, else the first member that does not fit, in words
+     */
+    String overBudget(List<Long> layerBytes, List<Long> budgets) {
+        if (layerBytes.size() != cuts.get(size())) {
+            return null; // a plan without memory figures: nothing to check
+        }
+        for (int k = 0; k < size(); k++) {
+            long b = 0;
+            for (int l = cuts.get(k); l < cuts.get(k + 1); l++) {
+                b += layerBytes.get(l);
+            }
+            int node = members.get(k);
+            long budget = node < budgets.size() ? budgets.get(node) : Long.MAX_VALUE;
+            if (b > budget) {
+                return String.format(java.util.Locale.ROOT, "node %d would hold layers [%d, %d): %.1f MiB, over its memory budget of %.1f MiB",
+                        node, cuts.get(k), cuts.get(k + 1), b / 1048576.0, budget / 1048576.0);
+            }
+        }
+        return null;
     }
 
     /**

@@ -342,6 +342,11 @@ public final class Partitioner {
         return m;
     }
 
+    /** Each layer's predicted memory under {@code memory} (a stage's is the sum of its layers'). */
+    public static List<Long> layerBytes(List<LayerProfile> layers, MemoryModel memory) {
+        return layers.stream().map(l -> bytes(l.parameterBytes(), l.activationBytes(), memory)).toList();
+    }
+
     private static long bytes(long params, long activations, MemoryModel memory) {
         return params * memory.copiesPerParameter() + activations * memory.inFlight();
     }

@@ -63,8 +63,11 @@ sealed interface RingControl {
      * @param epoch  the new membership's epoch
      * @param joined failed-over nodes that come back
      * @param base   to a rejoining node only: the ring it joins (else null)
+     * @param checkpoint whether the steps are of the stages' checkpoints: the replicas cannot repair
+     *               this (a dead node's buddy died too, or no replica step is common), so every
+     *               member rolls back to a checkpoint instead
      */
-    record Repair(long epoch, List<Integer> dead, List<Integer> joined, List<Long> steps, Base base) implements RingControl {
+    record Repair(long epoch, List<Integer> dead, List<Integer> joined, List<Long> steps, Base base, boolean checkpoint) implements RingControl {
         public Repair {
             dead = List.copyOf(dead);
             joined = List.copyOf(joined);
@@ -72,8 +75,11 @@ sealed interface RingControl {
         }
     }
 
-    /** The first member's decision, passed round: the ring goes on from {@code step} without {@code dead}, with {@code joined}. */
-    record Resume(long epoch, List<Integer> dead, List<Integer> joined, long step) implements RingControl {
+    /**
+     * The first member's decision, passed round: the ring goes on from {@code step} without
+     * {@code dead}, with {@code joined}, from the replicas or ({@code checkpoint}) the checkpoints.
+     */
+    record Resume(long epoch, List<Integer> dead, List<Integer> joined, long step, boolean checkpoint) implements RingControl {
         public Resume {
             dead = List.copyOf(dead);
             joined = List.copyOf(joined);

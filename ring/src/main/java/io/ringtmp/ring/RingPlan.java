@@ -19,11 +19,20 @@ import java.util.List;
  * @param layerSeconds  each layer's time per microbatch on a node of speed 1 (what the partitioner
  *                      priced), so that survivors re-balance after a takeover alike
  * @param speeds        each node's speed, by id
+ * @param layerBytes    each layer's predicted memory under the run's memory model, so that the
+ *                      survivors check a takeover's merged stages against the budgets
+ * @param budgets       each node's memory budget, by id
  */
 record RingPlan(String error, List<Integer> cuts, long resumeStep, long stepsPerEpoch, long scheduleSteps, long totalSteps,
-                List<Double> stageMs, List<Long> stageBytes, String describe, List<Double> layerSeconds, List<Double> speeds) {
+                List<Double> stageMs, List<Long> stageBytes, String describe, List<Double> layerSeconds, List<Double> speeds,
+                List<Long> layerBytes, List<Long> budgets) {
+    RingPlan {
+        layerBytes = layerBytes == null ? List.of() : List.copyOf(layerBytes); // a plan from a build without memory figures
+        budgets = budgets == null ? List.of() : List.copyOf(budgets);
+    }
+
     static RingPlan failed(String error) {
-        return new RingPlan(error, List.of(), 0, 0, 0, 0, List.of(), List.of(), "", List.of(), List.of());
+        return new RingPlan(error, List.of(), 0, 0, 0, 0, List.of(), List.of(), "", List.of(), List.of(), List.of(), List.of());
     }
 
     boolean ok() {

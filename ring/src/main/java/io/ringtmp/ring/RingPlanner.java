@@ -70,7 +70,8 @@ final class RingPlanner {
             long all = config.epochs() * stepsPerEpoch;
             return new RingPlan(null, p.cuts(), resumeStep, stepsPerEpoch, all, config.maxSteps() > 0 ? Math.min(all, config.maxSteps()) : all,
                     p.stageSeconds().stream().map(s -> s * 1e3).toList(), p.stageBytes(), p.describe(profile),
-                    profile.stream().map(Partitioner.LayerProfile::seconds).toList(), nodes.stream().map(Partitioner.NodeProfile::speed).toList());
+                    profile.stream().map(Partitioner.LayerProfile::seconds).toList(), nodes.stream().map(Partitioner.NodeProfile::speed).toList(),
+                    Partitioner.layerBytes(profile, memory), nodes.stream().map(Partitioner.NodeProfile::memoryBytes).toList());
         } catch (PartitionException e) {
             return RingPlan.failed(e.getMessage());
         }

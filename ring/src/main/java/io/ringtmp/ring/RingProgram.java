@@ -205,9 +205,9 @@ public final class RingProgram implements NodeProgram {
             RingControl.Base base = ((RingControl.Repair) RingControl.CODEC.decode(token)).base();
             plan = base.plan();
             modelParameters = base.modelParameters();
-            RingRepair repair = new RingRepair(ctx, inbox, r, base);
+            RingRepair repair = new RingRepair(ctx, inbox, r, base, fallback(), opts.rebalance());
             RingRepair.Outcome o = repair.run(java.util.Set.of(), java.util.Set.of(ctx.id()), token);
-            Membership balanced = balance(o, plan);
+            Membership balanced = o.balanced();
             stage = restore(o, balanced, repair);
             members = balanced;
             start = o.step();
@@ -255,7 +255,7 @@ public final class RingProgram implements NodeProgram {
                 }
                 long failedAt = loop.stepsDone();
                 RingControl.Base base = new RingControl.Base(members.epoch(), members.members(), members.cuts(), plan, modelParameters);
-                RingRepair repair = new RingRepair(ctx, inbox, r, base);
+                RingRepair repair = new RingRepair(ctx, inbox, r, base, fallback(), opts.rebalance());
                 RingRepair.Outcome o;
                 try {
                     Membership was = members;
@@ -269,7 +269,7 @@ public final class RingProgram implements NodeProgram {
                 dead.addAll(o.dead()); // a death this node learned of from the token only
                 o.joined().forEach(dead::remove); // back in the ring: its next failure is news again
                 joining.removeAll(o.joined());
-                Membership balanced = balance(o, plan);
+                Membership balanced = o.balanced();
                 stage = restore(o, balanced, repair);
                 Membership before = members;
                 members = balanced;
@@ -283,9 +283,10 @@ public final class RingProgram implements NodeProgram {
         }
     }
 
-    /** The ring after a change, re-balanced when the spec says so, and always when a node came back (it has no layers yet). */
-    private Membership balance(RingRepair.Outcome o, RingPlan plan) {
-        return opts.rebalance() || !o.joined().isEmpty() ? Rebalancer.rebalance(o.next(), plan.layerSeconds(), plan.speeds()) : o.next();
+    /** The checkpoints a repair falls back to when the replicas cannot make it; null when no periodic checkpoints are written. */
+    private CheckpointFallback fallback() {
+        java.nio.file.Path dir = TrainingOptions.checkpointDir(ctx.spec());
+        return dir == null || TrainingOptions.checkpointEvery(ctx.spec()) <= 0 ? null : new CheckpointFallback(dir, ctx.spec().size(), config);
     }
 
     /** This node's place in {@code m}, with its neighbours' links (in a ring of one, its link to itself). */
@@ -380,7 +381,7 @@ public final class RingProgram implements NodeProgram {
         int id = ctx.id();
         String change = (o.dead().isEmpty() ? "ring changed" : "ring repaired without node" + (o.dead().size() > 1 ? "s " : " ") + o.dead())
                 + (o.joined().isEmpty() ? "" : ", with node" + (o.joined().size() > 1 ? "s " : " ") + o.joined() + " back");
-        ctx.say(change + ": " + m + "; going on from step " + o.step()
+        ctx.say(change + ": " + m + "; going on from " + (o.checkpoint() ? "the checkpoint of step " : "step ") + o.step()
                 + (!before.contains(id) || m.from(id) != before.from(id) || m.to(id) != before.to(id) ? ", this node now runs layers [" + m.from(id) + ", " + m.to(id) + ")"
                 : ""));
         if (m.first() != id) {
@@ -393,6 +394,7 @@ public final class RingProgram implements NodeProgram {
         f.put("members", m.members());
         f.put("cuts", m.cuts());
         f.put("rollbackStep", o.step());
+        f.put("fromCheckpoint", o.checkpoint());
         f.put("replayedSteps", Math.max(0, failedAt - o.step()));
         ctx.metrics().event(o.dead().isEmpty() ? "rejoin" : "takeover", f);
     }

@@ -21,16 +21,25 @@ import java.util.TreeSet;
  * over; a rejoining node holds nothing and keeps them all). When the token comes back with the
  * sets it left with, the starter picks the newest step left and sends {@link RingControl.Resume}
  * round; a token that comes back with more starts a new round. News of another death during a
- * repair starts it again. A dead set the ring cannot survive (a dead node whose buddy died too)
- * ends the run ({@link Membership.Unrecoverable}). A rejoining node learns the ring it joins from
+ * repair starts it again. When the replicas cannot repair the ring (a dead node whose buddy died
+ * too, or no step every member holds a replica of), the members roll back to the stages'
+ * checkpoints instead ({@link CheckpointFallback}, when checkpoints are on); without them, or
+ * when the new stages would not fit a member's memory budget, the run ends on every member
+ * with the reason ({@link Membership.Unrecoverable}). A rejoining node learns the ring it joins from
  * the {@link RingControl.Base} its predecessor attaches to the token.
  *
  * <p>Threads: the node's main thread; it reads only the inbox (other messages wait there for
  * the next stage loop).
  */
 final class RingRepair {
-    /** The ring after the repair and the step it goes on from. */
-    record Outcome(Membership next, long step, List<Integer> dead, List<Integer> joined) {
+    /**
+     * The ring after the repair and the step it goes on from.
+     *
+     * @param next       the membership with the dead nodes' layers merged into their takers' (and rejoining nodes without layers)
+     * @param balanced   {@code next} re-balanced (when the spec says so, and always when a node came back): the ring that runs
+     * @param checkpoint whether the members restore from the checkpoints of {@code step} rather than from the replicas
+     */
+    record Outcome(Membership next, Membership balanced, long step, List<Integer> dead, List<Integer> joined, boolean checkpoint) {
     }
 
     private final NodeContext ctx;
@@ -38,19 +47,34 @@ final class RingRepair {
     private final Replicas replicas;
     private final Membership prev;
     private final RingControl.Base base;
+    private final CheckpointFallback fallback;
+    private final boolean rebalance;
     private final int me;
     private final TreeSet<Integer> dead = new TreeSet<>();
     private final TreeSet<Integer> joined = new TreeSet<>();
     private Membership next;
+    private Membership balanced;
+    /** Why the replicas cannot repair the ring, when they cannot (null otherwise). */
+    private String replicasFail;
+    /** Whether this repair rolls back to the checkpoints (sticks once set). */
+    private boolean checkpoint;
     private Link successor;
+    /** Why this node could not link to a new neighbour, or null. */
+    private String unreachable;
 
-    /** @param base the ring before the change, with the plan (what a rejoining successor is sent) */
-    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, RingControl.Base base) {
+    /**
+     * @param base      the ring before the change, with the plan (what a rejoining successor is sent)
+     * @param fallback  the checkpoints to fall back to, or null when checkpoints are off
+     * @param rebalance whether to re-balance after a death (after a rejoin, always)
+     */
+    RingRepair(NodeContext ctx, Inbox inbox, Replicas replicas, RingControl.Base base, CheckpointFallback fallback, boolean rebalance) {
         this.ctx = ctx;
         this.inbox = inbox;
         this.replicas = replicas;
         this.prev = base.membership();
         this.base = base;
+        this.fallback = fallback;
+        this.rebalance = rebalance;
         this.me = ctx.id();
     }
 
@@ -76,13 +100,20 @@ final class RingRepair {
             if (starter() == me && !started) {
                 started = true;
                 if (next.size() == 1) {
-                    long r = newest(available(), "this node alone");
-                    return new Outcome(next, r, List.copyOf(dead), List.copyOf(joined));
+                    if (available().isEmpty()) {
+                        fallBack("no replica step this node alone holds");
+                    }
+                    return outcome(newest(available(), "this node alone"));
                 }
-                send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), available(), null));
+                send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), available(), null, checkpoint));
             }
             if (msg == null) {
-                msg = inbox.await(x -> x.kind() == MessageKind.CONTROL && isRepairMessage(x));
+                String cause = unreachable;
+                msg = inbox.await(x -> x.kind() == MessageKind.CONTROL && isRepairMessage(x),
+                        cause == null ? Long.MAX_VALUE : 2L * ctx.spec().failureTimeoutMs());
+                if (msg == null) {
+                    throw new Membership.Unrecoverable("a new neighbour cannot be reached and nobody reports it failed: " + cause);
+                }
             }
             RingControl c = RingControl.CODEC.decode(msg);
             msg = null;
@@ -107,6 +138,12 @@ final class RingRepair {
                     if (t.epoch() != next.epoch()) {
                         break; // a token of another repair
                     }
+                    if (t.checkpoint() && !checkpoint) {
+                        checkpoint = true; // the starter found no replica step: this round is the checkpoints'
+                        if (starter() == me) {
+                            started = false;
+                        }
+                    }
                     if (!dead.containsAll(t.dead()) || !joined.containsAll(t.joined())) {
                         Set<Integer> d = new TreeSet<>(dead);
                         d.addAll(t.dead());
@@ -116,19 +153,26 @@ final class RingRepair {
                         started = false;
                     }
                     if (starter() == me) {
-                        if (new TreeSet<>(t.dead()).equals(dead) && new TreeSet<>(t.joined()).equals(joined)) {
+                        if (started && new TreeSet<>(t.dead()).equals(dead) && new TreeSet<>(t.joined()).equals(joined)
+                                && t.checkpoint() == checkpoint) {
+                            if (t.steps().isEmpty() && !checkpoint && fallback != null) {
+                                fallBack("no replica step every member holds");
+                                started = false; // a round over the checkpoints' steps
+                                continue;
+                            }
                             long r = newest(t.steps(), "every member");
-                            send(new RingControl.Resume(next.epoch(), List.copyOf(dead), List.copyOf(joined), r));
+                            send(new RingControl.Resume(next.epoch(), List.copyOf(dead), List.copyOf(joined), r, checkpoint));
                             inbox.await(x -> x.kind() == MessageKind.CONTROL && RingControl.CODEC.decode(x) instanceof RingControl.Resume);
-                            return new Outcome(next, r, List.copyOf(dead), List.copyOf(joined));
+                            return outcome(r);
                         }
                         // A round that left before this node knew of every change: the newer round decides.
                     } else {
-                        List<Long> steps = new ArrayList<>(t.steps());
+                        // A token of the other kind than this node's (it knows of more deaths) is a round the starter will redo.
+                        List<Long> steps = new ArrayList<>(t.checkpoint() == checkpoint ? t.steps() : available());
                         if (prev.contains(me)) {
                             steps.retainAll(available());
                         }
-                        send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), steps, null));
+                        send(new RingControl.Repair(next.epoch(), List.copyOf(dead), List.copyOf(joined), steps, null, checkpoint));
                     }
                 }
                 case RingControl.Resume r -> {
@@ -138,8 +182,9 @@ final class RingRepair {
                     if (!new TreeSet<>(r.dead()).equals(dead) || !new TreeSet<>(r.joined()).equals(joined)) {
                         adopt(new TreeSet<>(r.dead()), new TreeSet<>(r.joined()));
                     }
+                    checkpoint = r.checkpoint();
                     send(r);
-                    return new Outcome(next, r.step(), List.copyOf(dead), List.copyOf(joined));
+                    return outcome(r.step());
                 }
                 default -> { }
             }
@@ -196,11 +241,21 @@ final class RingRepair {
             }
         }
         Membership without = prev.without(dead);
+        String lost = prev.replicaLost(dead);
+        if (lost != null) {
+            fallBack(lost);
+        }
         next = without.with(joined);
-        if (!joined.isEmpty() && !Rebalancer.rebalance(next, base.plan().layerSeconds(), base.plan().speeds()).everyMemberHasLayers()) {
+        if (!joined.isEmpty() && !Rebalancer.rebalance(next, base.plan()).everyMemberHasLayers()) {
             ctx.say("node" + (joined.size() > 1 ? "s " : " ") + joined + " cannot rejoin: no layer can move to them from their neighbours");
             joined.clear();
             next = without;
+        }
+        balanced = rebalance || !joined.isEmpty() ? Rebalancer.rebalance(next, base.plan()) : next;
+        String over = balanced.overBudget(base.plan().layerBytes(), base.plan().budgets());
+        if (over != null) {
+            throw new Membership.Unrecoverable("the survivors cannot hold the layers: " + over
+                    + (fallback != null ? "; resume from the checkpoints in " + fallback.dir() + " with more nodes or memory" : ""));
         }
         ctx.say((dead.isEmpty() ? "changing the ring" : "repairing the ring without node" + (dead.size() > 1 ? "s " : " ") + dead)
                 + (joined.isEmpty() ? "" : ", with node" + (joined.size() > 1 ? "s " : " ") + joined + " back") + ": " + next);
@@ -213,15 +268,55 @@ final class RingRepair {
         for (int n : joined) {
             ctx.neighbours().readmit(n);
         }
-        successor = ctx.neighbours().connect(next.successor(me)); // in a ring of one, itself: the loop's tokens go round it
-        ctx.neighbours().connect(next.predecessor(me));
+        unreachable = null;
+        successor = link(next.successor(me)); // in a ring of one, itself: the loop's tokens go round it
+        link(next.predecessor(me));
     }
 
-    /** The steps this node can roll its part of {@link #next} back to: own snapshots, and replicas of the ranges it takes over. */
+    /**
+     * Links to new neighbour {@code peer}; when it cannot (it died too, say), notes it in
+     * {@link #unreachable} and returns null: the news of its death restarts the repair.
+     */
+    private Link link(int peer) {
+        try {
+            return ctx.neighbours().connect(peer);
+        } catch (io.ringtmp.transport.TransportException e) {
+            ctx.say("cannot link to node " + peer + " (" + e.getMessage() + "): waiting for news of it");
+            unreachable = e.getMessage();
+            return null;
+        }
+    }
+
+    /**
+     * Turns this repair into a roll-back to the checkpoints, because {@code why}; without
+     * checkpoints the ring cannot go on.
+     */
+    private void fallBack(String why) {
+        if (fallback == null) {
+            throw new Membership.Unrecoverable(why + ", and there are no periodic checkpoints (checkpointDir with checkpointEvery) to fall back to");
+        }
+        if (!checkpoint) {
+            ctx.say(why + ": falling back to the newest checkpoint every layer has in " + fallback.dir());
+        }
+        replicasFail = why;
+        checkpoint = true;
+    }
+
+    private Outcome outcome(long step) {
+        return new Outcome(next, balanced, step, List.copyOf(dead), List.copyOf(joined), checkpoint);
+    }
+
+    /**
+     * The steps this node can roll its part of {@link #next} back to: own snapshots, and replicas
+     * of the ranges it takes over; or, falling back, the checkpoint steps that hold its layers.
+     */
     private List<Long> available() {
         List<Long> out = new ArrayList<>();
         if (!prev.contains(me)) {
             return out; // a rejoining node is never the starter, and keeps the token's steps
+        }
+        if (checkpoint) {
+            return fallback.steps(next.from(me), next.to(me));
         }
         for (long s : replicas.ownSteps()) {
             boolean all = true;
@@ -239,6 +334,9 @@ final class RingRepair {
 
     /** The states this node restores its new stage from, at {@code step}. */
     List<StageState> parts(long step) {
+        if (checkpoint) {
+            return prev.contains(me) ? fallback.parts(step, next.from(me), next.to(me)) : List.of();
+        }
         List<StageState> out = new ArrayList<>();
         for (int[] part : prev.partsOf(me, next)) {
             out.add(part[0] == me ? replicas.own(step) : replicas.replica(part[0], step, part[1], part[2]));
@@ -248,14 +346,20 @@ final class RingRepair {
 
     private long newest(List<Long> steps, String who) {
         if (steps.isEmpty()) {
-            throw new Membership.Unrecoverable("no step that " + who + " can roll back to (no replica arrived in time)");
+            throw new Membership.Unrecoverable(checkpoint
+                    ? replicasFail + ", and no checkpoint step in " + fallback.dir() + " holds the layers " + who + " runs next"
+                    + " (the nodes must share the checkpoint directory)"
+                    : "no step that " + who + " can roll back to (no replica arrived in time)");
         }
         return steps.stream().mapToLong(Long::longValue).max().orElseThrow();
     }
 
     private void send(RingControl c) {
+        if (successor == null) {
+            return; // the successor is unreachable: news of it will start the round again
+        }
         if (c instanceof RingControl.Repair t && joined.contains(next.successor(me))) {
-            c = new RingControl.Repair(t.epoch(), t.dead(), t.joined(), t.steps(), base); // the rejoining successor learns the ring it joins
+            c = new RingControl.Repair(t.epoch(), t.dead(), t.joined(), t.steps(), base, t.checkpoint()); // the rejoining successor learns the ring it joins
         }
         successor.send(RingControl.CODEC.message(me, ctx.spec().runId(), c).withEpoch(next.epoch()));
     }

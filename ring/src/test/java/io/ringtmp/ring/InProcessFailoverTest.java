@@ -138,8 +138,69 @@ class InProcessFailoverTest {
         }
     }
 
-    /** Four nodes, replicas every 5 steps, a checkpoint of every stage at the end in {@code ckpt}. */
+    /**
+     * Two adjacent nodes die together: the second held the first's replica, so the replicas cannot
+     * repair the ring, and the two survivors fall back to the newest checkpoint that holds every
+     * layer (the dead nodes' files too: one checkpoint directory), replay from it, and with a
+     * synchronous schedule still end with the single-node weights. Without checkpoints every
+     * survivor stops with the reason.
+     */
+    @ParameterizedTest(name = "{0}: nodes {1} and {2} killed together, checkpoints {3}")
+    @CsvSource({"gpipe, 1, 2, true", "1f1b, 2, 3, true", "1f1b, 1, 2, false"})
+    void adjacentNodesKilled_fallBackToTheNewestCheckpoint_orStopWithTheReason(String schedule, int a, int b, boolean checkpoints,
+                                                                             @TempDir Path dir) throws Exception {
+        String model = "mlp:20-24-16-12-4";
+        int steps = 240;
+        Path ckpt = dir.resolve("ckpt");
+        ClusterSpec spec = spec(dir, model, schedule, 5, steps, ckpt, checkpoints ? 20 : 0);
+        try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (ring.events(a, "step").size() < 45) {
+                assertTrue(System.nanoTime() < deadline, "node " + a + " never reached step 45:\n" + ring.logs());
+                Thread.sleep(2);
+            }
+            ring.kill(a);
+            ring.kill(b);
+            List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
+            List<Integer> survivors = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                if (i != a && i != b) {
+                    survivors.add(i);
+                }
+            }
+            if (!checkpoints) {
+                for (int i : survivors) {
+                    assertEquals(3, codes.get(i), "node " + i + " stops:\n" + ring.logs());
+                }
+                assertTrue(ring.logs().contains("nodes 1 and 2 failed together: node 2 held node 1's replica, and there are no periodic checkpoints"),
+                        ring.logs());
+                return;
+            }
+            for (int i : survivors) {
+                assertEquals(0, codes.get(i), "node " + i + " completes the run:\n" + ring.logs());
+            }
+            List<JsonNode> takeovers = ring.events(0, "takeover");
+            assertEquals(1, takeovers.size(), ring.logs());
+            JsonNode t = takeovers.get(0);
+            assertTrue(t.get("fromCheckpoint").asBoolean(), t.toString());
+            assertEquals(2, t.get("members").size(), t.toString());
+            assertEquals(0, t.get("rollbackStep").asLong() % 20, "rolls back to a checkpoint: " + t);
+            assertTrue(t.get("rollbackStep").asLong() >= 20, t.toString());
+            assertTrue(ring.logs().contains("falling back to the newest checkpoint every layer has"), ring.logs());
+
+            Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, s -> { }));
+            reference.run();
+            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, survivors, steps));
+            assertTrue(worst <= 1e-5f, schedule + ", nodes " + a + " and " + b + " killed: max abs weight difference " + worst + "\n" + ring.logs());
+        }
+    }
+
     private static ClusterSpec spec(Path dir, String model, String schedule, int epochs, int steps, Path ckpt) {
+        return spec(dir, model, schedule, epochs, steps, ckpt, 0);
+    }
+
+    /** Four nodes, replicas every 5 steps, a checkpoint of every stage in {@code ckpt} every {@code checkpointEvery} steps (0: at the end). */
+    private static ClusterSpec spec(Path dir, String model, String schedule, int epochs, int steps, Path ckpt, int checkpointEvery) {
         Map<String, String> o = new LinkedHashMap<>();
         o.put("schedule", schedule);
         o.put("batch", "32");
@@ -150,6 +211,9 @@ class InProcessFailoverTest {
         o.put("profile", "estimate");
         o.put("checkpointDir", ckpt.toString());
         o.put("replicaEvery", "5");
+        if (checkpointEvery > 0) {
+            o.put("checkpointEvery", Integer.toString(checkpointEvery));
+        }
         return InProcessCluster.spec(ClusterSpec.Mode.RING, 4, dir, model, DATA, o, FAILURE_TIMEOUT_MS);
     }
 

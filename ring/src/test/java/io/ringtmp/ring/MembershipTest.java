@@ -58,10 +58,30 @@ class MembershipTest {
     }
 
     @Test
-    void without_adjacentFailures_isUnrecoverable_namingTheLostReplica() {
-        Membership.Unrecoverable e = assertThrows(Membership.Unrecoverable.class, () -> four.without(Set.of(1, 2)));
-        assertTrue(e.getMessage().contains("node 2 held node 1's replica"), e.getMessage());
-        assertThrows(Membership.Unrecoverable.class, () -> four.without(Set.of(2, 3)));
+    void replicaLost_namesTheLostReplica_whenABuddyDiedToo() {
+        assertEquals("nodes 1 and 2 failed together: node 2 held node 1's replica", four.replicaLost(Set.of(1, 2)));
+        assertEquals("nodes 2 and 3 failed together: node 3 held node 2's replica", four.replicaLost(Set.of(2, 3)));
+        assertEquals(null, four.replicaLost(Set.of(0, 2)), "far apart: each replica survives");
+        assertEquals(null, four.replicaLost(Set.of(1)));
+    }
+
+    @Test
+    void without_adjacentFailures_passesTheLayersOnToTheNextLiveMember() {
+        assertEquals(List.of(0, 3), four.without(Set.of(1, 2)).members());
+        assertEquals(List.of(0, 2, 7), four.without(Set.of(1, 2)).cuts(), "nodes 1 and 2's layers go to node 3");
+        assertEquals(List.of(0, 1), four.without(Set.of(2, 3)).members());
+        assertEquals(List.of(0, 2, 7), four.without(Set.of(2, 3)).cuts(), "the last two's layers go to node 1");
+        assertEquals(List.of(0, 7), four.without(Set.of(0, 1, 2)).cuts());
         assertThrows(Membership.Unrecoverable.class, () -> Membership.initial(List.of(0, 7)).without(Set.of(0)));
+    }
+
+    @Test
+    void overBudget_namesTheFirstMemberWhoseLayersDoNotFit() {
+        List<Long> bytes = List.of(1L << 20, 1L << 20, 1L << 20, 1L << 20, 1L << 20, 1L << 20, 1L << 20);
+        List<Long> budgets = List.of(2L << 20, 2L << 20, 2L << 20, 2L << 20);
+        assertEquals(null, four.overBudget(bytes, budgets));
+        assertEquals("node 2 would hold layers [2, 5): 3.0 MiB, over its memory budget of 2.0 MiB",
+                four.without(Set.of(1)).overBudget(bytes, budgets));
+        assertEquals(null, four.overBudget(List.of(), budgets), "a plan without memory figures is not checked");
     }
 }

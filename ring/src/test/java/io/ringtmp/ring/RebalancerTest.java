@@ -68,4 +68,20 @@ class RebalancerTest {
         Membership r = Rebalancer.rebalance(m, EQUAL, List.of(3.0, 1.0));
         assertEquals(List.of(0, 6, 8), r.cuts(), r.toString());
     }
+
+    @Test
+    void cutsKeepEveryMemberWithinItsMemoryBudget() {
+        // 8 equal layers of 1 MiB on 4 nodes; node 1 dies and node 2 would hold [2, 6). Node 3 can hold only 2 MiB, so
+        // the re-balance spreads the four extra layers over nodes 0 and 2 instead of giving node 3 a third.
+        List<Long> bytes = Collections.nCopies(8, 1L << 20);
+        List<Long> budgets = List.of(3L << 20, 4L << 20, 3L << 20, 2L << 20);
+        Membership taken = Membership.initial(List.of(0, 2, 4, 6, 8)).without(Set.of(1));
+        Membership r = Rebalancer.rebalance(taken, EQUAL, SPEEDS, bytes, budgets);
+        assertEquals(List.of(0, 3, 6, 8), r.cuts(), r.toString());
+        assertEquals(null, r.overBudget(bytes, budgets));
+        // With 2 MiB each, three survivors cannot hold 8 MiB: no cut fits, and the check names who does not.
+        List<Long> small = Collections.nCopies(4, 2L << 20);
+        Membership none = Rebalancer.rebalance(taken, EQUAL, SPEEDS, bytes, small);
+        assertTrue(none.overBudget(bytes, small).startsWith("node "), none.overBudget(bytes, small));
+    }
 }
