@@ -92,7 +92,7 @@ class FaultIT {
         Path runs = dir.resolve("runs");
         List<String> args = launch(runs, 4, 60, 3000, "kill:1@4s");
         args.addAll(List.of("--fault", "kill:2@4s", "--replica-every", "5", "--checkpoint-dir", dir.resolve("ckpt").toString(),
-                "--checkpoint-every", "100"));
+                "--checkpoint-every", "20"));
         int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(runs);
         assertEquals(0, code, "the survivors complete the run: " + s);
@@ -106,7 +106,7 @@ class FaultIT {
         assertTrue(takeover != null, "the ring went on: " + s.get("events"));
         assertTrue(takeover.get("fromCheckpoint").asBoolean(), "from a checkpoint: " + takeover);
         assertEquals("[0,3]", takeover.get("members").toString(), takeover.toString());
-        assertEquals(0, takeover.get("rollbackStep").asLong() % 100, "a checkpoint's step: " + takeover);
+        assertEquals(0, takeover.get("rollbackStep").asLong() % 20, "a checkpoint's step: " + takeover);
     }
 
     @Test
