@@ -50,20 +50,6 @@ public final class Node implements AutoCloseable {
     public static final int EXIT_FAILED_OVER = 4;
     /** Exit code of {@code ringtmp node} after a bug in RingTMP (sysexits' EX_SOFTWARE), its stack trace in the log. */
     public static final int EXIT_BUG = 70;
-    /** What a node tells its neighbours when it leaves after a completed run (or a failed neighbour). */
-    static final String BYE = "bye";
-    /** What a node tells its neighbours when it was stopped early in order (SIGTERM, here or passed on). */
-    static final String ABORT = "abort";
-    /** What a node that stops after an error tells its neighbours. */
-    static final String ABORT_AFTER_ERROR = "abort-error";
-    /**
-     * What a node that stops because node {@code N} failed tells its other neighbours
-     * ({@code failed N}); they stop too and pass it on, so every node of the ring learns of it.
-     */
-    static final String FAILED = "failed ";
-    /** {@code joins N}: failed-over node N asks to rejoin (from N itself, or passed on). */
-    static final String JOINS = "joins ";
-
     private final ClusterSpec spec;
     private final int id;
     private final Time time;
@@ -78,14 +64,10 @@ public final class Node implements AutoCloseable {
     private final java.util.List<Message> early = new java.util.ArrayList<>();
     /** The peers this node sends heartbeats to and watches: its neighbours (and extra peers), changed by failover. */
     private final java.util.Set<Integer> neighbours = new java.util.concurrent.CopyOnWriteArraySet<>();
-    /** The nodes known to have failed whose failure the program took over (each reported to it once). */
-    private final java.util.Set<Integer> knownDead = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    /** Failed-over nodes whose request to rejoin the program took: their control messages are delivered. */
-    private final java.util.Set<Integer> rejoining = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final java.util.concurrent.atomic.AtomicBoolean askedToRejoin = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Node words ({@code bye}, {@code abort}, {@code failed N}, {@code joins N}) and the failures the program took over. */
+    private final NodeWords words;
     /** The links the program sees, by peer: the first ones, and those {@link Neighbours#connect} added. */
     private final Map<Integer, Link> programLinks = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<Integer, Long> toldFailedAt = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile Transport transport;
     /**
      * Received tensors' arrays, reused when the program gives them back. An array enters the
@@ -125,6 +107,8 @@ public final class Node implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.words = new NodeWords(spec, id, time, log, stop, metrics, heartbeats, () -> program, () -> detector,
+                () -> transport, neighbours);
     }
 
     public NodeMetrics metrics() {
@@ -142,23 +126,15 @@ public final class Node implements AutoCloseable {
         MessageHandler handler = new MessageHandler() {
             @Override
             public void onMessage(Message m) {
-                if (knownDead.contains(m.sender())) {
-                    if (m.kind() == MessageKind.NODE && (JOINS + m.sender()).equals(wordOf(m))) {
-                        onJoinsWord(m.sender(), m.sender()); // it asks to rejoin; until it is taken back it stays out
-                        return;
-                    }
-                    if (!(m.kind() == MessageKind.CONTROL && rejoining.contains(m.sender()))) {
-                        toldFailed(m.sender()); // a failed-over node come back: nothing of it enters the run
-                        return;
-                    }
-                    // A rejoining node's control message (the membership token it passes on) goes to the program.
+                if (words.shutOut(m)) {
+                    return; // a failed-over node's message, dealt with there: nothing of it enters the run
                 }
                 FailureDetector d = detector;
                 if (d != null) {
                     d.heard(m.sender());
                 }
                 if (m.kind() == MessageKind.NODE) {
-                    onNodeWord(m, d);
+                    words.onNodeWord(m, d);
                     return;
                 }
                 if (m.kind() == MessageKind.HEARTBEAT) {
@@ -238,7 +214,7 @@ public final class Node implements AutoCloseable {
                 f.put("reason", e.getMessage());
                 metrics.event("peer-failed", f);
                 for (Link l : links.values()) {
-                    sendWord(l, FAILED + peer);
+                    words.sendWord(l, NodeWords.FAILED + peer);
                 }
                 endEvent(false, "neighbour " + peer + " failed");
                 log.println("node " + id + " stopping: neighbour " + peer + " failed");
@@ -258,7 +234,7 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void readmit(int peer) {
-                        readmitPeer(peer);
+                        words.readmitPeer(peer);
                     }
 
                     @Override
@@ -280,10 +256,10 @@ public final class Node implements AutoCloseable {
             NodeProgram running = program;
             long grace = running == null ? 0 : running.failureGraceMs(peer);
             Runnable act = () -> {
-                if (knownDead.contains(peer) || stop.stopped()) {
+                if (words.isDead(peer) || stop.stopped()) {
                     return; // settled meanwhile: reported by another node, or this node was failed over
                 }
-                if (!takenOver(peer, id)) {
+                if (!words.takenOver(peer, id)) {
                     stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
                 }
             };
@@ -323,11 +299,12 @@ public final class Node implements AutoCloseable {
         // this node stops early, "abort" if it was an orderly stop (SIGTERM, here or passed on),
         // "abort-error" after an error (here or passed on), so that its neighbours stop too and
         // exit as this node does. Neighbours that failed or already left are not told.
-        String word = ok || stop.failedOver() ? BYE : stop.failed() ? (stop.failedNode() >= 0 ? FAILED + stop.failedNode() : BYE)
-                : stop.stopped() && !stop.erred() && protocolError == null ? ABORT : ABORT_AFTER_ERROR;
+        String word = ok || stop.failedOver() ? NodeWords.BYE
+                : stop.failed() ? (stop.failedNode() >= 0 ? NodeWords.FAILED + stop.failedNode() : NodeWords.BYE)
+                : stop.stopped() && !stop.erred() && protocolError == null ? NodeWords.ABORT : NodeWords.ABORT_AFTER_ERROR;
         for (int peer : neighbours) {
             if (detector.isWatching(peer)) {
-                transport.link(peer).ifPresent(l -> sendWord(l, word));
+                transport.link(peer).ifPresent(l -> words.sendWord(l, word));
             }
         }
         log.println(String.format(Locale.ROOT, "node %d: %,d tensors received, %,d of them into reused arrays",
@@ -360,182 +337,6 @@ public final class Node implements AutoCloseable {
         return ok ? 0 : 1;
     }
 
-    /**
-     * A neighbour leaving is not a failure: stop watching it. One that was stopped early ends the
-     * run for its neighbours too: orderly after a SIGTERM ({@code abort}), as an error after an
-     * error ({@code abort-error}).
-     */
-    private void onNodeWord(Message m, FailureDetector d) {
-        String word = wordOf(m);
-        if (word.startsWith(FAILED)) {
-            onFailedWord(m.sender(), word.substring(FAILED.length()), d);
-            return;
-        }
-        if (word.startsWith(JOINS)) {
-            try {
-                onJoinsWord(Integer.parseInt(word.substring(JOINS.length())), m.sender());
-            } catch (NumberFormatException e) {
-                log.println("ignored a malformed node word from node " + m.sender() + ": " + word);
-            }
-            return;
-        }
-        if (d != null) {
-            d.forget(m.sender());
-        }
-        switch (word) {
-            case BYE -> { }
-            case ABORT -> stop.stop("neighbour " + m.sender() + " stopped early", false);
-            case ABORT_AFTER_ERROR -> stop.stopAfterError("neighbour " + m.sender() + " stopped after an error");
-            default -> log.println("ignored an unknown node word from node " + m.sender() + ": " + word);
-        }
-    }
-
-    private static String wordOf(Message m) {
-        return m.bytes() == null ? "" : new String(m.bytes(), StandardCharsets.US_ASCII);
-    }
-
-    /**
-     * Failed-over node {@code node} asks to rejoin (itself, or neighbour {@code reporter} passes
-     * its word on): when the program takes it as news, the word goes on to the other neighbours.
-     */
-    private void onJoinsWord(int node, int reporter) {
-        NodeProgram p = program;
-        if (node == id || !spec.hasNode(node) || p == null || !p.onRejoin(node, reporter)) {
-            return;
-        }
-        rejoining.add(node);
-        log.println("node " + node + " asks to rejoin" + (reporter == node ? "" : " (reported by neighbour " + reporter + ")"));
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("node", node);
-        f.put("reportedBy", reporter);
-        metrics.event("rejoin-asked", f);
-        for (int peer : neighbours) {
-            if (peer != reporter && peer != node) {
-                heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, JOINS + node)));
-            }
-        }
-    }
-
-    /**
-     * A neighbour says node {@code dead} failed: when the program takes the failure over, the
-     * neighbour goes on and this node passes the word on; otherwise the neighbour has stopped,
-     * and this node stops too, and passes it on.
-     */
-    private void onFailedWord(int reporter, String dead, FailureDetector d) {
-        int node;
-        try {
-            node = Integer.parseInt(dead);
-        } catch (NumberFormatException e) {
-            log.println("ignored a malformed node word from node " + reporter + ": failed " + dead);
-            return;
-        }
-        if (node == id) {
-            if (stop.stopped()) {
-                return;
-            }
-            NodeProgram p = program;
-            if (p == null) {
-                return; // the word comes again once the program exists, and the program decides
-            }
-            if (p.rejoins(reporter)) {
-                if (askedToRejoin.compareAndSet(false, true)) {
-                    log.println("node " + id + ": the others went on without this node (neighbour " + reporter + " says so): asking to rejoin");
-                }
-                heartbeats.execute(() -> transport.link(reporter).ifPresent(l -> sendWord(l, JOINS + id)));
-                return;
-            }
-            String why = "node " + reporter + " says the others declared this node failed and went on without it (paused or cut off "
-                    + "for longer than the failure timeout, " + spec.failureTimeoutMs() + " ms): it is no longer a member of the run";
-            log.println(why);
-            stop.stopAsFailedOver(why);
-            return;
-        }
-        if (!spec.hasNode(node)) {
-            log.println("ignored a node word from node " + reporter + " naming node " + node + ", which is not in the spec");
-            return;
-        }
-        if (knownDead.contains(node) || takenOver(node, reporter)) {
-            return;
-        }
-        if (d != null) {
-            d.forget(reporter);
-        }
-        if (!stop.stopForFailedNode(node, "node " + node + " failed (reported by neighbour " + reporter + ")")) {
-            return; // already stopping (told by its other neighbour, say)
-        }
-        log.println("node " + node + " failed (reported by neighbour " + reporter + ")");
-        Map<String, Object> f = new LinkedHashMap<>();
-        f.put("failedNode", node);
-        f.put("reportedBy", reporter);
-        metrics.event("node-failed", f);
-    }
-
-    /**
-     * Offers node {@code node}'s failure to the program; when it takes it over, stops watching the
-     * dead node and passes {@code failed N} on to the other neighbours (on the heartbeat thread:
-     * a word may arrive on a transport thread, which must not wait). Returns whether it was taken.
-     */
-    private boolean takenOver(int node, int reportedBy) {
-        NodeProgram running = program;
-        if (running == null || !running.onNodeFailed(node, reportedBy)) {
-            return false;
-        }
-        if (knownDead.add(node)) {
-            neighbours.remove(node);
-            FailureDetector d = detector;
-            if (d != null) {
-                d.forget(node);
-            }
-            Map<String, Object> f = new LinkedHashMap<>();
-            f.put("failedNode", node);
-            f.put("reportedBy", reportedBy);
-            metrics.event("node-failed", f);
-            log.println("node " + node + " failed (" + (reportedBy == id ? "detected here" : "reported by neighbour " + reportedBy)
-                    + "): failing over");
-            // A send blocked on its full link (a paused node reads nothing) fails now rather than after the send timeout.
-            heartbeats.execute(() -> transport.link(node).ifPresent(Link::close));
-            for (int peer : neighbours) {
-                if (peer != reportedBy) {
-                    heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + node)));
-                }
-            }
-        }
-        return true;
-    }
-
-    /** Tells a failed-over node that it was (at most once a second): it stops rather than send stale work into the run. */
-    private void toldFailed(int peer) {
-        long now = time.nanoTime();
-        Long last = toldFailedAt.get(peer);
-        if (last != null && now - last < 1_000_000_000L) {
-            return;
-        }
-        toldFailedAt.put(peer, now);
-        heartbeats.execute(() -> transport.link(peer).ifPresent(l -> sendWord(l, FAILED + peer)));
-    }
-
-    /** {@link Neighbours#readmit}: on the heartbeat thread, after any {@code failed N} answer already queued there. */
-    private void readmitPeer(int peer) {
-        try {
-            heartbeats.submit(() -> readmitNow(peer)).get(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new StoppedException("interrupted while taking node " + peer + " back");
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            readmitNow(peer);
-        }
-    }
-
-    private void readmitNow(int peer) {
-        knownDead.remove(peer);
-        rejoining.remove(peer);
-        toldFailedAt.remove(peer);
-        FailureDetector d = detector;
-        if (d != null) {
-            d.readmit(peer);
-        }
-    }
-
     /** {@link Neighbours#connect}: links to {@code peer} and watches it. */
     private Link connectNeighbour(int peer) {
         Link l = programLinks.get(peer);
@@ -561,7 +362,7 @@ public final class Node implements AutoCloseable {
         java.util.concurrent.CompletableFuture<Link> f = java.util.concurrent.CompletableFuture.supplyAsync(
                 () -> transport.connect(peer, n.host(), n.port()), r -> Thread.ofVirtual().name("connect-" + peer).start(r));
         while (true) {
-            if (knownDead.contains(peer) || stop.stopped()) {
+            if (words.isDead(peer) || stop.stopped()) {
                 f.cancel(false); // the attempt ends by itself at its timeout; its link, if any, is never used
                 throw new TransportException("node " + peer + " failed while node " + id + " was linking to it", true);
             }
@@ -575,15 +376,6 @@ public final class Node implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new TransportException("interrupted while linking to node " + peer, true);
             }
-        }
-    }
-
-    /** Sends a node word, waiting at most a second: a neighbour that is gone no longer needs it. */
-    private void sendWord(Link l, String word) {
-        try {
-            l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, word.getBytes(StandardCharsets.US_ASCII))).get(1, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            // Best effort: a neighbour that missed it has its own failure detector.
         }
     }
 
