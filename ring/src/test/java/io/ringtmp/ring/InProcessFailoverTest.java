@@ -50,11 +50,7 @@ class InProcessFailoverTest {
         Path ckpt = dir.resolve("ckpt");
         ClusterSpec spec = spec(dir, model, schedule, 5, steps, ckpt);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (ring.events(victim, "step").size() < 12) {
-                assertTrue(System.nanoTime() < deadline, "node " + victim + " never reached step 12:\n" + ring.logs());
-                Thread.sleep(2);
-            }
+            awaitSteps(ring, victim, 12);
             ring.kill(victim);
             List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
             List<Integer> survivors = new ArrayList<>();
@@ -110,11 +106,7 @@ class InProcessFailoverTest {
         ClusterSpec spec = spec(dir, model, schedule, 20, steps, ckpt);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
             int feeder = victim == 0 ? 1 : 0;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (ring.events(victim, "step").size() < 12) {
-                assertTrue(System.nanoTime() < deadline, "node " + victim + " never reached step 12:\n" + ring.logs());
-                Thread.sleep(2);
-            }
+            long deadline = awaitSteps(ring, victim, 12);
             ring.kill(victim);
             while (ring.events(feeder, "takeover").isEmpty()) {
                 assertTrue(System.nanoTime() < deadline + TimeUnit.SECONDS.toNanos(30), "no takeover:\n" + ring.logs());
@@ -154,11 +146,7 @@ class InProcessFailoverTest {
         Path ckpt = dir.resolve("ckpt");
         ClusterSpec spec = spec(dir, model, schedule, 5, steps, ckpt, checkpoints ? 20 : 0);
         try (InProcessCluster ring = InProcessCluster.start(spec, RingProgram.FACTORY)) {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (ring.events(a, "step").size() < 45) {
-                assertTrue(System.nanoTime() < deadline, "node " + a + " never reached step 45:\n" + ring.logs());
-                Thread.sleep(2);
-            }
+            awaitSteps(ring, a, 45);
             ring.kill(a);
             ring.kill(b);
             List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
@@ -193,6 +181,16 @@ class InProcessFailoverTest {
             float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, survivors, steps));
             assertTrue(worst <= 1e-5f, schedule + ", nodes " + a + " and " + b + " killed: max abs weight difference " + worst + "\n" + ring.logs());
         }
+    }
+
+    /** Waits (at most 60 s) until {@code node} has trained {@code steps} steps; returns that 60 s deadline. */
+    private static long awaitSteps(InProcessCluster ring, int node, int steps) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (ring.events(node, "step").size() < steps) {
+            assertTrue(System.nanoTime() < deadline, "node " + node + " never reached step " + steps + ":\n" + ring.logs());
+            Thread.sleep(2);
+        }
+        return deadline;
     }
 
     private static ClusterSpec spec(Path dir, String model, String schedule, int epochs, int steps, Path ckpt) {
