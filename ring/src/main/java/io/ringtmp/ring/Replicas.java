@@ -10,10 +10,13 @@ import io.ringtmp.transport.MessageKind;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -26,6 +29,10 @@ import java.util.concurrent.Executors;
  * (docs/resilience.md). Each side keeps its two newest: members reach a step at different times
  * (async's stages are up to a few microbatches apart), so when the newest is not yet everywhere
  * the one before it is.
+ *
+ * <p>Memory: a stage's state can be large (W2B's is 150 MB), so the arrays of a snapshot or a
+ * replica that falls out of the newest two are reused for the next one, unless a repair was
+ * handed it or it is still being streamed; chunks go out as views of the snapshot, not copies.
  *
  * <p>Threads: {@link #snapshot} and the queries belong to the stage's thread; {@link #receive}
  * is called on transport threads; the streaming runs on this object's own thread.
@@ -49,6 +56,14 @@ final class Replicas implements AutoCloseable {
     private final Map<String, Assembly> assembling = new HashMap<>();
     private final ExecutorService sender;
     private volatile long newestQueued = -1;
+    /** The arrays of an own snapshot no one reads any more, for the next snapshot. */
+    private Map<String, Tensor> spareOwn = Map.of();
+    /** Per sender, the arrays of a replica no one reads any more, for the next one it streams. */
+    private final Map<Integer, Map<String, Tensor>> spareReceived = new HashMap<>();
+    /** States being streamed now. */
+    private final Set<StageState> streaming = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** States handed to a repair or a hand-off: never reused. */
+    private final Set<StageState> lent = Collections.newSetFromMap(new IdentityHashMap<>());
 
     /** @param chunkFloats floats per chunk at most (below the transport's message limit) */
     Replicas(NodeContext ctx, int chunkFloats) {
@@ -62,17 +77,29 @@ final class Replicas implements AutoCloseable {
     }
 
     /**
-     * Keeps {@code state} as this member's own snapshot and, when {@code buddy} is not null,
-     * streams it there in the background, stamped with {@code epoch}.
+     * Copies {@code stage}'s state now ({@link StageState#of}) as this member's own snapshot of
+     * layers [from, to) at {@code step} and, when {@code buddy} is not null, streams it there in
+     * the background, stamped with {@code epoch}. Call on the stage's thread, between updates.
      */
-    synchronized void snapshot(StageState state, Link buddy, long epoch) {
-        own.addLast(state);
-        while (own.size() > KEEP) {
-            own.removeFirst();
+    void snapshot(int owner, long step, int from, int to, Stage stage, Link buddy, long epoch) {
+        Map<String, Tensor> into;
+        synchronized (this) {
+            into = spareOwn;
+            spareOwn = Map.of();
         }
-        if (buddy != null) {
-            newestQueued = state.step();
-            sender.execute(() -> stream(state, buddy, epoch));
+        StageState state = StageState.of(owner, step, from, to, stage, into); // outside the lock: receive() goes on
+        synchronized (this) {
+            own.addLast(state);
+            while (own.size() > KEEP) {
+                StageState old = own.removeFirst();
+                if (!lent.remove(old) && !streaming.contains(old)) {
+                    spareOwn = old.tensors();
+                }
+            }
+            if (buddy != null) {
+                newestQueued = state.step();
+                sender.execute(() -> stream(state, buddy, epoch));
+            }
         }
     }
 
@@ -85,25 +112,38 @@ final class Replicas implements AutoCloseable {
         return stream(state, neighbour, epoch);
     }
 
-    /** This member's own snapshot of {@code step}, or null. */
+    /** This member's own snapshot of {@code step}, or null; the caller may keep it. */
     synchronized StageState own(long step) {
         for (StageState s : own) {
             if (s.step() == step) {
+                lent.add(s);
                 return s;
             }
         }
         return null;
     }
 
-    /** The complete replica of {@code owner}'s layers [from, to) at {@code step}, or null. */
+    /** The complete replica of {@code owner}'s layers [from, to) at {@code step}, or null; the caller may keep it. */
     synchronized StageState replica(int owner, long step, int from, int to) {
         for (Held h : received.getOrDefault(owner, new ArrayDeque<>())) {
             StageState s = h.state();
             if (s.step() == step && s.from() == from && s.to() == to) {
+                lent.add(s);
                 return s;
             }
         }
         return null;
+    }
+
+    /** A look at this member's own snapshot of {@code step}, or null, not lent: it is reused once two newer are taken. */
+    synchronized StageState ownState(long step) {
+        return own.stream().filter(x -> x.step() == step).findFirst().orElse(null);
+    }
+
+    /** A look at the newest complete replica of {@code owner} at {@code step}, or null, not lent. */
+    synchronized StageState replicaState(int owner, long step) {
+        return received.getOrDefault(owner, new ArrayDeque<>()).stream().map(Held::state).filter(x -> x.step() == step)
+                .reduce((a, b) -> b).orElse(null);
     }
 
     /** Steps of this member's own snapshots. */
@@ -120,10 +160,27 @@ final class Replicas implements AutoCloseable {
         own.clear();
         received.values().forEach(q -> q.removeIf(h -> h.epoch() != e));
         assembling.values().removeIf(a -> a.epoch != e);
+        lent.removeIf(s -> received.values().stream().noneMatch(q -> q.stream().anyMatch(h -> h.state() == s)));
         newestQueued = -1;
     }
 
     private boolean stream(StageState s, Link buddy, long epoch) {
+        synchronized (this) {
+            if (newestQueued != s.step()) {
+                return false; // a newer snapshot was queued before this one started
+            }
+            streaming.add(s);
+        }
+        try {
+            return send(s, buddy, epoch);
+        } finally {
+            synchronized (this) {
+                streaming.remove(s);
+            }
+        }
+    }
+
+    private boolean send(StageState s, Link buddy, long epoch) {
         long t0 = ctx.time().nanoTime();
         int total = 0;
         for (Tensor t : s.tensors().values()) {
@@ -141,6 +198,7 @@ final class Replicas implements AutoCloseable {
             }
             for (Map.Entry<String, Tensor> e : s.tensors().entrySet()) {
                 Tensor t = e.getValue();
+                Tensor flat = t.reshape(t.size());
                 for (int off = 0; off < t.size(); off += chunkFloats) {
                     if (newestQueued != s.step()) {
                         return false; // a newer snapshot is on its way: this one is stale
@@ -148,8 +206,9 @@ final class Replicas implements AutoCloseable {
                     int n = Math.min(chunkFloats, t.size() - off);
                     byte[] header = JSON.writeValueAsBytes(new Chunk(s.owner(), s.step(), s.from(), s.to(), s.optimizerSteps(), e.getKey(),
                             t.shape(), off, total));
+                    // a view: the transport copies it into its frame before send returns, and the snapshot is not reused while streamed
                     Message m = new Message(MessageKind.REPLICA, ctx.id(), ctx.spec().runId(), s.step(), k++,
-                            Tensor.wrap(Arrays.copyOfRange(t.data(), t.offset() + off, t.offset() + off + n), n), header).withEpoch(epoch);
+                            flat.rows(off, off + n), header).withEpoch(epoch);
                     buddy.send(m).join(); // one chunk in flight: tensors pass between chunks
                     bytes += m.frameBytes();
                 }
@@ -180,7 +239,7 @@ final class Replicas implements AutoCloseable {
             return;
         }
         String key = m.sender() + "@" + c.step() + "@" + m.epoch();
-        Assembly a = assembling.computeIfAbsent(key, k -> new Assembly(c, m.epoch()));
+        Assembly a = assembling.computeIfAbsent(key, k -> new Assembly(c, m.epoch(), spareReceived.remove(m.sender())));
         String error = a.add(c, m.tensor());
         if (m.tensor() != null) {
             ctx.buffers().give(m.tensor());
@@ -195,7 +254,10 @@ final class Replicas implements AutoCloseable {
             ArrayDeque<Held> q = received.computeIfAbsent(m.sender(), k -> new ArrayDeque<>());
             q.addLast(new Held(a.epoch, a.state(m.sender())));
             while (q.size() > KEEP) {
-                q.removeFirst();
+                StageState old = q.removeFirst().state();
+                if (!lent.remove(old)) {
+                    spareReceived.put(m.sender(), old.tensors());
+                }
             }
             assembling.entrySet().removeIf(x -> x.getKey().startsWith(m.sender() + "@") && x.getValue().first.step() < c.step());
         }
@@ -211,11 +273,14 @@ final class Replicas implements AutoCloseable {
         private final Chunk first;
         private final int epoch;
         private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+        private final Map<String, Tensor> spare;
         private int got;
 
-        Assembly(Chunk first, int epoch) {
+        /** @param spare arrays of an old replica to fill rather than allocate (null: none) */
+        Assembly(Chunk first, int epoch, Map<String, Tensor> spare) {
             this.first = first;
             this.epoch = epoch;
+            this.spare = spare == null ? Map.of() : spare;
         }
 
         String add(Chunk c, Tensor data) {
@@ -229,7 +294,10 @@ final class Replicas implements AutoCloseable {
             if (c.shape() == null || data == null) {
                 return "chunk of " + c.name() + " without a shape or floats";
             }
-            Tensor t = tensors.computeIfAbsent(c.name(), n -> Tensor.zeros(c.shape()));
+            Tensor t = tensors.computeIfAbsent(c.name(), n -> {
+                Tensor old = spare.get(n);
+                return old != null && Arrays.equals(old.shape(), c.shape()) ? old : Tensor.zeros(c.shape());
+            });
             if (!Arrays.equals(t.shape(), c.shape())) {
                 return "tensor " + c.name() + " changed shape";
             }

@@ -462,7 +462,7 @@ final class StageLoop {
         long t0 = ctx.time().nanoTime();
         int buddy = pos.membership().buddy(id);
         Link link = buddy < 0 ? null : buddy == pos.membership().successor(id) ? pos.successor() : pos.predecessor();
-        replicas.snapshot(StageState.of(id, stepsDone, from, to, stage), link, pos.epoch());
+        replicas.snapshot(id, stepsDone, from, to, stage, link, pos.epoch());
         window.compute(ctx.time().nanoTime() - t0);
     }
 

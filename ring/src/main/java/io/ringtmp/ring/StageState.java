@@ -31,20 +31,38 @@ record StageState(int owner, long step, int from, int to, long optimizerSteps, M
      * stash) and its optimiser state. Call between updates, when the gradients are consumed.
      */
     static StageState of(int owner, long step, int from, int to, Stage stage) {
+        return of(owner, step, from, to, stage, Map.of());
+    }
+
+    /**
+     * As {@link #of(int, long, int, int, Stage)}, copying into {@code reuse}'s tensors where one
+     * of the same name and shape is there (an old snapshot no one reads any more): a stage's
+     * state is large (W2B's: 150 MB), and a fresh copy per snapshot keeps the collector busy.
+     */
+    static StageState of(int owner, long step, int from, int to, Stage stage, Map<String, Tensor> reuse) {
         Map<String, Tensor> t = new LinkedHashMap<>();
         List<Parameter> params = stage.layers().parameters();
         List<Tensor> weights = stage.currentWeights();
         for (int i = 0; i < params.size(); i++) {
-            t.put(params.get(i).name(), weights.get(i).copy());
+            t.put(params.get(i).name(), copy(weights.get(i), reuse.get(params.get(i).name())));
         }
         List<Tensor> state = stage.optimizer().state();
         int perParam = params.isEmpty() ? 0 : state.size() / params.size();
         for (int k = 0; k < perParam; k++) {
             for (int i = 0; i < params.size(); i++) {
-                t.put("m" + (k + 1) + "." + params.get(i).name(), state.get(k * params.size() + i).copy());
+                String name = "m" + (k + 1) + "." + params.get(i).name();
+                t.put(name, copy(state.get(k * params.size() + i), reuse.get(name)));
             }
         }
         return new StageState(owner, step, from, to, stage.optimizer().steps(), t);
+    }
+
+    private static Tensor copy(Tensor src, Tensor into) {
+        if (into == null || !into.sameShape(src)) {
+            return src.copy();
+        }
+        into.copyFrom(src);
+        return into;
     }
 
     /** Float count of every tensor. */

@@ -105,6 +105,42 @@ class ReplicasTest {
     }
 
     @Test
+    void snapshotsAndReplicas_reuseTheArraysOfTheOnesThatFellOut_butNeverOneLentToARepair(@TempDir Path dir) throws Exception {
+        Stage s = stage();
+        try (Replicas own = new Replicas(ctx(0, dir.resolve("a")), 7); Replicas buddy = new Replicas(ctx(1, dir.resolve("b")), 7)) {
+            own.snapshot(0, 10, 0, 3, s, null, 0);
+            float[] first = own.ownState(10).tensors().get("fc1.weight").data();
+            own.snapshot(0, 20, 0, 3, s, null, 0);
+            s.layers().parameters().get(0).value().fill(0.25f);
+            own.snapshot(0, 30, 0, 3, s, null, 0); // step 10 falls out; 40 reuses its arrays
+            own.snapshot(0, 40, 0, 3, s, null, 0);
+            StageState own40 = own.ownState(40);
+            assertTrue(own40.tensors().get("fc1.weight").data() == first, "the arrays of step 10 are reused");
+            assertEquals(0.25f, own40.tensors().get("fc1.weight").get(0), "and hold the step's values");
+            StageState kept = own.own(30); // a repair holds step 30 now
+            float[] keptArray = kept.tensors().get("fc1.weight").data();
+            own.snapshot(0, 50, 0, 3, s, null, 0); // 30 falls out but is lent
+            own.snapshot(0, 60, 0, 3, s, null, 0);
+            assertTrue(own.ownState(60).tensors().get("fc1.weight").data() != keptArray, "a lent snapshot is never overwritten");
+            assertEquals(0.25f, kept.tensors().get("fc1.weight").get(0));
+
+            float[] received = null;
+            for (long step : new long[]{10, 20, 30, 40}) { // 10 falls out when 30 is complete: 40 fills its arrays
+                Captured link = new Captured();
+                s.layers().parameters().get(0).value().fill(step);
+                assertTrue(own.handOff(StageState.of(0, step, 0, 3, s), link, 0));
+                link.sent.forEach(buddy::receive);
+                if (step == 10) {
+                    received = buddy.replicaState(0, 10).tensors().get("fc1.weight").data();
+                }
+            }
+            Tensor at40 = buddy.replicaState(0, 40).tensors().get("fc1.weight");
+            assertTrue(at40.data() == received, "the buddy fills the arrays of the replica that fell out");
+            assertEquals(40f, at40.get(0));
+        }
+    }
+
+    @Test
     void stageWithoutWeights_stillHasAReplica(@TempDir Path dir) throws Exception {
         StageState empty = new StageState(0, 20, 1, 2, 20, Map.of());
         Captured link = new Captured();

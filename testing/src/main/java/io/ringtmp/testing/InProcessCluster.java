@@ -177,7 +177,9 @@ public final class InProcessCluster implements AutoCloseable {
             if (!Files.exists(f)) {
                 return found;
             }
-            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+            String text = Files.readString(f, StandardCharsets.UTF_8);
+            // only whole lines: a running node may be half-way through writing the last one
+            for (String line : text.substring(0, text.lastIndexOf('\n') + 1).lines().toList()) {
                 JsonNode j = JSON.readTree(line);
                 if (j.path("event").asText().equals(event)) {
                     found.add(j);
