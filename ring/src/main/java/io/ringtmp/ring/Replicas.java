@@ -30,9 +30,12 @@ import java.util.concurrent.Executors;
  * (async's stages are up to a few microbatches apart), so when the newest is not yet everywhere
  * the one before it is.
  *
- * <p>Memory: a stage's state can be large (W2B's is 150 MB), so the arrays of a snapshot or a
- * replica that falls out of the newest two are reused for the next one, unless a repair was
- * handed it or it is still being streamed; chunks go out as views of the snapshot, not copies.
+ * <p>Memory: a stage's state can be large (W2B's is 134 MB), and a large array allocated while
+ * training starts a collector cycle that takes CPU from the stage (20% of W2B's throughput on
+ * half-core devices). So each side holds three sets of arrays, allocated when the epoch's first
+ * snapshot or replica is there (at the start of training and after a repair) and then reused:
+ * the arrays of a snapshot or replica that falls out of the newest two take the next one, unless
+ * a repair was handed it or it is still being streamed. Chunks go out as views of the snapshot.
  *
  * <p>Threads: {@link #snapshot} and the queries belong to the stage's thread; {@link #receive}
  * is called on transport threads; the streaming runs on this object's own thread.
@@ -56,10 +59,10 @@ final class Replicas implements AutoCloseable {
     private final Map<String, Assembly> assembling = new HashMap<>();
     private final ExecutorService sender;
     private volatile long newestQueued = -1;
-    /** The arrays of an own snapshot no one reads any more, for the next snapshot. */
-    private Map<String, Tensor> spareOwn = Map.of();
-    /** Per sender, the arrays of a replica no one reads any more, for the next one it streams. */
-    private final Map<Integer, Map<String, Tensor>> spareReceived = new HashMap<>();
+    /** Arrays for the next snapshots: allocated with the epoch's first, then those of snapshots no one reads any more. */
+    private final ArrayDeque<Map<String, Tensor>> spareOwn = new ArrayDeque<>();
+    /** Per sender, arrays for the next replicas it streams, the same way. */
+    private final Map<Integer, ArrayDeque<Map<String, Tensor>>> spareReceived = new HashMap<>();
     /** States being streamed now. */
     private final Set<StageState> streaming = Collections.newSetFromMap(new IdentityHashMap<>());
     /** States handed to a repair or a hand-off: never reused. */
@@ -83,17 +86,21 @@ final class Replicas implements AutoCloseable {
      */
     void snapshot(int owner, long step, int from, int to, Stage stage, Link buddy, long epoch) {
         Map<String, Tensor> into;
+        boolean first;
         synchronized (this) {
-            into = spareOwn;
-            spareOwn = Map.of();
+            into = spareOwn.isEmpty() ? Map.of() : spareOwn.removeFirst();
+            first = own.isEmpty() && into.isEmpty();
         }
-        StageState state = StageState.of(owner, step, from, to, stage, into); // outside the lock: receive() goes on
+        // outside the lock: receive() goes on
+        StageState state = StageState.of(owner, step, from, to, stage, into);
+        List<Map<String, Tensor>> spares = first ? spares(state) : List.of();
         synchronized (this) {
+            spareOwn.addAll(spares);
             own.addLast(state);
             while (own.size() > KEEP) {
                 StageState old = own.removeFirst();
-                if (!lent.remove(old) && !streaming.contains(old)) {
-                    spareOwn = old.tensors();
+                if (!lent.remove(old) && !streaming.contains(old) && spareOwn.size() < KEEP) {
+                    spareOwn.addLast(old.tensors());
                 }
             }
             if (buddy != null) {
@@ -158,6 +165,8 @@ final class Replicas implements AutoCloseable {
     synchronized void startEpoch(long epoch) {
         int e = (int) Math.floorMod(epoch, (long) Message.EPOCHS);
         own.clear();
+        spareOwn.clear(); // the ranges changed: the epoch's first snapshot and replicas allocate anew
+        spareReceived.clear();
         received.values().forEach(q -> q.removeIf(h -> h.epoch() != e));
         assembling.values().removeIf(a -> a.epoch != e);
         lent.removeIf(s -> received.values().stream().noneMatch(q -> q.stream().anyMatch(h -> h.state() == s)));
@@ -239,7 +248,10 @@ final class Replicas implements AutoCloseable {
             return;
         }
         String key = m.sender() + "@" + c.step() + "@" + m.epoch();
-        Assembly a = assembling.computeIfAbsent(key, k -> new Assembly(c, m.epoch(), spareReceived.remove(m.sender())));
+        Assembly a = assembling.computeIfAbsent(key, k -> {
+            ArrayDeque<Map<String, Tensor>> spare = spareReceived.get(m.sender());
+            return new Assembly(c, m.epoch(), spare == null ? null : spare.pollFirst());
+        });
         String error = a.add(c, m.tensor());
         if (m.tensor() != null) {
             ctx.buffers().give(m.tensor());
@@ -252,15 +264,43 @@ final class Replicas implements AutoCloseable {
         if (a.complete()) {
             assembling.remove(key);
             ArrayDeque<Held> q = received.computeIfAbsent(m.sender(), k -> new ArrayDeque<>());
-            q.addLast(new Held(a.epoch, a.state(m.sender())));
+            StageState state = a.state(m.sender());
+            q.addLast(new Held(a.epoch, state));
+            ArrayDeque<Map<String, Tensor>> spare = spareReceived.computeIfAbsent(m.sender(), k -> new ArrayDeque<>());
             while (q.size() > KEEP) {
                 StageState old = q.removeFirst().state();
-                if (!lent.remove(old)) {
-                    spareReceived.put(m.sender(), old.tensors());
+                if (!lent.remove(old) && spare.size() < KEEP) {
+                    spare.addLast(old.tensors());
                 }
+            }
+            if (q.size() == 1 && spare.isEmpty()) {
+                // the sender's first replica in this epoch: its next two get arrays now, off the transport thread
+                int sender = m.sender();
+                this.sender.execute(() -> {
+                    List<Map<String, Tensor>> made = spares(state);
+                    synchronized (this) {
+                        ArrayDeque<Map<String, Tensor>> into = spareReceived.computeIfAbsent(sender, k -> new ArrayDeque<>());
+                        made.forEach(x -> {
+                            if (into.size() < KEEP) {
+                                into.addLast(x);
+                            }
+                        });
+                    }
+                });
             }
             assembling.entrySet().removeIf(x -> x.getKey().startsWith(m.sender() + "@") && x.getValue().first.step() < c.step());
         }
+    }
+
+    /** {@link #KEEP} sets of zeroed arrays of {@code like}'s names and shapes. */
+    private static List<Map<String, Tensor>> spares(StageState like) {
+        List<Map<String, Tensor>> out = new java.util.ArrayList<>();
+        for (int i = 0; i < KEEP; i++) {
+            Map<String, Tensor> t = new LinkedHashMap<>();
+            like.tensors().forEach((name, x) -> t.put(name, Tensor.zeros(x.shape())));
+            out.add(t);
+        }
+        return out;
     }
 
     @Override

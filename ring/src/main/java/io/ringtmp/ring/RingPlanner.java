@@ -47,9 +47,10 @@ final class RingPlanner {
                 case ADAM -> 2;
             };
             int stashes = SchedulePolicy.of(opts.schedule()).keepsWeightVersions() ? opts.slots(0, stages) : 0;
-            // Failover keeps two snapshots of the stage's weights and optimiser state, and up to two of
-            // its predecessor's replica (counted as the stage's own size): four copies of each.
-            int replicas = opts.failover() ? 4 * (1 + stateCopies) : 0;
+            // Failover holds three sets of the stage's weights and optimiser state (two snapshots kept,
+            // one for the next) and three of its predecessor's replica (counted as the stage's own
+            // size; two kept, one being assembled): six copies of each (Replicas).
+            int replicas = opts.failover() ? 6 * (1 + stateCopies) : 0;
             Partitioner.MemoryModel memory = new Partitioner.MemoryModel(2 + stateCopies + stashes + replicas, opts.slots(0, stages));
             long resumeStep = 0;
             Partitioner.Plan p;

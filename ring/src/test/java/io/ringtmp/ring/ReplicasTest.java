@@ -22,8 +22,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -124,19 +127,18 @@ class ReplicasTest {
             assertTrue(own.ownState(60).tensors().get("fc1.weight").data() != keptArray, "a lent snapshot is never overwritten");
             assertEquals(0.25f, kept.tensors().get("fc1.weight").get(0));
 
-            float[] received = null;
-            for (long step : new long[]{10, 20, 30, 40}) { // 10 falls out when 30 is complete: 40 fills its arrays
+            Set<float[]> arrays = Collections.newSetFromMap(new IdentityHashMap<>());
+            for (long step = 10; step <= 80; step += 10) {
                 Captured link = new Captured();
                 s.layers().parameters().get(0).value().fill(step);
                 assertTrue(own.handOff(StageState.of(0, step, 0, 3, s), link, 0));
                 link.sent.forEach(buddy::receive);
-                if (step == 10) {
-                    received = buddy.replicaState(0, 10).tensors().get("fc1.weight").data();
-                }
+                Tensor got = buddy.replicaState(0, step).tensors().get("fc1.weight");
+                assertEquals((float) step, got.get(0), "step " + step);
+                arrays.add(got.data());
             }
-            Tensor at40 = buddy.replicaState(0, 40).tensors().get("fc1.weight");
-            assertTrue(at40.data() == received, "the buddy fills the arrays of the replica that fell out");
-            assertEquals(40f, at40.get(0));
+            // two kept and one being assembled (one more if the next began before the spares were made)
+            assertTrue(arrays.size() <= 4, "eight replicas filled " + arrays.size() + " sets of arrays");
         }
     }
 
