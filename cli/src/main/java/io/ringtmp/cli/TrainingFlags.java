@@ -31,7 +31,7 @@ final class TrainingFlags {
     @Option(names = "--lr", description = "Base learning rate (default: 0.05).")
     Double lr;
 
-    @Option(names = "--optimizer", description = "sgd, nesterov or adam (default: sgd).")
+    @Option(names = "--optimizer", description = "sgd, nesterov or adam (default: sgd; a parameter server under asp or ssp: nesterov).")
     String optimizer;
 
     @Option(names = "--momentum", description = "SGD momentum (default: 0.9).")

@@ -3,6 +3,7 @@ package io.ringtmp.ps;
 import io.ringtmp.node.ClusterSpec;
 import io.ringtmp.node.SpecException;
 import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.nn.optim.OptimizerConfig;
 import io.ringtmp.train.TrainConfig;
 
 /**
@@ -14,7 +15,9 @@ import io.ringtmp.train.TrainConfig;
  * <p>Spec options (strings): {@code servers} (default 1; at least 1 and fewer than the nodes),
  * {@code consistency} ({@code bsp}, {@code asp} or {@code ssp}; default bsp), {@code staleness}
  * (ssp only; default 2; at least 0), {@code chunkFloats} (parameters per message, default
- * 262144 = 1 MiB). The global batch must be a multiple of the number of workers. The training
+ * 262144 = 1 MiB). The global batch is split into W runs of rows as even as can be (128 rows on
+ * 3 workers: 43, 43, 42; {@link #firstRow}, {@link #rows}); every gradient is scaled by 1/B, so
+ * their sum is the single-node trainer's whatever the split. The training
  * options {@code checkpointEvery} and {@code resume} need a {@code checkpointDir}.
  *
  * @param servers     S, the number of server nodes
@@ -73,11 +76,40 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
         PsOptions o = new PsOptions(servers, spec.size() - servers, c, staleness,
                 TrainingOptions.integer(spec, CHUNK_FLOATS, DEFAULT_CHUNK_FLOATS));
         TrainConfig config = TrainingOptions.config(spec);
-        if (config.batchSize() % o.workers() != 0) {
-            throw new SpecException("batch " + config.batchSize() + " must be a multiple of the " + o.workers()
-                    + " workers: each worker takes batch / workers rows of every global batch");
+        if (config.batchSize() < o.workers()) {
+            throw new SpecException("batch " + config.batchSize() + " is smaller than the " + o.workers()
+                    + " workers: each worker needs at least one row of every global batch");
         }
         return o;
+    }
+
+    /** How many rows of each global batch of {@code batch} worker {@code w} takes: B/W, one more for the first B mod W. */
+    public int rows(int w, int batch) {
+        return batch / workers + (w < batch % workers ? 1 : 0);
+    }
+
+    /** The first of worker {@code w}'s rows in each global batch: the rows of the workers before it. */
+    public int firstRow(int w, int batch) {
+        return w * (batch / workers) + Math.min(w, batch % workers);
+    }
+
+    /**
+     * The run's training configuration: {@link TrainingOptions#config(ClusterSpec)}, except that
+     * asp and ssp default to Nesterov momentum when the spec names no optimiser. Plain momentum
+     * on gradients computed on stale parameters leaves W1 near its stability edge (asp, 4
+     * workers, momentum 0.9: 0.969-0.972 against bsp's 0.978); Nesterov's look-ahead absorbs the
+     * delay (0.976-0.977; docs/parameter-server.md). bsp keeps the trainer's default, so that it
+     * stays equal to the single-node trainer.
+     */
+    public static TrainConfig trainConfig(ClusterSpec spec) {
+        TrainConfig c = TrainingOptions.config(spec);
+        OptimizerConfig o = c.optimizer();
+        boolean asynchronous = Consistency.parse(spec.option(CONSISTENCY, "bsp")) != Consistency.BSP;
+        if (!asynchronous || spec.option(TrainingOptions.OPTIMIZER, null) != null || o.kind() != OptimizerConfig.Kind.SGD
+                || o.momentum() == 0) {
+            return c;
+        }
+        return c.withOptimizer(OptimizerConfig.sgd(o.momentum(), true, o.weightDecay()));
     }
 
     /** Whether node {@code id} is a server. */

@@ -3,6 +3,7 @@ package io.ringtmp.ps;
 import io.ringtmp.node.ClusterSpec;
 import io.ringtmp.node.NodeSpec;
 import io.ringtmp.node.SpecException;
+import io.ringtmp.nn.optim.OptimizerConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,13 +42,31 @@ class PsOptionsTest {
     }
 
     @Test
+    void batchOfAnySize_isSplitIntoRunsOfRowsAsEvenAsCanBe() {
+        PsOptions o = PsOptions.of(spec(4, Map.of("batch", "128"))); // the default batch on 3 workers
+        assertEquals(List.of(43, 43, 42), List.of(o.rows(0, 128), o.rows(1, 128), o.rows(2, 128)));
+        assertEquals(List.of(0, 43, 86), List.of(o.firstRow(0, 128), o.firstRow(1, 128), o.firstRow(2, 128)));
+        assertEquals(List.of(4, 4, 4), List.of(o.rows(0, 12), o.rows(1, 12), o.rows(2, 12)));
+    }
+
+    @Test
+    void asynchronousModes_defaultToNesterov_bspAndANamedOptimiserAsGiven() {
+        assertTrue(PsOptions.trainConfig(spec(3, Map.of("consistency", "asp"))).optimizer().nesterov());
+        assertTrue(PsOptions.trainConfig(spec(3, Map.of("consistency", "ssp"))).optimizer().nesterov());
+        assertFalse(PsOptions.trainConfig(spec(3, Map.of())).optimizer().nesterov(), "bsp stays the trainer's");
+        assertFalse(PsOptions.trainConfig(spec(3, Map.of("consistency", "asp", "optimizer", "sgd"))).optimizer().nesterov());
+        assertEquals(OptimizerConfig.Kind.ADAM, PsOptions.trainConfig(spec(3, Map.of("consistency", "asp", "optimizer", "adam"))).optimizer().kind());
+        assertFalse(PsOptions.trainConfig(spec(3, Map.of("consistency", "asp", "momentum", "0"))).optimizer().nesterov());
+    }
+
+    @Test
     void badOptions_areSpecExceptionsNamingTheOptionAndTheValue() {
         assertTrue(error(3, Map.of("consistency", "eventual")).contains("unknown consistency 'eventual'"));
         assertTrue(error(3, Map.of("consistency", "ssp", "staleness", "-1")).contains("staleness must be >= 0, got -1"));
         assertTrue(error(3, Map.of("servers", "3")).contains("at least one worker"));
         assertTrue(error(3, Map.of("servers", "0")).contains("servers must be at least 1"));
         assertTrue(error(3, Map.of("consistency", "asp", "staleness", "2")).contains("ssp only"));
-        assertTrue(error(4, Map.of("batch", "128")).contains("batch 128 must be a multiple of the 3 workers"));
+        assertTrue(error(5, Map.of("batch", "3")).contains("batch 3 is smaller than the 4 workers"));
         assertTrue(error(3, Map.of("servers", "two")).contains("servers must be an integer"));
     }
 

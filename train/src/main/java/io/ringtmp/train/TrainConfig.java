@@ -49,6 +49,10 @@ public record TrainConfig(ModelSpec model, int epochs, int batchSize, double lr,
         return new TrainConfig(model, epochs, batchSize, lr, optimizer, schedule, seed, threads, steps);
     }
 
+    public TrainConfig withOptimizer(OptimizerConfig o) {
+        return new TrainConfig(model, epochs, batchSize, lr, o, schedule, seed, threads, maxSteps);
+    }
+
     public TrainConfig withThreads(int n) {
         return new TrainConfig(model, epochs, batchSize, lr, optimizer, schedule, seed, n, maxSteps);
     }

@@ -103,7 +103,7 @@ public final class ServerProgram implements NodeProgram {
 
     @Override
     public boolean run() throws InterruptedException {
-        config = TrainingOptions.config(ctx.spec());
+        config = PsOptions.trainConfig(ctx.spec());
         Blas.setThreads(config.threads());
         ctx.say("node " + ctx.id() + " " + Blas.describe());
         ModelSpec model = config.model();

@@ -41,8 +41,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * A worker node: the whole model, and rows {@code [w·B/W, (w+1)·B/W)} of every global batch of
- * the single-node trainer's data order (so that under bsp the servers' sum of the W gradients,
+ * A worker node: the whole model, and its run of rows of every global batch of the single-node
+ * trainer's data order (B/W rows, one more for the first B mod W workers: {@link PsOptions#rows}) (so that under bsp the servers' sum of the W gradients,
  * each scaled by 1/B, is the trainer's gradient).
  *
  * <p>Per step t: wait for the parameters of t, pull those of t+1, compute the gradients of its
@@ -149,7 +149,7 @@ public final class WorkerProgram implements NodeProgram {
     }
 
     private boolean train() throws InterruptedException {
-        TrainConfig config = TrainingOptions.config(ctx.spec());
+        TrainConfig config = PsOptions.trainConfig(ctx.spec());
         Blas.setThreads(config.threads());
         ctx.say("node " + ctx.id() + " " + Blas.describe());
         int w = options.workerIndex(ctx.id());
@@ -162,7 +162,8 @@ public final class WorkerProgram implements NodeProgram {
                     + " features and " + train.numClasses() + " classes");
         }
         int batch = config.batchSize();
-        int rows = batch / options.workers();
+        int rows = options.rows(w, batch); // B/W, or one more: the W runs of rows cover the batch
+        int first = options.firstRow(w, batch);
         int stepsPerEpoch = train.size() / batch;
         if (stepsPerEpoch == 0) {
             throw new SpecException("batch " + batch + " exceeds the " + train.size() + " training samples of " + train.name());
@@ -227,7 +228,7 @@ public final class WorkerProgram implements NodeProgram {
                 }
                 long c0 = ctx.time().nanoTime();
                 int i = (int) (step % stepsPerEpoch);
-                train.gatherInto(perm, i * batch + w * rows, rows, x, y);
+                train.gatherInto(perm, i * batch + first, rows, x, y);
                 Tensor logits = model.forward(x, acts, true);
                 double loss = SoftmaxCrossEntropy.lossAndGradInto(logits, y, 0, 1f / batch, dLogits) / rows;
                 model.backward(dLogits, acts, false);
