@@ -141,8 +141,16 @@ public record ModelSpec(int input, List<LayerSpec> layers) {
 
     /** Features per sample of the model's output (the number of classes). */
     public int outputSize() {
+        return widthAt(layers.size());
+    }
+
+    /** Features per sample entering layer {@code layer} (the output's at {@code layers().size()}): a stage's input width. */
+    public int widthAt(int layer) {
+        if (layer < 0 || layer > layers.size()) {
+            throw new IllegalArgumentException("layer " + layer + " of a model with " + layers.size() + " layers");
+        }
         int n = input;
-        for (LayerSpec l : layers) {
+        for (LayerSpec l : layers.subList(0, layer)) {
             if (l.type().equals("dense")) {
                 n = l.units();
             }

@@ -27,4 +27,13 @@ public interface Neighbours {
      * once any answer already under way has been sent.
      */
     void readmit(int peer);
+
+    /**
+     * Declares neighbour {@code peer} failed because it broke the protocol ({@code why}: what it
+     * sent), as the failure detector declares a silent one: with failover the program takes it
+     * over (its link is closed, the word goes round the ring, and the peer, told so, leaves);
+     * without, this node stops with exit 3 naming it, as for a dead neighbour. Either way this
+     * node does not go down with it.
+     */
+    void cutOff(int peer, String why);
 }

@@ -238,6 +238,17 @@ public final class Node implements AutoCloseable {
                     }
 
                     @Override
+                    public void cutOff(int peer, String why) {
+                        log.println("cutting off neighbour " + peer + ": " + why);
+                        Map<String, Object> f = new LinkedHashMap<>();
+                        f.put("peer", peer);
+                        f.put("silentMs", -1);
+                        f.put("reason", why);
+                        metrics.event("peer-failed", f);
+                        failNeighbour(peer, "neighbour " + peer + " was cut off: " + why);
+                    }
+
+                    @Override
                     public void drop(int peer) {
                         neighbours.remove(peer);
                         FailureDetector d = detector;
@@ -255,14 +266,7 @@ public final class Node implements AutoCloseable {
             metrics.event("peer-failed", f);
             NodeProgram running = program;
             long grace = running == null ? 0 : running.failureGraceMs(peer);
-            Runnable act = () -> {
-                if (words.isDead(peer) || stop.stopped()) {
-                    return; // settled meanwhile: reported by another node, or this node was failed over
-                }
-                if (!words.takenOver(peer, id)) {
-                    stop.stopForFailedNode(peer, "neighbour " + peer + " failed");
-                }
-            };
+            Runnable act = () -> failNeighbour(peer, "neighbour " + peer + " failed");
             if (grace > 0) {
                 log.println("waiting " + grace + " ms for word of neighbour " + peer + " from the rest of the ring before failing it over");
                 heartbeats.schedule(act, grace, TimeUnit.MILLISECONDS);
@@ -338,6 +342,19 @@ public final class Node implements AutoCloseable {
     }
 
     /** {@link Neighbours#connect}: links to {@code peer} and watches it. */
+    /**
+     * Neighbour {@code peer} is failed (silent past the timeout, or cut off): the program takes
+     * it over, or this node stops for it ({@code why}). Nothing when it is settled already.
+     */
+    private void failNeighbour(int peer, String why) {
+        if (words.isDead(peer) || stop.stopped()) {
+            return; // settled meanwhile: reported by another node, or this node was failed over
+        }
+        if (!words.takenOver(peer, id)) {
+            stop.stopForFailedNode(peer, why);
+        }
+    }
+
     private Link connectNeighbour(int peer) {
         Link l = programLinks.get(peer);
         if (l == null || !l.isOpen()) {

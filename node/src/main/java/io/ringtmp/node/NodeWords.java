@@ -242,8 +242,14 @@ final class NodeWords {
             metrics.event("node-failed", f);
             log.println("node " + node + " failed (" + (reportedBy == id ? "detected here" : "reported by neighbour " + reportedBy)
                     + "): failing over");
-            // A send blocked on its full link (a paused node reads nothing) fails now rather than after the send timeout.
-            heartbeats.execute(() -> transport.get().link(node).ifPresent(Link::close));
+            // The node itself hears it first, should it be alive (paused, cut off, or cut off for what it
+            // sent): it reads the word when it goes on, and leaves (exit 4) instead of repairing a ring
+            // of its own. Then the link closes: a send blocked on it (a paused node reads nothing) fails
+            // now rather than after the send timeout.
+            heartbeats.execute(() -> transport.get().link(node).ifPresent(l -> {
+                sendWord(l, FAILED + node, 200);
+                l.close();
+            }));
             for (int peer : neighbours) {
                 if (peer != reportedBy) {
                     heartbeats.execute(() -> transport.get().link(peer).ifPresent(l -> sendWord(l, FAILED + node)));
@@ -288,8 +294,13 @@ final class NodeWords {
 
     /** Sends a node word, waiting at most a second: a neighbour that is gone no longer needs it. */
     void sendWord(Link l, String word) {
+        sendWord(l, word, 1000);
+    }
+
+    private void sendWord(Link l, String word, long waitMs) {
         try {
-            l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, word.getBytes(StandardCharsets.US_ASCII))).get(1, TimeUnit.SECONDS);
+            l.send(Message.control(MessageKind.NODE, id, spec.runId(), 0, word.getBytes(StandardCharsets.US_ASCII)))
+                    .get(waitMs, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             // Best effort: a neighbour that missed it has its own failure detector.
         }

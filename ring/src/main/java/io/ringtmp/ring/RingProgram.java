@@ -236,6 +236,19 @@ public final class RingProgram implements NodeProgram {
                     return true;
                 } catch (MembershipChange c) {
                     trigger = c.trigger();
+                } catch (io.ringtmp.node.ProtocolException e) {
+                    // A neighbour sent what the schedule cannot take (a tensor of the wrong shape, a
+                    // token out of place): it is cut off like a dead one, and this node goes on
+                    // without it (failover) or stops naming it (exit 3), not with an error of its own.
+                    if (e.peer() < 0 || e.peer() == ctx.id() || !members.contains(e.peer())) {
+                        throw e;
+                    }
+                    ctx.say(e.getMessage());
+                    ctx.neighbours().cutOff(e.peer(), e.getMessage());
+                    if (r == null || !dead.contains(e.peer())) {
+                        throw new io.ringtmp.node.StoppedException(ctx.stop().reason());
+                    }
+                    trigger = null;
                 } catch (io.ringtmp.transport.TransportException | java.util.concurrent.CompletionException e) {
                     if (r == null) {
                         throw e;

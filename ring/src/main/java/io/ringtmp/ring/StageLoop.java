@@ -348,6 +348,9 @@ final class StageLoop {
         if (x == null) {
             throw new ProtocolException(from.sender(), "sent an activation without a tensor");
         }
+        if (!first) {
+            requireShape(from, x, config.model().widthAt(this.from), "an activation");
+        }
         int slot = freeSlots.poll();
         slotOf.put(g, slot);
         if (!first) {
@@ -398,6 +401,15 @@ final class StageLoop {
         finishBackward(g, slot, stage.inputGradient(slot), loss);
     }
 
+    /** A neighbour's tensor must be one microbatch of {@code width} features: anything else is its fault, not a shape to compute on. */
+    private void requireShape(Message m, Tensor t, int width, String what) {
+        if (t.rank() != 2 || t.rows() != rows || t.cols() != width) {
+            throw new ProtocolException(m.sender(), "sent " + what + " of shape " + t.shapeString() + " for microbatch "
+                    + (m.step() * this.m + m.microbatch()) + ", where stage " + id + " (layers [" + from + ", " + to + ")) takes ["
+                    + rows + ", " + width + "]");
+        }
+    }
+
     private void backward(Message gradient) {
         long g = gradient.step() * m + gradient.microbatch();
         Integer slot = slotOf.get(g);
@@ -408,6 +420,7 @@ final class StageLoop {
         if (gradient.tensor() == null) {
             throw new ProtocolException(gradient.sender(), "sent a gradient without a tensor");
         }
+        requireShape(gradient, gradient.tensor(), config.model().widthAt(to), "a gradient");
         long t0 = ctx.time().nanoTime();
         Tensor dIn = stage.backward(slot, gradient.tensor());
         long t1 = ctx.time().nanoTime();

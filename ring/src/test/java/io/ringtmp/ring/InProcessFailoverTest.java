@@ -183,6 +183,38 @@ class InProcessFailoverTest {
         }
     }
 
+    /**
+     * A neighbour that breaks the protocol (node 1 sends node 2 an activation one feature too
+     * wide at step 12) is cut off like a dead one: node 2 refuses it with a line naming node 1
+     * and what it sent, the ring fails node 1 over and ends with the single-node weights, and
+     * node 1 is told it is out. No healthy node goes down with it.
+     */
+    @org.junit.jupiter.api.Test
+    void neighbourSendingATensorOfTheWrongShape_isCutOffAndFailedOver(@TempDir Path dir) throws Exception {
+        String model = "mlp:20-24-16-12-4";
+        int steps = 120;
+        Path ckpt = dir.resolve("ckpt");
+        ClusterSpec spec = spec(dir, model, "gpipe", 5, steps, ckpt);
+        try (InProcessCluster ring = InProcessCluster.start(spec, FaultyNode.sendingAWideActivation(1, 12))) {
+            List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
+            for (int i : List.of(0, 2, 3)) {
+                assertEquals(0, codes.get(i), "node " + i + " completes the run:\n" + ring.logs());
+            }
+            assertEquals(4, codes.get(1), "node 1 is out of the run: " + codes + "\n" + ring.logs());
+            String logs = ring.logs();
+            assertTrue(logs.contains("node 1 broke the protocol: sent an activation of shape [8, "), logs);
+            assertTrue(logs.contains("for microbatch 48, where stage 2 (layers ["), logs);
+            assertTrue(logs.contains("cutting off neighbour 1"), logs);
+            JsonNode t = ring.events(0, "takeover").get(0);
+            assertEquals(1, t.get("failed").get(0).asInt(), t.toString());
+
+            Trainer reference = new Trainer(TrainingOptions.config(spec), DataSources.open(DATA, dir, x -> { }));
+            reference.run();
+            float worst = maxDiff(reference.model().parameters(), stageWeights(ckpt, List.of(0, 2, 3), steps));
+            assertTrue(worst <= 1e-5f, "max abs weight difference " + worst + "\n" + logs);
+        }
+    }
+
     /** Waits (at most 60 s) until {@code node} has trained {@code steps} steps; returns that 60 s deadline. */
     private static long awaitSteps(InProcessCluster ring, int node, int steps) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
