@@ -239,13 +239,7 @@ public final class Node implements AutoCloseable {
 
                     @Override
                     public void cutOff(int peer, String why) {
-                        log.println("cutting off neighbour " + peer + ": " + why);
-                        Map<String, Object> f = new LinkedHashMap<>();
-                        f.put("peer", peer);
-                        f.put("silentMs", -1);
-                        f.put("reason", why);
-                        metrics.event("peer-failed", f);
-                        failNeighbour(peer, "neighbour " + peer + " was cut off: " + why);
+                        Node.this.cutOff(peer, why);
                     }
 
                     @Override
@@ -291,8 +285,15 @@ public final class Node implements AutoCloseable {
             log.println("link error: " + e.getMessage() + "; waiting for the failure detector");
             stop.await(2L * spec.failureTimeoutMs());
         } catch (ProtocolException e) {
-            protocolError = e.getMessage();
-            log.println("node " + id + " stopping: " + protocolError);
+            log.println(e.getMessage());
+            if (e.peer() >= 0 && e.peer() != id && spec.hasNode(e.peer())) {
+                // The peer's fault: it is cut off as a failed node (exit 3 here, naming it), not an error of this node.
+                cutOff(e.peer(), e.getMessage());
+            }
+            if (!stop.failed()) {
+                protocolError = e.getMessage();
+                log.println("node " + id + " stopping: " + protocolError);
+            }
         } catch (RuntimeException e) {
             // A bug here, or bad input (spec, data, checkpoint): the neighbours are told at once
             // (abort-error) rather than left to wait for the failure timeout.
@@ -342,6 +343,17 @@ public final class Node implements AutoCloseable {
     }
 
     /** {@link Neighbours#connect}: links to {@code peer} and watches it. */
+    /** {@link Neighbours#cutOff}: {@code peer} broke the protocol ({@code why}) and is failed as a silent neighbour would be. */
+    private void cutOff(int peer, String why) {
+        log.println("cutting off node " + peer + ": " + why);
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("peer", peer);
+        f.put("silentMs", -1);
+        f.put("reason", why);
+        metrics.event("peer-failed", f);
+        failNeighbour(peer, "node " + peer + " was cut off: " + why);
+    }
+
     /**
      * Neighbour {@code peer} is failed (silent past the timeout, or cut off): the program takes
      * it over, or this node stops for it ({@code why}). Nothing when it is settled already.

@@ -4,9 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ringtmp.data.DataSources;
 import io.ringtmp.nn.Parameter;
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
 import io.ringtmp.tensor.Tensor;
+import io.ringtmp.testing.FaultyNode;
 import io.ringtmp.testing.InProcessCluster;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
 import io.ringtmp.train.Checkpoint;
 import io.ringtmp.train.Trainer;
 import org.junit.jupiter.api.Timeout;
@@ -87,6 +91,29 @@ class InProcessParameterServerTest {
                 assertEquals(20L * workers, late.get(0).get("pushes").asLong(), late.get(0).toString());
                 assertEquals(0, late.get(0).get("maxUpdatesLate").asLong(), "bsp applies every push to the parameters it was computed on");
             }
+        }
+    }
+
+    /**
+     * A worker that pushes a gradient chunk of the wrong size is cut off as a failed node: the
+     * server refuses the push with a line naming it and what it sent, and every healthy node stops
+     * with exit 3 naming it (no worker failover yet), none with an error of its own.
+     */
+    @org.junit.jupiter.api.Test
+    void workerPushingAChunkOfTheWrongSize_isCutOff_andTheHealthyNodesStopNamingIt(@TempDir Path dir) throws Exception {
+        ClusterSpec spec = InProcessCluster.spec(ClusterSpec.Mode.PS, 3, dir, MODEL, DATA, options(1, "sgd", "500"));
+        NodeProgram.Factory faulty = FaultyNode.altering(ParameterServer.FACTORY, 2, m -> m.kind() == MessageKind.PUSH && m.step() == 5,
+                m -> new Message(m.kind(), m.sender(), m.runId(), m.step(), m.microbatch(), Tensor.zeros(m.tensor().size() + 3), m.bytes())
+                        .withEpoch(m.epoch()));
+        try (InProcessCluster cluster = InProcessCluster.start(spec, faulty)) {
+            List<Integer> codes = cluster.awaitExitCodes(60, TimeUnit.SECONDS);
+            String logs = cluster.logs();
+            assertEquals(3, codes.get(0), "the server stops for the faulty worker: " + codes + "\n" + logs);
+            assertEquals(3, codes.get(1), "so does the healthy worker: " + codes + "\n" + logs);
+            assertTrue(codes.get(2) != 0, logs);
+            assertTrue(logs.contains("node 2 broke the protocol: "), logs);
+            assertTrue(logs.contains("cutting off node 2"), logs);
+            assertEquals("node 2 broke the protocol", cluster.events(0, "peer-failed").get(0).get("reason").asText().substring(0, 25));
         }
     }
 }

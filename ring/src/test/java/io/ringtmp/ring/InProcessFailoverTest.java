@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.ringtmp.data.DataSources;
 import io.ringtmp.nn.Parameter;
 import io.ringtmp.node.ClusterSpec;
+import io.ringtmp.node.NodeProgram;
 import io.ringtmp.node.TrainingOptions;
+import io.ringtmp.tensor.Tensor;
+import io.ringtmp.testing.FaultyNode;
 import io.ringtmp.testing.InProcessCluster;
+import io.ringtmp.transport.Message;
+import io.ringtmp.transport.MessageKind;
 import io.ringtmp.train.Checkpoint;
 import io.ringtmp.train.Trainer;
 import org.junit.jupiter.api.Timeout;
@@ -195,7 +200,10 @@ class InProcessFailoverTest {
         int steps = 120;
         Path ckpt = dir.resolve("ckpt");
         ClusterSpec spec = spec(dir, model, "gpipe", 5, steps, ckpt);
-        try (InProcessCluster ring = InProcessCluster.start(spec, FaultyNode.sendingAWideActivation(1, 12))) {
+        NodeProgram.Factory faulty = FaultyNode.altering(RingProgram.FACTORY, 1, m -> m.kind() == MessageKind.ACTIVATION && m.step() == 12,
+                m -> new Message(m.kind(), m.sender(), m.runId(), m.step(), m.microbatch(), Tensor.zeros(m.tensor().rows(), m.tensor().cols() + 1),
+                        m.bytes()).withEpoch(m.epoch())); // one feature too wide
+        try (InProcessCluster ring = InProcessCluster.start(spec, faulty)) {
             List<Integer> codes = ring.awaitExitCodes(120, TimeUnit.SECONDS);
             for (int i : List.of(0, 2, 3)) {
                 assertEquals(0, codes.get(i), "node " + i + " completes the run:\n" + ring.logs());
@@ -204,7 +212,7 @@ class InProcessFailoverTest {
             String logs = ring.logs();
             assertTrue(logs.contains("node 1 broke the protocol: sent an activation of shape [8, "), logs);
             assertTrue(logs.contains("for microbatch 48, where stage 2 (layers ["), logs);
-            assertTrue(logs.contains("cutting off neighbour 1"), logs);
+            assertTrue(logs.contains("cutting off node 1"), logs);
             JsonNode t = ring.events(0, "takeover").get(0);
             assertEquals(1, t.get("failed").get(0).asInt(), t.toString());
 
