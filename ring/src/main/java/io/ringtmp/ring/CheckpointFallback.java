@@ -30,16 +30,19 @@ final class CheckpointFallback {
     private final Path dir;
     private final int nodes;
     private final TrainConfig config;
+    private final java.util.function.Consumer<String> say;
 
     /**
      * @param dir    the run's checkpoint directory
      * @param nodes  how many nodes the spec has (each may have written a stage directory)
      * @param config the run's configuration (its model is checked against each file's)
+     * @param say    where a line about an unreadable file goes
      */
-    CheckpointFallback(Path dir, int nodes, TrainConfig config) {
+    CheckpointFallback(Path dir, int nodes, TrainConfig config, java.util.function.Consumer<String> say) {
         this.dir = dir;
         this.nodes = nodes;
         this.config = config;
+        this.say = say;
     }
 
     Path dir() {
@@ -83,7 +86,7 @@ final class CheckpointFallback {
     private Map<Long, List<StageCheckpoints.Saved>> saved() {
         Map<Long, List<StageCheckpoints.Saved>> byStep = new java.util.TreeMap<>();
         for (int n = 0; n < nodes; n++) {
-            for (StageCheckpoints.Saved s : StageCheckpoints.list(dir, n)) {
+            for (StageCheckpoints.Saved s : StageCheckpoints.list(dir, n, say)) {
                 byStep.computeIfAbsent(s.step(), k -> new ArrayList<>()).add(s);
             }
         }

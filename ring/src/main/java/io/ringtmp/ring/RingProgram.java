@@ -299,7 +299,7 @@ public final class RingProgram implements NodeProgram {
     /** The checkpoints a repair falls back to when the replicas cannot make it; null when no periodic checkpoints are written. */
     private CheckpointFallback fallback() {
         java.nio.file.Path dir = TrainingOptions.checkpointDir(ctx.spec());
-        return dir == null || TrainingOptions.checkpointEvery(ctx.spec()) <= 0 ? null : new CheckpointFallback(dir, ctx.spec().size(), config);
+        return dir == null || TrainingOptions.checkpointEvery(ctx.spec()) <= 0 ? null : new CheckpointFallback(dir, ctx.spec().size(), config, ctx::say);
     }
 
     /** This node's place in {@code m}, with its neighbours' links (in a ring of one, its link to itself). */

@@ -64,7 +64,7 @@ final class RingStartup {
                 ? Profiler.measure(config.model(), rows, modelSeed, 50_000_000L, CpuQuota.share())
                 : Profiler.estimate(config.model(), rows, modelSeed, 1e11);
         List<RingControl.SavedStage> saved = resume
-                ? StageCheckpoints.list(checkpointDir, id).stream().map(s -> new RingControl.SavedStage(s.step(), s.from(), s.to())).toList()
+                ? StageCheckpoints.list(checkpointDir, id, ctx::say).stream().map(s -> new RingControl.SavedStage(s.step(), s.from(), s.to())).toList()
                 : List.of();
         Long budget = spec.node(id).memoryBytes();
         entries.add(new RingControl.JoinEntry(id, profile.stream().map(Partitioner.LayerProfile::seconds).toList(),
@@ -89,7 +89,7 @@ final class RingStartup {
         Stage stage = new Stage(config.model().build(modelSeed, from, to), config.optimizer(), rows, opts.slots(id, spec.size()), first,
                 id == spec.size() - 1, SchedulePolicy.of(opts.schedule()).keepsWeightVersions());
         if (plan.resumeStep() > 0) {
-            StageCheckpoints.restore(checkpointDir, id, plan.resumeStep(), stage, config, from, to);
+            StageCheckpoints.restore(checkpointDir, id, spec.size(), plan.resumeStep(), stage, config, opts, from, to);
         }
         long modelParameters = Profiler.parameterCount(config.model());
         if (first) {

@@ -17,6 +17,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Per-stage checkpoints of a ring run: {@code DIR/stage-<k>/step-<s>.rtck}, each the stage's
@@ -67,8 +68,12 @@ public final class StageCheckpoints {
         StepCheckpoints.keepNewest(dir.resolve("stage-" + stageId), 2);
     }
 
-    /** Stage {@code stageId}'s checkpoints in {@code dir}, oldest first (none when the directory is absent). */
-    public static List<Saved> list(Path dir, int stageId) {
+    /**
+     * Stage {@code stageId}'s checkpoints in {@code dir}, oldest first (none when the directory is
+     * absent). A file that cannot be read (torn by a crash mid-write, say) is left where it is and
+     * skipped with a line to {@code say}: the resume goes on from the newest step every stage has.
+     */
+    public static List<Saved> list(Path dir, int stageId, Consumer<String> say) {
         if (dir == null) {
             return List.of();
         }
@@ -82,21 +87,32 @@ public final class StageCheckpoints {
                         ((Number) cp.header().get("to")).intValue(), f));
             } catch (CheckpointException e) {
                 // A torn or foreign file is not a resumable step; the others may be.
-                System.out.println("stage " + stageId + ": skipping " + f + ": " + e.getMessage());
+                say.accept("stage " + stageId + ": skipping " + f + ", which cannot be read (" + e.getMessage()
+                        + "); an older checkpoint is used");
             }
         }
         out.sort(Comparator.comparingLong(Saved::step));
         return out;
     }
 
-    /** Restores the stage's weights and optimiser state from its checkpoint of {@code step}. */
-    public static void restore(Path dir, int stageId, long step, Stage stage, TrainConfig config, int from, int to) {
+    /**
+     * Restores the stage's weights and optimiser state from its checkpoint of {@code step}.
+     *
+     * @throws CheckpointException naming the field when the file is of another run: another model,
+     *                             layer range, optimiser, seed, batch, schedule or node count
+     */
+    public static void restore(Path dir, int stageId, int stages, long step, Stage stage, TrainConfig config, RingOptions opts,
+                               int from, int to) {
         Path f = file(dir, stageId, step);
         Checkpoint cp = Checkpoint.read(f);
         String savedModel = String.valueOf(cp.header().get("model"));
         if (!ModelSpec.fromJson(savedModel, f.toString()).equals(config.model())) {
             throw new CheckpointException(f + " holds another model: " + savedModel);
         }
+        same(f, cp, "stages", stages, "node count");
+        same(f, cp, "seed", config.seed(), "seed");
+        same(f, cp, "batchSize", config.batchSize(), "batch");
+        same(f, cp, "schedule", opts.schedule().id(), "schedule");
         if (((Number) cp.header().get("from")).intValue() != from || ((Number) cp.header().get("to")).intValue() != to) {
             throw new CheckpointException(f + " holds layers [" + cp.header().get("from") + ", " + cp.header().get("to")
                     + "), this stage has [" + from + ", " + to + ")");
@@ -113,5 +129,16 @@ public final class StageCheckpoints {
             cp.restoreInto("optimizer." + i, state.get(i));
         }
         stage.optimizer().restoreSteps(((Number) cp.header().get("optimizerSteps")).longValue());
+    }
+
+    /** The header's {@code key} must be {@code expected}: a resume goes on with the run that saved it, not another. */
+    private static void same(Path f, Checkpoint cp, String key, Object expected, String what) {
+        Object saved = cp.header().get(key);
+        boolean equal = saved instanceof Number n && expected instanceof Number e ? n.longValue() == e.longValue()
+                : String.valueOf(saved).equals(String.valueOf(expected));
+        if (!equal) {
+            throw new CheckpointException(f + " was saved by a run with " + what + " " + saved + ", this run has " + what + " " + expected
+                    + ": a resume needs the run's own checkpoints (resume with the same settings, or start afresh with another checkpoint directory)");
+        }
     }
 }
