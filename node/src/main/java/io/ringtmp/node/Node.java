@@ -166,6 +166,9 @@ public final class Node implements AutoCloseable {
         TransportConfig tc = TransportConfig.of(id, me.host(), me.port(), spec.runId(),
                 spec.secret().getBytes(StandardCharsets.UTF_8), programs.maxMessageBytes(spec) + 4096);
         tc = tc.withTimeouts(tc.sendTimeoutMs(), spec.joinTimeoutMs(), tc.handshakeTimeoutMs());
+        Map<Integer, String> hosts = new LinkedHashMap<>();
+        spec.nodes().forEach(n -> hosts.put(n.id(), n.host()));
+        tc = tc.withPeerHosts(hosts); // a connection claiming node k must come from k's host
         if (spec.tls() != null) {
             tc = tc.withTls(TlsConfig.of(spec.tls().credentials(id, Instant.ofEpochMilli(time.currentTimeMillis()))));
         }

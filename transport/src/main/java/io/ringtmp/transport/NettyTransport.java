@@ -18,6 +18,7 @@ import io.netty.util.concurrent.EventExecutor;
 import io.ringtmp.transport.internal.ConnectionHandler;
 import io.ringtmp.transport.internal.Hub;
 import io.ringtmp.transport.internal.NettyLink;
+import io.ringtmp.transport.internal.PeerAddresses;
 import io.ringtmp.transport.internal.PlaintextRefuser;
 import io.ringtmp.transport.internal.TlsContexts;
 import io.netty.handler.ssl.SslContext;
@@ -73,6 +74,7 @@ public final class NettyTransport implements Transport {
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final byte[] secret;
     private final SecureRandom random = new SecureRandom();
+    private final PeerAddresses peers;
     /** Null for plaintext links. */
     private final TlsContexts tls;
     private volatile boolean closed;
@@ -82,6 +84,7 @@ public final class NettyTransport implements Transport {
         this.handler = new io.ringtmp.transport.internal.GuardedHandler(cfg.nodeId(), handler);
         this.buffers = buffers;
         this.secret = cfg.secret();
+        this.peers = new PeerAddresses(cfg.peerHosts()); // resolved here, never on an I/O thread
         this.tls = cfg.tls() == null ? null : TlsContexts.of(cfg.tls());
         this.group = new MultiThreadIoEventLoopGroup(cfg.ioThreads(),
                 new DefaultThreadFactory(THREAD_PREFIX + cfg.nodeId(), true), NioIoHandler.newFactory());
@@ -297,6 +300,11 @@ public final class NettyTransport implements Transport {
         @Override
         public SecureRandom random() {
             return random;
+        }
+
+        @Override
+        public PeerAddresses peers() {
+            return peers;
         }
 
         @Override

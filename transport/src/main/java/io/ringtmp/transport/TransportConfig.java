@@ -28,10 +28,14 @@ import java.util.Objects;
  * @param tls                mutual TLS under the cluster CA ({@link TlsConfig}), or null for plaintext
  *                           links; either way every connection runs the HMAC handshake (in TLS mode
  *                           inside the TLS session, after the peer's certificate was checked)
+ * @param peerHosts          each node's host as the spec gives it: a connection claiming node k must
+ *                           come from an address of k's host, and claim a node the map has (empty:
+ *                           any id, from anywhere, as in tests and benchmarks)
  */
 public record TransportConfig(int nodeId, String bindHost, int port, long runId, byte[] secret, long maxMessageBytes,
                               int lowWaterMarkBytes, int highWaterMarkBytes, long sendTimeoutMs, long connectTimeoutMs,
-                              long handshakeTimeoutMs, int ioThreads, int socketBufferBytes, TlsConfig tls) {
+                              long handshakeTimeoutMs, int ioThreads, int socketBufferBytes, TlsConfig tls,
+                              java.util.Map<Integer, String> peerHosts) {
     public static final int MIN_SECRET_BYTES = 16;
     public static final int DEFAULT_HIGH_WATER_MARK = 16 << 20;
     public static final int DEFAULT_LOW_WATER_MARK = 8 << 20;
@@ -67,12 +71,13 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
             throw new IllegalArgumentException("socketBufferBytes must be >= 0, got " + socketBufferBytes);
         }
         secret = secret.clone();
+        peerHosts = peerHosts == null ? java.util.Map.of() : java.util.Map.copyOf(peerHosts);
     }
 
     /** A config with default water marks (8/16 MiB), timeouts (send 30 s, connect 10 s, handshake 5 s) and 2 I/O threads. */
     public static TransportConfig of(int nodeId, String bindHost, int port, long runId, byte[] secret, long maxMessageBytes) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, DEFAULT_LOW_WATER_MARK,
-                DEFAULT_HIGH_WATER_MARK, 30_000, 10_000, 5_000, 2, 0, null);
+                DEFAULT_HIGH_WATER_MARK, 30_000, 10_000, 5_000, 2, 0, null, java.util.Map.of());
     }
 
     /**
@@ -97,33 +102,39 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
 
     public TransportConfig withPort(int newPort) {
         return new TransportConfig(nodeId, bindHost, newPort, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls, peerHosts);
     }
 
     public TransportConfig withWaterMarks(int low, int high) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, low, high, sendTimeoutMs,
-                connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls);
+                connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls, peerHosts);
     }
 
     public TransportConfig withTimeouts(long sendMs, long connectMs, long handshakeMs) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendMs, connectMs, handshakeMs, ioThreads, socketBufferBytes, tls);
+                highWaterMarkBytes, sendMs, connectMs, handshakeMs, ioThreads, socketBufferBytes, tls, peerHosts);
     }
 
     public TransportConfig withSocketBufferBytes(int bytes) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, bytes, tls);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, bytes, tls, peerHosts);
     }
 
     public TransportConfig withIoThreads(int n) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, n, socketBufferBytes, tls);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, n, socketBufferBytes, tls, peerHosts);
     }
 
     /** The same settings with mutual TLS ({@code null}: plaintext links). */
     public TransportConfig withTls(TlsConfig newTls) {
         return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
-                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, newTls);
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, newTls, peerHosts);
+    }
+
+    /** The same settings, taking connections only from the nodes of {@code hosts} (id to spec host), each from its host. */
+    public TransportConfig withPeerHosts(java.util.Map<Integer, String> hosts) {
+        return new TransportConfig(nodeId, bindHost, port, runId, secret, maxMessageBytes, lowWaterMarkBytes,
+                highWaterMarkBytes, sendTimeoutMs, connectTimeoutMs, handshakeTimeoutMs, ioThreads, socketBufferBytes, tls, hosts);
     }
 
     @Override
@@ -133,7 +144,7 @@ public record TransportConfig(int nodeId, String bindHost, int port, long runId,
                 && lowWaterMarkBytes == c.lowWaterMarkBytes && highWaterMarkBytes == c.highWaterMarkBytes
                 && sendTimeoutMs == c.sendTimeoutMs && connectTimeoutMs == c.connectTimeoutMs
                 && handshakeTimeoutMs == c.handshakeTimeoutMs && ioThreads == c.ioThreads
-                && socketBufferBytes == c.socketBufferBytes && Objects.equals(tls, c.tls);
+                && socketBufferBytes == c.socketBufferBytes && Objects.equals(tls, c.tls) && peerHosts.equals(c.peerHosts);
     }
 
     @Override

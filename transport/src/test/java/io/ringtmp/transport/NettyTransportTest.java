@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -263,6 +264,29 @@ class NettyTransportTest {
         assertTrue(inbox.rejected.size() >= 2, "rejections: " + inbox.rejected);
         assertTrue(inbox.messages.isEmpty(), "a stranger injected " + inbox.messages);
         assertGoodPeerServed(b, inbox);
+    }
+
+    @Test
+    void connect_claimingANodeFromAnotherAddress_orOneTheSpecLacks_refused() throws Exception {
+        var inbox = new TestSupport.Inbox();
+        // The spec gives node 0 the host 127.0.0.2: node 0 connecting from 127.0.0.1 is someone else holding the secret.
+        Transport b = start(cfg(1).withPeerHosts(Map.of(0, "127.0.0.2", 1, "127.0.0.1")), inbox);
+        Transport a = start(cfg(0), new TestSupport.Inbox());
+        TransportException e = assertThrows(TransportException.class, () -> a.connect(1, "127.0.0.1", b.boundPort()));
+        assertFalse(e.transientFailure(), e.getMessage());
+        assertTrue(e.getMessage().contains("its spec does not give our id this address"), e.getMessage());
+        String r = inbox.rejected.poll(10, TimeUnit.SECONDS);
+        assertTrue(r != null && r.contains("claims node 0, but the spec gives node 0 the host 127.0.0.2"), "rejection: " + r);
+        Transport five = start(cfg(5), new TestSupport.Inbox());
+        assertThrows(TransportException.class, () -> five.connect(1, "127.0.0.1", b.boundPort()));
+        r = inbox.rejected.poll(10, TimeUnit.SECONDS);
+        assertTrue(r != null && r.contains("claims node 5, which the spec does not have (nodes [0, 1])"), "rejection: " + r);
+        assertTrue(b.link(0).isEmpty() && b.link(5).isEmpty());
+
+        // The same node from the address the spec gives it is served.
+        var inbox2 = new TestSupport.Inbox();
+        Transport c = start(cfg(1).withPeerHosts(Map.of(0, "127.0.0.1", 1, "127.0.0.1")).withPort(0), inbox2);
+        assertGoodPeerServed(c, inbox2);
     }
 
     @Test

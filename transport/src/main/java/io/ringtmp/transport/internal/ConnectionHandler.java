@@ -214,6 +214,8 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
                     refuse(ctx, Refusals.otherRunConnecting(who, f.node(), f.runId(), cfg.runId()));
                 } else if (tls && f.node() != certifiedPeer) {
                     refuse(ctx, Refusals.claimNotCertified(who, f.node(), peerCertificate));
+                } else if (hub.peers().refusal(f.node(), ctx.channel().remoteAddress()) != null) {
+                    refuse(ctx, who + " " + hub.peers().refusal(f.node(), ctx.channel().remoteAddress()));
                 } else {
                     peerId = f.node();
                     clientNonce = f.nonce();

@@ -16,6 +16,9 @@ public interface Hub {
 
     SecureRandom random();
 
+    /** Who may connect as whom ({@link TransportConfig#peerHosts}). */
+    PeerAddresses peers();
+
     /** True on one of the transport's I/O threads (where {@code send} must not block). */
     boolean onIoThread();
 

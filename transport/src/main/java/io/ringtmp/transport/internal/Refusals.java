@@ -24,8 +24,8 @@ public final class Refusals {
 
     /** The connecting side: the peer refused us (another run id or secret, or in TLS mode our certificate's id). */
     public static String refusedByPeer(int peer, Object address) {
-        return "peer " + peer + " at " + address + " refused the handshake: it has another run id or secret, or our certificate "
-                + "is not of the node we claim to be (see its log)";
+        return "peer " + peer + " at " + address + " refused the handshake: it has another run id or secret, our certificate "
+                + "is not of the node we claim to be, or its spec does not give our id this address (see its log)";
     }
 
     /** The accepting side of a TLS node: the client did not start TLS. */
