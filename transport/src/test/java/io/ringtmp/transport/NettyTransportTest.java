@@ -269,14 +269,14 @@ class NettyTransportTest {
     @Test
     void connect_claimingANodeFromAnotherAddress_orOneTheSpecLacks_refused() throws Exception {
         var inbox = new TestSupport.Inbox();
-        // The spec gives node 0 the host 127.0.0.2: node 0 connecting from 127.0.0.1 is someone else holding the secret.
-        Transport b = start(cfg(1).withPeerHosts(Map.of(0, "127.0.0.2", 1, "127.0.0.1")), inbox);
+        // The spec gives node 0 another machine (192.0.2.7): node 0 connecting from this one is someone else holding the secret.
+        Transport b = start(cfg(1).withPeerHosts(Map.of(0, "192.0.2.7", 1, "127.0.0.1")), inbox);
         Transport a = start(cfg(0), new TestSupport.Inbox());
         TransportException e = assertThrows(TransportException.class, () -> a.connect(1, "127.0.0.1", b.boundPort()));
         assertFalse(e.transientFailure(), e.getMessage());
         assertTrue(e.getMessage().contains("its spec does not give our id this address"), e.getMessage());
         String r = inbox.rejected.poll(10, TimeUnit.SECONDS);
-        assertTrue(r != null && r.contains("claims node 0, but the spec gives node 0 the host 127.0.0.2"), "rejection: " + r);
+        assertTrue(r != null && r.contains("claims node 0, but the spec gives node 0 the host 192.0.2.7"), "rejection: " + r);
         Transport five = start(cfg(5), new TestSupport.Inbox());
         assertThrows(TransportException.class, () -> five.connect(1, "127.0.0.1", b.boundPort()));
         r = inbox.rejected.poll(10, TimeUnit.SECONDS);

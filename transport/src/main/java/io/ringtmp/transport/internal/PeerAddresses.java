@@ -2,6 +2,8 @@ package io.ringtmp.transport.internal;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
@@ -18,16 +20,29 @@ import java.util.Map;
 public final class PeerAddresses {
     private final Map<Integer, String> hosts;
     private final Map<Integer, List<InetAddress>> resolved = new HashMap<>();
+    /** Whether the node's host is this machine (one of its addresses is local). */
+    private final Map<Integer, Boolean> local = new HashMap<>();
 
     public PeerAddresses(Map<Integer, String> hosts) {
         this.hosts = Map.copyOf(hosts);
         hosts.forEach((id, host) -> {
             try {
-                resolved.put(id, Arrays.asList(InetAddress.getAllByName(host)));
+                List<InetAddress> as = Arrays.asList(InetAddress.getAllByName(host));
+                resolved.put(id, as);
+                local.put(id, as.stream().anyMatch(PeerAddresses::isLocal));
             } catch (UnknownHostException e) {
                 resolved.put(id, List.of()); // no address can be this node's: its claims are refused, saying why
             }
         });
+    }
+
+    /** Whether {@code a} is an address of this machine. */
+    private static boolean isLocal(InetAddress a) {
+        try {
+            return a.isLoopbackAddress() || a.isAnyLocalAddress() || NetworkInterface.getByInetAddress(a) != null;
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     /** Why a connection from {@code from} may not be node {@code claimed}, or null when it may. */
@@ -44,6 +59,9 @@ public final class PeerAddresses {
             return "claims node " + claimed + ", whose host " + host + " in the spec does not resolve here";
         }
         InetAddress a = from instanceof InetSocketAddress i ? i.getAddress() : null;
+        if (a != null && !mine.contains(a) && local.getOrDefault(claimed, false) && isLocal(a)) {
+            return null; // the host is this machine, and so is the address (127.0.0.1 connecting to a host name at 127.0.1.1)
+        }
         if (a == null || !mine.contains(a)) {
             return "claims node " + claimed + ", but the spec gives node " + claimed + " the host " + host + " " + mine
                     + ": another node, or a stranger holding the secret";
