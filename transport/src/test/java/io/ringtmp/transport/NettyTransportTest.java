@@ -290,6 +290,35 @@ class NettyTransportTest {
     }
 
     @Test
+    void hundredsOfHalfOpenConnections_areClosedAtTheHandshakeTimeout_withoutNewThreads_andAGoodPeerIsServed() throws Exception {
+        var inbox = new TestSupport.Inbox();
+        Transport b = start(cfg(1).withTimeouts(30_000, 10_000, 1_500), inbox);
+        long ioThreads = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(NettyTransport.THREAD_PREFIX + "1-")).count();
+        List<Socket> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 300; i++) {
+                Socket s = new Socket("127.0.0.1", b.boundPort()); // connects, then says nothing
+                s.setSoTimeout(10_000);
+                open.add(s);
+                if (i % 2 == 0) {
+                    s.getOutputStream().write(new byte[]{0, 0}); // half a handshake frame
+                }
+            }
+            long during = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith(NettyTransport.THREAD_PREFIX + "1-")).count();
+            assertTrue(during <= Math.max(ioThreads, b.config().ioThreads()) + 1, "I/O threads " + ioThreads + " before, " + during + " with 300 half-open");
+            assertGoodPeerServed(b, inbox); // while they hang
+            for (Socket s : open) {
+                assertTrue(TestSupport.closedByPeer(s), "a half-open connection is closed at the handshake timeout");
+            }
+            assertTrue(b.link(0).isPresent(), "the good peer's link stays");
+        } finally {
+            for (Socket s : open) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
     void connect_wrongRun_refusedPermanently() {
         Transport b = start(cfg(1), new TestSupport.Inbox());
         Transport other = start(TransportConfig.of(0, "127.0.0.1", 0, RUN + 1, SECRET, MAX_BYTES), new TestSupport.Inbox());
