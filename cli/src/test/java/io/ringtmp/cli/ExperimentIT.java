@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * {@code ringtmp experiment all --profile quick} for real (22 launches of node processes, and 5 for capacity, on
+ * {@code ringtmp experiment all --profile quick} for real (24 launches of node processes, two of them with a SIGKILL, and 5 for capacity, on
  * emulated devices where this runs as root), timed against the 10 minutes it must stay within on
  * two cores; then {@code ringtmp report}, opened in a real headless Chromium; then the same
  * command with {@code --resume}, which has nothing left to run. The results and the report stay
@@ -101,6 +101,15 @@ class ExperimentIT {
             assertTrue(j.path("figures").path("samplesPerSec").asDouble() > 0, j.toString());
             assertEquals(4, j.path("figures").path("epochs").size(), j.toString());
         }
+        for (JsonNode j : rows(dir, "resilience", 2)) {
+            JsonNode f = j.path("figures");
+            assertTrue(f.path("fault").asText().startsWith("kill:1@"), j.toString());
+            assertTrue(f.path("detectedAfterMs").asDouble(-1) >= 0, "the kill was detected: " + j);
+            if (j.path("settings").path("system").asText().equals("ring")) {
+                assertTrue(f.path("completed").asBoolean(), "the ring fails the dead node over and completes: " + j);
+                assertTrue(f.path("finalAccuracy").asDouble() > 0, j.toString());
+            }
+        }
         for (JsonNode j : rows(dir, "capacity", 2)) {
             JsonNode a = j.path("figures").path("attempts");
             assertTrue(a.get(0).path("fits").asBoolean(), j.toString());
@@ -117,7 +126,7 @@ class ExperimentIT {
         for (int c = 1; c <= 5; c++) {
             assertTrue(reported.contains("Claim " + c + " "), reported);
         }
-        assertTrue(md.contains("- Claim 4 (the ring is as resilient as the parameter server): **not measured yet**"), md);
+        assertTrue(md.matches("(?s).*- Claim 4 \\(the ring is as resilient as the parameter server\\): \\*\\*(holds|did not hold) for kill .*"), md);
         assertTrue(md.matches("(?s).*- Claim 3 [^\\n]*: \\*\\*(holds|does not hold|depends)[^\\n]* at K = 2.*"), md);
         if (Machine.isRoot()) {
             assertTrue(md.matches("(?s).*- Claim 5 [^\\n]*: \\*\\*(holds|does not hold) at K = 2\\*\\*.*"), md);
@@ -133,7 +142,7 @@ class ExperimentIT {
         // Last, so that a slow machine still shows every other check first. The limit is for two cores of our own: where
         // other work kept the load average above twice the cores (+ 1) for most runs (a shared machine), the time says nothing about it.
         List<Double> loads = new java.util.ArrayList<>();
-        for (String e : List.of("idle", "progress", "scaling", "capacity")) {
+        for (String e : List.of("idle", "progress", "scaling", "resilience", "capacity")) {
             for (String line : Files.readAllLines(dir.resolve(e + ".jsonl"))) {
                 loads.add(JSON.readTree(line).path("loadAverage").asDouble(-1));
             }

@@ -9,7 +9,7 @@ public final class Experiments {
 
     /** Every experiment, in the order {@code all} runs them. */
     public static List<Experiment> all() {
-        return List.of(new IdleExperiment(), new ProgressExperiment(), new ScalingExperiment(), new CapacityExperiment());
+        return List.of(new IdleExperiment(), new ProgressExperiment(), new ScalingExperiment(), new ResilienceExperiment(), new CapacityExperiment());
     }
 
     /** An experiment's name, or {@code all}. */

@@ -61,7 +61,7 @@ public final class Report {
             4, "Claim 4 (the ring is as resilient as the parameter server)",
             5, "Claim 5 (the ring holds larger models than a parameter-server worker)");
     private static final Map<Integer, String> DECIDED_BY = Map.of(1, IdleExperiment.NAME, 2, ProgressExperiment.NAME,
-            3, ScalingExperiment.NAME, 4, "resilience", 5, "capacity");
+            3, ScalingExperiment.NAME, 4, ResilienceExperiment.NAME, 5, CapacityExperiment.NAME);
 
     /** Reads the results files of {@code dir} ({@code idle.jsonl}, {@code progress.jsonl}, ...; any may be missing, not all). */
     public static Report load(Path dir) throws IOException {
@@ -78,6 +78,7 @@ public final class Report {
                 case IdleExperiment.NAME -> r.idle(rows);
                 case ProgressExperiment.NAME -> r.progress(rows);
                 case ScalingExperiment.NAME -> r.scaling(rows);
+                case ResilienceExperiment.NAME -> r.resilience(rows);
                 case CapacityExperiment.NAME -> r.capacity(rows);
                 default -> throw new IllegalStateException("no report section for experiment " + e.name());
             }
@@ -544,6 +545,14 @@ public final class Report {
                 List.of(new Table(List.of("depth", "system mode K", "repetitions", "largest width", "median parameters", "spread",
                         "held per node", "ratio to ps", "ratio ÷ K"), cells)),
                 ratios.isEmpty() ? List.of() : List.of(new Charts.Plot("Largest model, ring ÷ ps worker, against K", "nodes K", "ratio", ratios, true, true))));
+    }
+
+    // ---- resilience
+
+    private void resilience(List<JsonNode> all) {
+        ResilienceReport.Result r = ResilienceReport.of(all, provenance(all, ok(all)));
+        verdicts.put(4, r.verdict());
+        sections.add(r.section());
     }
 
     // ---- common

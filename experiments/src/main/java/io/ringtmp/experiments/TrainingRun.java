@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ringtmp.data.MnistFetcher;
 import io.ringtmp.launch.EmulationConfig;
 import io.ringtmp.launch.EmulationException;
+import io.ringtmp.launch.Fault;
 import io.ringtmp.launch.Launcher;
 import io.ringtmp.launch.StepTotals;
 import io.ringtmp.node.ClusterSpec;
@@ -32,7 +33,8 @@ import java.util.Map;
  * the launch, since emulated nodes have no route out), {@code nodeMem} (heap per node in MiB, a
  * memory cgroup around it: see docs/emulation.md), {@code failureTimeoutMs} and {@code stageProfile}
  * (the ring's start-up profile: {@code measure}, the default, or {@code estimate}, from FLOP
- * counts, a few seconds sooner on a quarter core). The parameter
+ * counts, a few seconds sooner on a quarter core) and {@code fault} (one {@code launch --fault}, e.g.
+ * {@code kill:random@3s}, drawn with the run's seed). The parameter
  * server runs one server and {@code nodes - 1} workers, so both systems use the same number of
  * processes (devices).
  *
@@ -162,17 +164,27 @@ final class TrainingRun {
             note = "not root: ran unemulated on 127.0.0.1";
         }
         Path runs = Files.createDirectories(ctx.runsDir());
+        List<Fault> faults = faults(r, nodes);
         Launcher.Run run;
         try {
             run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), emu, 0,
-                    failureTimeoutMs, false), ctx.log());
+                    failureTimeoutMs, false, faults), ctx.log());
         } catch (EmulationException e) {
+            if (faults.stream().anyMatch(f -> f.kind() == Fault.Kind.CUT)) {
+                throw new IllegalStateException("a cut link needs emulated devices, and emulation failed: " + e.getMessage(), e);
+            }
             note = "emulation failed (" + e.getMessage() + "): ran unemulated on 127.0.0.1";
             emu = null;
             run = Launcher.launch(new Launcher.Options(nodes, cm, o, r.string("model"), data, runs, ctx.nodeCommand(), null, 0,
-                    failureTimeoutMs, false), ctx.log());
+                    failureTimeoutMs, false, faults), ctx.log());
         }
         return new TrainingRun(r, run.dir(), emu != null, note, run.exitCode());
+    }
+
+    /** Setting {@code fault} ({@code launch --fault} syntax, e.g. {@code kill:random@3s}; absent or {@code none}: none), drawn with the run's seed. */
+    private static List<Fault> faults(RunSpec r, int nodes) {
+        String f = r.settings().getOrDefault("fault", "none").toString();
+        return f.equals("none") ? List.of() : List.of(Fault.parse(f, nodes, new java.util.Random(r.seed())));
     }
 
     /** The launch's data source for setting {@code data}; {@code n} training samples for the synthetic sets. */

@@ -72,10 +72,10 @@ class ExperimentsTest {
 
     @Test
     void named_unknown_refusesNamingTheChoices() {
-        assertEquals(4, Experiments.named("all").size());
+        assertEquals(5, Experiments.named("all").size());
         assertEquals("idle", Experiments.named("idle").get(0).name());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Experiments.named("speed"));
-        assertEquals("experiment must be idle, progress, scaling, capacity or all, got speed", e.getMessage());
+        assertEquals("experiment must be idle, progress, scaling, resilience, capacity or all, got speed", e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Profile.parse("medium"));
     }
 }

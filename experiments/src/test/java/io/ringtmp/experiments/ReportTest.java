@@ -118,6 +118,6 @@ class ReportTest {
     @Test
     void load_noResults_refusesNamingTheFiles() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Report.load(out));
-        assertTrue(e.getMessage().contains("none of idle.jsonl, progress.jsonl, scaling.jsonl, capacity.jsonl"), e.getMessage());
+        assertTrue(e.getMessage().contains("none of idle.jsonl, progress.jsonl, scaling.jsonl, resilience.jsonl, capacity.jsonl"), e.getMessage());
     }
 }

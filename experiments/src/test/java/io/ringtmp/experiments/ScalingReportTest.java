@@ -49,7 +49,7 @@ class ScalingReportTest {
         assertEquals("not measured yet", vs.get(0).outcome());
         assertEquals("decided by the idle experiment, which has no results in this directory.", vs.get(0).rule());
         assertEquals("not measured yet", vs.get(3).outcome());
-        assertEquals("decided by the resilience experiment, which does not exist yet.", vs.get(3).rule());
+        assertEquals("decided by the resilience experiment, which has no results in this directory.", vs.get(3).rule());
     }
 
     @Test
