@@ -28,8 +28,8 @@ import java.util.Map;
  *       devices only), seeds 1, 2, 3.</li>
  * </ul>
  *
- * <p>A run that does not complete (the parameter server has no failover yet: every node stops
- * with exit 3 naming the dead one) is a result, not a failure of the experiment: its row says
+ * <p>A run that does not complete (the parameter server fails a dead worker over but not a dead
+ * server: every node stops with exit 3 naming it) is a result, not a failure of the experiment: its row says
  * {@code completed: false} with what was measured.
  */
 public final class ResilienceExperiment implements Experiment {

@@ -73,6 +73,8 @@ public final class ConsistencyGate {
     private final long startStep;
     private final long totalSteps;
     private final long[] clocks;
+    /** Workers failed over: their clocks no longer count. */
+    private final boolean[] retired;
     private final Time time;
     private final List<Parked> parked = new ArrayList<>();
 
@@ -111,6 +113,7 @@ public final class ConsistencyGate {
         this.totalSteps = totalSteps;
         this.clocks = new long[workers];
         Arrays.fill(clocks, startStep);
+        this.retired = new boolean[workers];
         this.time = time;
     }
 
@@ -128,16 +131,28 @@ public final class ConsistencyGate {
         return clocks[worker];
     }
 
-    /** The slowest worker's clock. */
+    /** The slowest live worker's clock. */
     public long minClock() {
         long m = Long.MAX_VALUE;
-        for (long c : clocks) {
-            m = Math.min(m, c);
+        for (int w = 0; w < clocks.length; w++) {
+            if (!retired[w]) {
+                m = Math.min(m, clocks[w]);
+            }
         }
         return m;
     }
 
-    /** Whether every worker has pushed all {@link #totalSteps()} steps. */
+    /**
+     * Worker {@code worker} died: its clock no longer holds anyone back (the bsp barrier and the
+     * ssp bound shrink to the live workers) and its parked pulls are dropped.
+     */
+    public void retire(int worker) {
+        checkWorker(worker);
+        retired[worker] = true;
+        parked.removeIf(p -> p.worker == worker);
+    }
+
+    /** Whether every live worker has pushed all {@link #totalSteps()} steps. */
     public boolean allDone() {
         return minClock() >= totalSteps;
     }
@@ -245,6 +260,9 @@ public final class ConsistencyGate {
     private void checkWorker(int worker) {
         if (worker < 0 || worker >= clocks.length) {
             throw new IllegalArgumentException("worker must be in 0.." + (clocks.length - 1) + ", got " + worker);
+        }
+        if (retired[worker]) {
+            throw new IllegalArgumentException("worker " + worker + " was failed over");
         }
     }
 }

@@ -85,12 +85,22 @@ public record PsOptions(int servers, int workers, Consistency consistency, int s
 
     /** How many rows of each global batch of {@code batch} worker {@code w} takes: B/W, one more for the first B mod W. */
     public int rows(int w, int batch) {
-        return batch / workers + (w < batch % workers ? 1 : 0);
+        return rows(w, workers, batch);
     }
 
     /** The first of worker {@code w}'s rows in each global batch: the rows of the workers before it. */
     public int firstRow(int w, int batch) {
-        return w * (batch / workers) + Math.min(w, batch % workers);
+        return firstRow(w, workers, batch);
+    }
+
+    /** The rows of the worker at {@code rank} among {@code count} live workers (after a worker died, the survivors share its rows). */
+    public static int rows(int rank, int count, int batch) {
+        return batch / count + (rank < batch % count ? 1 : 0);
+    }
+
+    /** The first row of the worker at {@code rank} among {@code count} live workers. */
+    public static int firstRow(int rank, int count, int batch) {
+        return rank * (batch / count) + Math.min(rank, batch % count);
     }
 
     /**

@@ -57,6 +57,11 @@ public final class ServerShard {
     private final long[] sumStep;
     private final int[] nextChunk;
     private final long[] pushStep;
+    /** Workers an update still waits for (not failed over), and how many. */
+    private final boolean[] live;
+    private int liveWorkers;
+    /** bsp: which workers' parts chunk c's current sum holds. */
+    private final boolean[][] contributed;
     private long updates;
 
     /**
@@ -99,6 +104,68 @@ public final class ServerShard {
         this.sumStep = new long[n];
         this.nextChunk = new int[workers];
         this.pushStep = new long[workers];
+        this.live = new boolean[workers];
+        java.util.Arrays.fill(live, true);
+        this.liveWorkers = workers;
+        this.contributed = new boolean[n][workers];
+    }
+
+    /**
+     * Worker {@code worker} died: from now on an update waits only for the live workers (under
+     * bsp, for each chunk, every live worker's part of the step being summed, whatever the dead
+     * one had added already; under asp and ssp, as many pushes as there are live workers). The
+     * chunks this completes are updated now. Returns how many were.
+     *
+     * @throws IllegalArgumentException when it was retired already, or is the last live worker
+     */
+    public int retire(int worker, LrSchedule schedule) {
+        if (worker < 0 || worker >= workers || !live[worker]) {
+            throw new IllegalArgumentException("worker " + worker + " is not a live worker of this shard");
+        }
+        if (liveWorkers == 1) {
+            throw new IllegalArgumentException("worker " + worker + " is the last live worker");
+        }
+        live[worker] = false;
+        liveWorkers--;
+        int done = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            if (contributions[c] > 0 && complete(c)) {
+                update(c, schedule);
+                done++;
+            }
+        }
+        return done;
+    }
+
+    /** Whether worker {@code worker} is live (not {@link #retire retired}). */
+    public boolean live(int worker) {
+        return worker >= 0 && worker < workers && live[worker];
+    }
+
+    /** The workers an update waits for now. */
+    public int liveWorkers() {
+        return liveWorkers;
+    }
+
+    /** Whether chunk {@code c}'s sum is complete: every live worker's part in (bsp), or as many pushes as live workers (asp, ssp). */
+    private boolean complete(int c) {
+        if (consistency != Consistency.BSP) {
+            return contributions[c] >= liveWorkers;
+        }
+        for (int w = 0; w < workers; w++) {
+            if (live[w] && !contributed[c][w]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void update(int c, LrSchedule schedule) {
+        Optimizer o = optimizers[c];
+        o.step(schedule.lr(o.steps())); // also zeroes the summed gradient
+        contributions[c] = 0;
+        java.util.Arrays.fill(contributed[c], false);
+        updates++;
     }
 
     /** A copy of the range's current values, as one flat tensor. */
@@ -275,6 +342,9 @@ public final class ServerShard {
         if (worker < 0 || worker >= workers) {
             throw new IllegalArgumentException("push from worker " + worker + ", expected 0.." + (workers - 1));
         }
+        if (!live[worker]) {
+            throw new IllegalArgumentException("push from worker " + worker + ", which was failed over");
+        }
         if (chunk != nextChunk[worker]) {
             throw new IllegalArgumentException("worker " + worker + " sent chunk " + chunk + " of step " + step
                     + ", expected chunk " + nextChunk[worker]);
@@ -297,11 +367,10 @@ public final class ServerShard {
                     + " while step " + sumStep[chunk] + " is still being summed");
         }
         addInto(grad, target, contributions[chunk] == 0);
-        if (++contributions[chunk] == workers) {
-            Optimizer o = optimizers[chunk];
-            o.step(schedule.lr(o.steps())); // also zeroes the summed gradient
-            contributions[chunk] = 0;
-            updates++;
+        contributions[chunk]++;
+        contributed[chunk][worker] = true;
+        if (complete(chunk)) {
+            update(chunk, schedule);
         }
         nextChunk[worker] = chunk + 1 == chunks.size() ? 0 : chunk + 1;
         return nextChunk[worker] == 0;

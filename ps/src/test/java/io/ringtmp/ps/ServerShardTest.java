@@ -52,6 +52,36 @@ class ServerShardTest {
     }
 
     @Test
+    void retire_bspWaitsForEveryLiveWorkersPart_aspForAsManyPushesAsLiveWorkers() {
+        LrSchedule lr = LrSchedule.parse("constant", 0.1, 10);
+        Tensor g = random(new Rng(5), N);
+        ServerShard bsp = shard(0, random(new Rng(4), N), Consistency.BSP, 3, MOMENTUM);
+        push(bsp, 0, 0, 0, g, lr);
+        push(bsp, 0, 1, 0, g, lr); // worker 1 pushed step 0, then died
+        assertEquals(0, bsp.retire(1, lr), "worker 2's part is still missing");
+        assertEquals(0, bsp.optimizerSteps(0));
+        push(bsp, 0, 2, 0, g, lr);
+        assertEquals(1, bsp.optimizerSteps(0), "the update of step 0 holds the three parts summed");
+        push(bsp, 0, 0, 1, g, lr);
+        assertEquals(1, bsp.optimizerSteps(0));
+        push(bsp, 0, 2, 1, g, lr);
+        assertEquals(2, bsp.optimizerSteps(0), "step 1 waits for the two live workers only");
+        assertEquals(2, bsp.liveWorkers());
+        assertThrows(IllegalArgumentException.class, () -> bsp.accept(1, 2, 0, Tensor.zeros(1), lr), "a retired worker's push is refused");
+
+        ServerShard done = shard(0, random(new Rng(4), N), Consistency.BSP, 2, MOMENTUM);
+        push(done, 0, 0, 0, g, lr);
+        assertEquals(RANGES.chunks(0).size(), done.retire(1, lr), "every chunk waited for the dead worker only: updated at once");
+        assertThrows(IllegalArgumentException.class, () -> done.retire(0, lr), "the last live worker");
+
+        ServerShard asp = shard(0, random(new Rng(4), N), Consistency.ASP, 3, MOMENTUM);
+        push(asp, 0, 0, 0, g, lr);
+        asp.retire(2, lr);
+        push(asp, 0, 0, 1, g, lr);
+        assertEquals(1, asp.optimizerSteps(0), "asp: as many pushes as live workers, from whichever");
+    }
+
+    @Test
     void bsp_threeWorkersThreeSteps_equalsOneOptimizerOverTheSummedGradients() {
         for (OptimizerConfig opt : List.of(MOMENTUM, OptimizerConfig.adam(0.9, 0.999, 1e-8, 0))) {
             Rng rng = new Rng(3);

@@ -62,6 +62,10 @@ public final class ServerProgram implements NodeProgram {
     private final PsOptions options;
     private final Inbox inbox;
     private final List<CompletableFuture<Void>> lastAnswer = new ArrayList<>();
+    /** Worker nodes declared dead (from any thread); the loop retires each. */
+    private final java.util.Set<Integer> failedWorkers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Workers whose link broke (said once each). */
+    private final java.util.Set<Integer> unreachable = new java.util.HashSet<>();
     private ServerShard shard;
     private KeyRanges ranges;
     private ConsistencyGate gate;
@@ -91,6 +95,27 @@ public final class ServerProgram implements NodeProgram {
             workers.add(options.workerNode(w));
         }
         this.bytes = new ByteCounters(workers);
+    }
+
+    /**
+     * A worker died: this server goes on without it (the loop retires it: the bsp barrier and the
+     * ssp clock shrink to the live workers, and the survivors take its rows over from their next
+     * step), and the node tells the other workers. A server's death, or the last worker's, stops
+     * the run: nothing holds that key range.
+     */
+    @Override
+    public boolean onNodeFailed(int node, int reportedBy) {
+        if (options.isServer(node) || node >= options.servers() + options.workers()) {
+            return false;
+        }
+        if (!failedWorkers.add(node)) {
+            return true;
+        }
+        if (failedWorkers.size() >= options.workers()) {
+            return false;
+        }
+        inbox.add(new Message(MessageKind.CONTROL, ctx.id(), ctx.spec().runId(), node, 0, null, null)); // a note to the loop
+        return true;
     }
 
     @Override
@@ -171,48 +196,63 @@ public final class ServerProgram implements NodeProgram {
             long t0 = ctx.time().nanoTime();
             Message m = inbox.take();
             idleNs += ctx.time().nanoTime() - t0;
-            if (m.sender() < options.servers() || m.sender() >= options.servers() + options.workers()) {
-                throw new ProtocolException(m.sender(), "sent a " + m.kind() + " to server " + ctx.id() + ", which takes them from workers only");
+            if (m.kind() == MessageKind.CONTROL && m.sender() == ctx.id()) {
+                retire((int) m.step());
+                continue;
             }
-            int w = options.workerIndex(m.sender());
-            if (m.kind() == MessageKind.PULL) {
-                onPull(w, m);
-            } else {
-                if (gate == null) {
-                    throw new ProtocolException(m.sender(), "pushed step " + m.step() + " before any pull");
+            try {
+                if (m.sender() < options.servers() || m.sender() >= options.servers() + options.workers()) {
+                    throw new ProtocolException(m.sender(), "sent a " + m.kind() + " to server " + ctx.id() + ", which takes them from workers only");
                 }
-                if (m.microbatch() == 0) {
-                    staleness.pushed(w, m.step(), shard.optimizerSteps(0));
+                int w = options.workerIndex(m.sender());
+                if (!shard.live(w)) {
+                    ctx.buffers().give(m.tensor());
+                    continue; // sent before it died, queued after the news: the survivors have its rows now
                 }
-                long c0 = ctx.time().nanoTime();
-                boolean complete;
-                try {
-                    complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
-                } catch (IllegalArgumentException e) {
-                    throw new ProtocolException(m.sender(), e.getMessage()); // a chunk of the wrong step, index or size
-                }
-                ctx.buffers().give(m.tensor()); // summed into the shard's chunk gradient: nothing reads it again
-                computeNs += ctx.time().nanoTime() - c0;
-                // Bsp: this chunk's update may be complete, so send it to the pulls of the next step
-                // at once, while the later chunks are still arriving.
-                answerChunks();
-                if (complete) {
+                if (m.kind() == MessageKind.PULL) {
+                    onPull(w, m);
+                } else {
+                    if (gate == null) {
+                        throw new ProtocolException(m.sender(), "pushed step " + m.step() + " before any pull");
+                    }
+                    if (m.microbatch() == 0) {
+                        staleness.pushed(w, m.step(), shard.optimizerSteps(0));
+                    }
+                    long c0 = ctx.time().nanoTime();
+                    boolean complete;
                     try {
-                        gate.pushed(w, m.step());
-                    } catch (IllegalStateException e) {
-                        throw new ProtocolException(m.sender(), e.getMessage()); // a push out of its clock's order
+                        complete = shard.accept(w, m.step(), m.microbatch(), m.tensor(), schedule);
+                    } catch (IllegalArgumentException e) {
+                        throw new ProtocolException(m.sender(), e.getMessage()); // a chunk of the wrong step, index or size
                     }
-                    // Before any answer of this step (answerChunks streams no step that is to be saved):
-                    // under bsp no worker then pushes the next step to any server before every server
-                    // has saved this one.
-                    checkpointIfDue();
-                    answerReleasable();
-                    if (++pushes == options.workers()) {
-                        long now = ctx.time().nanoTime();
-                        record(++round, now - roundStart);
-                        roundStart = now;
-                        pushes = 0;
+                    ctx.buffers().give(m.tensor()); // summed into the shard's chunk gradient: nothing reads it again
+                    computeNs += ctx.time().nanoTime() - c0;
+                    // Bsp: this chunk's update may be complete, so send it to the pulls of the next step
+                    // at once, while the later chunks are still arriving.
+                    answerChunks();
+                    if (complete) {
+                        try {
+                            gate.pushed(w, m.step());
+                        } catch (IllegalStateException e) {
+                            throw new ProtocolException(m.sender(), e.getMessage()); // a push out of its clock's order
+                        }
+                        // Before any answer of this step (answerChunks streams no step that is to be saved):
+                        // under bsp no worker then pushes the next step to any server before every server
+                        // has saved this one.
+                        checkpointIfDue();
+                        answerReleasable();
+                        if (++pushes >= shard.liveWorkers()) {
+                            long now = ctx.time().nanoTime();
+                            record(++round, now - roundStart);
+                            roundStart = now;
+                            pushes = 0;
+                        }
                     }
+                }
+            } catch (ProtocolException e) {
+                // A worker that breaks the protocol is cut off like a dead one: the run goes on without it.
+                if (!cutOff(e)) {
+                    throw e;
                 }
             }
         }
@@ -233,6 +273,34 @@ public final class ServerProgram implements NodeProgram {
             }
         }
         return true;
+    }
+
+    /** Cuts off the worker that broke the protocol, as a failed node; whether the run goes on without it. */
+    private boolean cutOff(ProtocolException e) {
+        int node = e.peer();
+        if (node < options.servers() || node >= options.servers() + options.workers() || !shard.live(options.workerIndex(node))) {
+            return false;
+        }
+        ctx.say(e.getMessage());
+        ctx.neighbours().cutOff(node, e.getMessage());
+        return failedWorkers.contains(node) && !ctx.stop().stopped();
+    }
+
+    /** Goes on without worker node {@code node}: updates and answers wait for the live workers only. */
+    private void retire(int node) {
+        int w = options.workerIndex(node);
+        if (!shard.live(w)) {
+            return;
+        }
+        int completed = shard.retire(w, schedule);
+        ctx.say(String.format(Locale.ROOT, "server %d: worker %d (node %d) failed: going on with the %d live workers (%d chunk updates "
+                + "completed without it)", ctx.id(), w, node, shard.liveWorkers(), completed));
+        if (gate != null) {
+            gate.retire(w);
+            answerChunks();
+            checkpointIfDue();
+            answerReleasable();
+        }
     }
 
     private void onPull(int w, Message m) {
@@ -259,6 +327,11 @@ public final class ServerProgram implements NodeProgram {
                         (ctx.time().nanoTime() - t0) / 1e6));
             }
             gate = new ConsistencyGate(options.consistency(), options.staleness(), options.workers(), start, total, ctx.time());
+            for (int x = 0; x < options.workers(); x++) {
+                if (!shard.live(x)) {
+                    gate.retire(x); // died before the first pull
+                }
+            }
             checkedClock = start;
             schedule = LrSchedule.parse(config.schedule(), config.lr(), Math.max(1, scheduleSteps));
         } else if (gate.totalSteps() != total) {
@@ -358,7 +431,16 @@ public final class ServerProgram implements NodeProgram {
         }
         Message m = new Message(MessageKind.PARAMS, ctx.id(), ctx.spec().runId(), step, c, shard.chunkValues(c), null);
         bytes.sent(options.workerNode(w), m);
-        return workerLinks[w].send(m);
+        try {
+            return workerLinks[w].send(m);
+        } catch (io.ringtmp.transport.TransportException e) {
+            // Its link broke: the worker died, and the failure detector will say so (the loop then
+            // retires it). The other workers are not held up meanwhile.
+            if (unreachable.add(w)) {
+                ctx.say("server " + ctx.id() + ": cannot answer worker " + w + " (" + e.getMessage() + "): waiting for the failure detector");
+            }
+            return CompletableFuture.completedFuture(null);
+        }
     }
 
     private void record(long round, long wallNs) {

@@ -81,6 +81,34 @@ public final class WorkerProgram implements NodeProgram {
         this.control = new Inbox(ctx.stop());
     }
 
+    /** Worker nodes declared dead (from any thread). */
+    private final java.util.Set<Integer> failedWorkers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Another worker died (a server says so): from this worker's next step the live workers share
+     * the batch among them, and the first live one evaluates and writes the final weights. A
+     * server's death stops the run: nothing holds its key range.
+     */
+    @Override
+    public boolean onNodeFailed(int node, int reportedBy) {
+        if (options.isServer(node) || node == ctx.id() || node >= options.servers() + options.workers()) {
+            return false;
+        }
+        failedWorkers.add(node);
+        return true;
+    }
+
+    /** The live workers' indices, in order. */
+    private List<Integer> liveWorkers() {
+        List<Integer> out = new ArrayList<>();
+        for (int x = 0; x < options.workers(); x++) {
+            if (!failedWorkers.contains(options.workerNode(x))) {
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
     @Override
     public void onMessage(Message m) {
         if (m.kind() == MessageKind.CONTROL) {
@@ -153,7 +181,8 @@ public final class WorkerProgram implements NodeProgram {
         Blas.setThreads(config.threads());
         ctx.say("node " + ctx.id() + " " + Blas.describe());
         int w = options.workerIndex(ctx.id());
-        boolean evaluator = w == 0;
+        List<Integer> live = liveWorkers();
+        boolean evaluator = live.get(0) == w;
         TrainTest data = DataSources.open(ctx.spec().data(), TrainingOptions.dataDir(ctx.spec()), ctx::say);
         Dataset train = data.train();
         if (config.model().input() != train.featureSize() || config.model().outputSize() != train.numClasses()) {
@@ -162,8 +191,8 @@ public final class WorkerProgram implements NodeProgram {
                     + " features and " + train.numClasses() + " classes");
         }
         int batch = config.batchSize();
-        int rows = options.rows(w, batch); // B/W, or one more: the W runs of rows cover the batch
-        int first = options.firstRow(w, batch);
+        int rows = PsOptions.rows(live.indexOf(w), live.size(), batch); // B/W, or one more: the W runs of rows cover the batch
+        int first = PsOptions.firstRow(live.indexOf(w), live.size(), batch);
         int stepsPerEpoch = train.size() / batch;
         if (stepsPerEpoch == 0) {
             throw new SpecException("batch " + batch + " exceeds the " + train.size() + " training samples of " + train.name());
@@ -204,6 +233,7 @@ public final class WorkerProgram implements NodeProgram {
             ps.pull(start);
         }
         long step = start;
+        boolean pulledFinal = start >= total && evaluator;
         while (step < total) {
             int epoch = (int) (step / stepsPerEpoch);
             long epochEnd = Math.min(total, (long) (epoch + 1) * stepsPerEpoch);
@@ -216,6 +246,20 @@ public final class WorkerProgram implements NodeProgram {
                     throw new StoppedException(ctx.stop().reason());
                 }
                 long t0 = ctx.time().nanoTime();
+                if (!liveWorkers().equals(live)) {
+                    // A worker died: the survivors share the batch from this step (each learns of it at its own step,
+                    // so for a step a few rows may be taken twice or not at all).
+                    live = liveWorkers();
+                    evaluator = live.get(0) == w;
+                    rows = PsOptions.rows(live.indexOf(w), live.size(), batch);
+                    first = PsOptions.firstRow(live.indexOf(w), live.size(), batch);
+                    acts = model.newActivations(rows);
+                    x = Tensor.zeros(rows, train.featureSize());
+                    y = new int[rows];
+                    dLogits = Tensor.zeros(rows, model.outputSize());
+                    ctx.say(String.format(Locale.ROOT, "worker %d: %d live workers from step %d: this worker takes rows [%d, %d) of every %d%s",
+                            w, live.size(), step, first, first + rows, batch, evaluator ? ", and evaluates" : ""));
+                }
                 ps.awaitParams(step);
                 long next = step + 1;
                 // Only worker 0 pulls past the last step: the final weights, once every push is in.
@@ -225,6 +269,7 @@ public final class WorkerProgram implements NodeProgram {
                 // update from the W pushes of t is applied.
                 if (pullNext) {
                     ps.pull(next);
+                    pulledFinal |= next >= total;
                 }
                 long c0 = ctx.time().nanoTime();
                 int i = (int) (step % stepsPerEpoch);
@@ -262,6 +307,9 @@ public final class WorkerProgram implements NodeProgram {
             }
         }
         if (evaluator) {
+            if (!pulledFinal) {
+                ps.pull(total); // the first live worker since its last step: it writes the final weights
+            }
             // At once after the last epoch's evaluation; a run resumed at its last step waits here.
             ps.awaitParams(total);
             Path file = writeModel(config, model, total);
