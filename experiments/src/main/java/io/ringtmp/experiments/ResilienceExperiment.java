@@ -17,7 +17,7 @@ import java.util.Map;
  * the throughput before, during and after, and the final test accuracy.
  *
  * <ul>
- *   <li>quick: 3 nodes, the small deep MLP of {@link IdleExperiment} on teacher data, 150 steps on
+ *   <li>quick: 3 nodes, the small deep MLP of {@link IdleExperiment} on teacher data, 80 steps on
  *       emulated devices, failure timeout 2 s: a SIGKILL of node 1 (the ring's middle stage, the
  *       parameter server's first worker) 1.5 s after the first step, async ring and bsp; no
  *       fault-free runs (the accuracy is not compared): 2 runs, about a minute (46 s and 28 s at 300 steps on
@@ -48,7 +48,7 @@ public final class ResilienceExperiment implements Experiment {
         if (profile == Profile.QUICK) {
             for (String[] sm : new String[][]{{"ring", "async"}, {"ps", "bsp"}}) {
                 Map<String, Object> s = RunSettings.base(sm[0], sm[1], 3);
-                s.put("steps", 150);
+                s.put("steps", 80);
                 s.put("failureTimeoutMs", 2000);
                 s.put("fault", "kill:1@1500ms");
                 RunSettings.addDevice(s, profile);
