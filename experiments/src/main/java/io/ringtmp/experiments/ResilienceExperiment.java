@@ -20,7 +20,7 @@ import java.util.Map;
  *   <li>quick: 3 nodes, the small deep MLP of {@link IdleExperiment} on teacher data, 80 steps on
  *       emulated devices, failure timeout 2 s: a SIGKILL of node 1 (the ring's middle stage, the
  *       parameter server's first worker) 1.5 s after the first step, async ring and bsp; no
- *       fault-free runs (the accuracy is not compared): 2 runs, about a minute (46 s and 28 s at 300 steps on
+ *       fault-free runs (the accuracy is not compared): 2 runs, about a minute (40 s and 50 s at 150 steps on
  *       a loaded machine);</li>
  *   <li>full: W1 (784-512-512-10) on MNIST, 4 nodes, 3 epochs, failure timeout 3 s: async, gpipe
  *       and 1f1b rings and bsp and asp parameter servers, each fault-free and with a SIGKILL of a
