@@ -413,6 +413,24 @@ class NettyTransportTest {
     }
 
     @Test
+    void decode_lengthThatDisagreesWithTheHeader_closesConnectionAndKeepsNode() throws Exception {
+        var inbox = new TestSupport.Inbox();
+        Transport b = start(cfg(1), inbox);
+        try (Socket s = TestSupport.rawPeer(b.boundPort(), 5, 1, SECRET)) {
+            assertEquals(Handshake.ACCEPT, TestSupport.answerType(s));
+            byte[] frame = Frames.encodeToArray(Message.tensor(MessageKind.ACTIVATION, 5, RUN, 1, 0, Tensor.of(new float[]{1, 2, 3}, 3)), 5);
+            byte[] longer = java.util.Arrays.copyOf(frame, frame.length + 8); // eight bytes more than its shape needs
+            ByteBuffer.wrap(longer).order(ByteOrder.LITTLE_ENDIAN).putInt(0, frame.length - Frames.LENGTH_BYTES + 8);
+            s.getOutputStream().write(longer);
+            String r = inbox.takeRejection();
+            assertTrue(r.contains("does not match its header"), r);
+            assertTrue(TestSupport.closedByPeer(s));
+        }
+        assertTrue(inbox.messages.isEmpty(), "nothing of it was delivered: " + inbox.messages);
+        assertGoodPeerServed(b, inbox);
+    }
+
+    @Test
     void decode_corruptedPayload_dropsFrameAndKeepsConnection() throws Exception {
         var inbox = new TestSupport.Inbox();
         Transport b = start(cfg(1), inbox);
