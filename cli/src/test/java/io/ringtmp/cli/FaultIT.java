@@ -64,6 +64,29 @@ class FaultIT {
         assertEquals(java.util.Set.of(0, 1, 3), told, "every survivor learnt of node 2's death: " + s.get("events"));
     }
 
+    /**
+     * The parameter server, 1 server and 3 workers: a SIGKILLed worker is failed over (the others
+     * share its rows, the run completes), and a worker paused past the failure timeout is failed
+     * over the same way and, resumed, leaves with exit 4 without pushing into the run again.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "ps {0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"kill:2@3s", "stop:3@3s+6s"})
+    void psWorker_killedOrPausedPastTheTimeout_isFailedOver_andTheRunCompletes(String fault, @TempDir Path dir) throws Exception {
+        int timeoutMs = 3000;
+        List<String> args = new ArrayList<>(List.of("launch", "--mode", "ps", "--nodes", "4", "--servers", "1", "--model", MODEL,
+                "--data", DATA, "--epochs", "60", "--batch", "32", "--heartbeat-ms", "200", "--failure-timeout-ms",
+                Integer.toString(timeoutMs), "--fault", fault, "--runs-dir", dir.toString()));
+        int code = Main.commandLine().execute(args.toArray(String[]::new));
+        JsonNode s = summary(dir);
+        assertEquals(0, code, "the others complete the run: " + s);
+        assertEquals(fault.startsWith("kill") ? "[0,0,137,0]" : "[0,0,0,4]", s.get("exitCodes").toString(), s.toString());
+        JsonNode f = s.get("faults").get(0);
+        long detected = f.get("detectedAfterMs").asLong();
+        assertTrue(detected >= timeoutMs - 200 && detected <= timeoutMs + 3 * 200 + 1000, "detected " + detected + " ms after the fault: " + f);
+        assertTrue(f.get("nextStepAfterMs").asLong() <= detected + 10_000, "the others went on within 10 s of the detection: " + f);
+        assertTrue(f.get("stepsPerSecAfter").asDouble() > 0, "and trained after: " + f);
+    }
+
     @Test
     void kill_andStartAgain_theNodeRejoins_andTheRingIsFourNodesAgain(@TempDir Path dir) throws Exception {
         List<String> args = launch(dir, 4, 60, 3000, "kill:2@4s+5s");
