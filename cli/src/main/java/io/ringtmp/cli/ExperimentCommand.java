@@ -17,13 +17,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code ringtmp experiment idle|progress|scaling|capacity|all --out DIR [--profile quick|full] [--resume]}. */
+/** {@code ringtmp experiment idle|progress|scaling|resilience|capacity|all --out DIR [--profile quick|full] [--resume]}. */
 @Command(name = "experiment", mixinStandardHelpOptions = true,
         description = {"Runs an experiment's real launches and appends one JSON line per run to DIR/<experiment>.jsonl "
                 + "(docs/experiments.md); 'ringtmp report DIR' turns them into report.md and report.html.",
                 "Emulated devices need root; without it the runs go on 127.0.0.1 and each row's note says so."})
 final class ExperimentCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "idle, progress, scaling, capacity or all.")
+    @Parameters(index = "0", description = "idle, progress, scaling, resilience, capacity or all.")
     String name;
 
     @Option(names = "--out", required = true, description = "Results directory.")

@@ -28,7 +28,7 @@ class ExperimentCommandTest {
     void experiment_unknownName_exits1NamingTheChoices() {
         String[] r = run("experiment", "speed", "--out", dir.toString());
         assertEquals("1", r[0]);
-        assertTrue(r[1].contains("experiment must be idle, progress, scaling, capacity or all, got speed"), r[1]);
+        assertTrue(r[1].contains("experiment must be idle, progress, scaling, resilience, capacity or all, got speed"), r[1]);
     }
 
     @Test
