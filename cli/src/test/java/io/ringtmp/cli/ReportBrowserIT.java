@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * report.html in a real headless Chromium: the report of the experiments module's sample results
- * (every section: idle, progress, scaling, capacity) shows, loads every plot and logs no error;
+ * (every section: idle, progress, scaling, capacity; resilience has no plot) shows, loads every plot and logs no error;
  * and the same checks catch a page that is blank, has broken images or logs an error (so that a
  * broken report would fail them). Skipped, saying why, only where chromium is not installed
  * ({@code scripts/env.sh} installs Debian's package as root).

@@ -246,9 +246,11 @@ final class NodeWords {
             // sent): it reads the word when it goes on, and leaves (exit 4) instead of repairing a ring
             // of its own. Then the link closes: a send blocked on it (a paused node reads nothing) fails
             // now rather than after the send timeout.
-            heartbeats.execute(() -> transport.get().link(node).ifPresent(l -> {
-                sendWord(l, FAILED + node, 200);
-                l.close();
+            // The link as it is now: the heartbeat thread may run this after the node was restarted and
+            // linked anew, and that link must stay.
+            transport.get().link(node).ifPresent(old -> heartbeats.execute(() -> {
+                sendWord(old, FAILED + node, 200);
+                old.close();
             }));
             for (int peer : neighbours) {
                 if (peer != reportedBy) {
