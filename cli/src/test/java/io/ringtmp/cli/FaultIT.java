@@ -89,7 +89,7 @@ class FaultIT {
 
     @Test
     void kill_andStartAgain_theNodeRejoins_andTheRingIsFourNodesAgain(@TempDir Path dir) throws Exception {
-        List<String> args = launch(dir, 4, 60, 3000, "kill:2@4s+5s");
+        List<String> args = launch(dir, 4, 200, 3000, "kill:2@4s+5s"); // long enough for a JVM restarted on a loaded machine to rejoin
         args.addAll(List.of("--replica-every", "5"));
         int code = Main.commandLine().execute(args.toArray(String[]::new));
         JsonNode s = summary(dir);
