@@ -208,14 +208,15 @@ public final class ConnectionHandler extends ChannelInboundHandlerAdapter implem
         }
         switch (phase) {
             case AWAIT_HELLO -> {
+                String stranger = f.type() == Handshake.HELLO ? hub.peers().refusal(f.node(), ctx.channel().remoteAddress()) : null;
                 if (f.type() != Handshake.HELLO) {
                     fail(ctx, who + ": handshake type " + f.type() + ", expected HELLO", false);
                 } else if (f.runId() != cfg.runId()) {
                     refuse(ctx, Refusals.otherRunConnecting(who, f.node(), f.runId(), cfg.runId()));
                 } else if (tls && f.node() != certifiedPeer) {
                     refuse(ctx, Refusals.claimNotCertified(who, f.node(), peerCertificate));
-                } else if (hub.peers().refusal(f.node(), ctx.channel().remoteAddress()) != null) {
-                    refuse(ctx, who + " " + hub.peers().refusal(f.node(), ctx.channel().remoteAddress()));
+                } else if (stranger != null) {
+                    refuse(ctx, who + " " + stranger);
                 } else {
                     peerId = f.node();
                     clientNonce = f.nonce();
