@@ -246,7 +246,7 @@ public final class WorkerProgram implements NodeProgram {
                     throw new StoppedException(ctx.stop().reason());
                 }
                 long t0 = ctx.time().nanoTime();
-                if (!liveWorkers().equals(live)) {
+                if (failedWorkers.size() != options.workers() - live.size()) {
                     // A worker died: the survivors share the batch from this step (each learns of it at its own step,
                     // so for a step a few rows may be taken twice or not at all).
                     live = liveWorkers();
